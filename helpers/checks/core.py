@@ -1,0 +1,160 @@
+"""The exercise-check engine: run a learner's function on cases, judge each result, explain a miss.
+
+An `Exercise` is data: the name the learner defines, the reference solution, public cases (run by
+the notebook's check cell), hidden cases (drawn from a seed at grading time) and a `judge` that
+compares one result with the reference's and returns a hint, or None when it is right. `judge`
+sees data only, so the grader can run the learner's code in another process and judge here.
+"""
+
+from __future__ import annotations
+
+import dis
+import html
+import random
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import torch
+
+PASSED, FAILED, NOT_ATTEMPTED = "passed", "failed", "not attempted"
+SYMBOLS = {PASSED: "✓", FAILED: "✗", NOT_ATTEMPTED: "…"}
+COLOURS = {PASSED: "#e6f4ea", FAILED: "#fce8e6", NOT_ATTEMPTED: "#f1f3f4"}
+
+Case = tuple  # the positional arguments of one call
+Judge = Callable[[Any, Case, Any], "str | None"]
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One graded exercise, keyed by its id "NN.K" (NN is the notebook's number)."""
+
+    id: str
+    target: str  # the function the learner writes, by name
+    points: int
+    reference: Callable[..., Any]
+    public_cases: Callable[[], list[Case]]
+    hidden_cases: Callable[[random.Random], list[Case]]
+    judge: Judge
+    praise: str  # shown on a pass: what the learner got right
+
+
+@dataclass(frozen=True)
+class Result:
+    """The verdict on one attempt; shows as a coloured line in Jupyter and as text elsewhere."""
+
+    exercise_id: str
+    status: str
+    message: str
+
+    def __bool__(self) -> bool:
+        return self.status == PASSED
+
+    def __repr__(self) -> str:
+        head = f"{SYMBOLS[self.status]} {self.exercise_id}"
+        if self.status == PASSED:
+            return f"{head} passed — {self.message}"
+        if self.status == NOT_ATTEMPTED:
+            return f"{head} not attempted yet — {self.message}"
+        return f"{head} — {self.message}"
+
+    def _repr_html_(self) -> str:
+        return (
+            f'<div style="background:{COLOURS[self.status]};padding:6px 10px;border-radius:4px;'
+            f'font-family:monospace;white-space:pre-wrap">{html.escape(repr(self))}</div>'
+        )
+
+
+# Error messages from torch and Python that point at a known misconception, with the fix.
+KNOWN_ERRORS = [
+    ("view size is not compatible", "view() needs contiguous memory (a transpose is not): use .reshape(), or .contiguous().view()."),
+    ("shape '[", "the new shape must hold exactly as many elements as the tensor has (t.numel())."),
+    ("Can't call numpy() on Tensor that requires grad", "call .detach() first: t.detach().numpy()."),
+    ("can't convert cuda", "copy it to the CPU first: t.cpu().numpy()."),
+    ("Expected all tensors to be on the same device", "move every tensor to one device with .to(device)."),
+    ("Only Tensors of floating point", "only floating-point tensors can require gradients: make it float32 first."),
+    ("a leaf Variable that requires grad is being used in an in-place operation", "update parameters inside `with torch.no_grad():`."),
+    ("is out of bounds", "indices count from 0: the last of n items is n - 1."),
+    ("out of range", "indices count from 0: the last of n items is n - 1."),
+    ("must match the size of tensor", "the shapes do not broadcast: print .shape of each operand."),
+]
+
+
+def explain_exception(error: BaseException) -> str:
+    """One sentence on what the learner's code raised, plus the fix when we recognise it."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    said = f"{type(error).__name__}: {text}" if text else type(error).__name__
+    for needle, fix in KNOWN_ERRORS:
+        if needle in str(error):
+            return f"it raised {said} — {fix}"
+    return f"it raised {said}"
+
+
+_EMPTY_OPS = {"RESUME", "NOP", "LOAD_CONST", "RETURN_VALUE", "RETURN_CONST", "POP_TOP"}
+
+
+def is_placeholder(answer: Any) -> bool:
+    """True for `...` and for a function whose body is only `...`/`pass` (the student release's)."""
+    if answer is Ellipsis:
+        return True
+    code = getattr(answer, "__code__", None)
+    if code is None:
+        return False
+    ops = list(dis.get_instructions(code))
+    return all(op.opname in _EMPTY_OPS for op in ops) and all(
+        op.argval in (None, Ellipsis) for op in ops if op.opname in ("LOAD_CONST", "RETURN_CONST")
+    )
+
+
+def clone_case(case: Case) -> Case:
+    """A deep-enough copy of a case, so a learner's in-place edit cannot change the next check."""
+    return tuple(arg.clone() if isinstance(arg, torch.Tensor) else _copy_plain(arg) for arg in case)
+
+
+def _copy_plain(value: Any) -> Any:
+    copy = getattr(value, "copy", None)  # numpy arrays, lists, dicts
+    return copy() if callable(copy) else value
+
+
+def call_repr(target: str, case: Case) -> str:
+    """How the call looks in the learner's words: `name(arg, ...)` with short argument reprs."""
+    return f"{target}({', '.join(describe(arg, short=True) for arg in case)})"
+
+
+def describe(value: Any, short: bool = False) -> str:
+    """A short, readable account of a value: small tensors in full, large ones by shape and dtype."""
+    if isinstance(value, torch.Tensor):
+        if value.numel() <= (6 if short else 12) and value.dim() <= 2:
+            text = repr(value.detach().cpu()).replace("\n", "").replace("       ", " ")
+            return " ".join(text.split())
+        return f"a tensor of shape {tuple(value.shape)}, dtype {value.dtype}"
+    if type(value).__module__ == "numpy":
+        return f"a numpy array of shape {getattr(value, 'shape', '?')}, dtype {getattr(value, 'dtype', '?')}"
+    text = repr(value)
+    return text if len(text) <= 60 else f"a {type(value).__name__} ({text[:40]}…)"
+
+
+def evaluate(exercise: Exercise, answer: Any, cases: list[Case]) -> Result:
+    """Run `answer` on each case and judge it against the reference; the first miss is the verdict."""
+    if is_placeholder(answer):
+        return Result(exercise.id, NOT_ATTEMPTED, f"replace the ... in `{exercise.target}` with your code, run that cell, then run this one again.")
+    if not callable(answer):
+        return Result(exercise.id, FAILED, f"pass the function `{exercise.target}` itself (no parentheses); you passed {describe(answer)}.")
+    for case in cases:
+        call = call_repr(exercise.target, case)
+        try:
+            got = answer(*clone_case(case))
+        except Exception as error:  # the learner's error, reported as a hint, never a traceback
+            return Result(exercise.id, FAILED, f"{call}: {explain_exception(error)}")
+        expected = exercise.reference(*clone_case(case))
+        hint = exercise.judge(got, case, expected)
+        if hint:
+            return Result(exercise.id, FAILED, f"{call}: {hint}")
+    return Result(exercise.id, PASSED, exercise.praise)
+
+
+def safely(exercise_id: str, run: Callable[[], Result]) -> Result:
+    """Run a check so that a fault in the check itself is a message, not a traceback."""
+    try:
+        return run()
+    except Exception as error:  # pragma: no cover - a bug in a check; reported, never raised
+        return Result(exercise_id, FAILED, f"the check itself failed ({type(error).__name__}: {error}); please report this.")

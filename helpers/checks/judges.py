@@ -1,0 +1,101 @@
+"""Generic judgements shared by the exercises: is this the tensor (or number) we expected?
+
+Each returns a hint naming the first thing that is wrong, or None. They run in the grader's
+process too, on data read back from a learner's kernel, so they check exact types first and
+never trust an object's own comparison methods.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from helpers.checks.core import describe
+
+
+def not_a_tensor(got: Any) -> str | None:
+    """The hint for an answer that is not a plain torch.Tensor, or None when it is one."""
+    if type(got) is torch.Tensor:
+        return None
+    if got is None:
+        return "your function returned None — did you forget `return`?"
+    kind = type(got).__module__.split(".")[0]
+    if kind == "numpy":
+        return "you returned a numpy array; convert it with torch.from_numpy(...) or build it with torch directly."
+    if isinstance(got, (list, tuple)):
+        return f"you returned a Python {type(got).__name__}; wrap it with torch.tensor(...)."
+    if isinstance(got, torch.Tensor):
+        return f"you returned a {type(got).__name__}, a subclass of Tensor; return a plain torch.Tensor."
+    return f"you returned {describe(got)}, not a tensor."
+
+
+def shape_mismatch(got: torch.Tensor, expected: torch.Tensor) -> str | None:
+    """A hint when the shapes differ, naming the (N, 1) versus (N,) trap when that is it."""
+    if got.shape == expected.shape:
+        return None
+    have, want = tuple(got.shape), tuple(expected.shape)
+    if got.numel() == expected.numel() and got.squeeze().shape == expected.squeeze().shape:
+        return f"the shape is {have}, expected {want}: same numbers, extra or missing size-1 dimension — mixing (N, 1) with (N,) broadcasts to (N, N) in arithmetic."
+    if have == want[::-1]:
+        return f"the shape is {have}, expected {want}: rows and columns are swapped."
+    return f"the shape is {have}, expected {want}."
+
+
+def dtype_mismatch(got: torch.Tensor, expected: torch.Tensor) -> str | None:
+    """A hint when the dtypes differ, with how to ask for the right one."""
+    if got.dtype == expected.dtype:
+        return None
+    name = str(expected.dtype).removeprefix("torch.")
+    hint = f"the dtype is {got.dtype}, expected {expected.dtype}: pass dtype=torch.{name} when you create it, or convert with .to(torch.{name})."
+    if got.dtype == torch.int64 and expected.dtype.is_floating_point:
+        hint += " (torch.tensor infers int64 from Python ints.)"
+    if got.dtype == torch.float64 and expected.dtype == torch.float32:
+        hint += " (numpy arrays are float64 by default, and torch keeps their dtype.)"
+    return hint
+
+
+def device_mismatch(got: torch.Tensor, expected: torch.Tensor) -> str | None:
+    """A hint when the result lives on another device than the inputs and reference."""
+    if got.device.type == expected.device.type:
+        return None
+    return f"the result is on {got.device}, expected {expected.device}: create it with device=... or move it with .to(...)."
+
+
+def values_mismatch(got: torch.Tensor, expected: torch.Tensor, atol: float = 1e-6, rtol: float = 1e-5) -> str | None:
+    """A hint naming the first element that differs, or None when all are close."""
+    have = got.detach().cpu()
+    want = expected.detach().cpu()
+    if want.is_floating_point() or have.is_floating_point():
+        close = torch.isclose(have.to(torch.float64), want.to(torch.float64), atol=atol, rtol=rtol, equal_nan=True)
+    else:
+        close = have == want
+    if bool(close.all()):
+        return None
+    index = tuple(int(i) for i in (~close).nonzero()[0]) if close.dim() else ()
+    where = f" at index {list(index)}" if index else ""
+    return f"the values differ{where}: you have {have[index].item()}, expected {want[index].item()}."
+
+
+def tensor_mismatch(got: Any, expected: torch.Tensor, atol: float = 1e-6, rtol: float = 1e-5) -> str | None:
+    """The first hint among: not a tensor, device, shape, dtype, values; None when `got` matches."""
+    return (
+        not_a_tensor(got)
+        or device_mismatch(got, expected)
+        or shape_mismatch(got, expected)
+        or dtype_mismatch(got, expected)
+        or values_mismatch(got, expected, atol, rtol)
+    )
+
+
+def number_mismatch(got: Any, expected: int | float, kind: type = int) -> str | None:
+    """A hint when `got` is not the Python number `expected` (a one-element tensor gets `.item()` advice)."""
+    if isinstance(got, torch.Tensor):
+        return f"you returned a tensor ({describe(got)}); return a Python {kind.__name__} — .item() converts a one-element tensor."
+    if got is None:
+        return "your function returned None — did you forget `return`?"
+    if type(got) is bool or not isinstance(got, (int, float)) or (kind is int and type(got) is not int):
+        return f"you returned {describe(got)}; expected a Python {kind.__name__}."
+    if got != expected:
+        return f"you returned {got}, expected {expected}."
+    return None

@@ -1,0 +1,179 @@
+"""Exercises of notebook 01 (tensors: ranks and creation)."""
+
+from __future__ import annotations
+
+import random
+
+import torch
+
+from helpers.checks.core import Exercise
+from helpers.checks.judges import not_a_tensor, number_mismatch, shape_mismatch, tensor_mismatch
+
+
+# 01.1 rank_of(t): the number of dimensions --------------------------------------------------
+
+def rank_of(t: torch.Tensor) -> int:
+    return t.dim()
+
+
+def judge_rank(got, case, expected):
+    (t,) = case
+    if isinstance(got, tuple) and tuple(got) == tuple(t.shape):
+        return f"you returned the shape {tuple(got)}; the rank is how many sizes it lists: len(t.shape), or t.dim()."
+    if type(got) is int and got == t.numel() and got != expected:
+        return f"you returned {got}, the number of elements (t.numel()); the rank counts dimensions: t.dim()."
+    return number_mismatch(got, expected)
+
+
+def rank_public():
+    return [(torch.zeros(2, 3),), (torch.tensor([1, 2, 3]),), (torch.tensor(3.5),), (torch.zeros(2, 3, 4),)]
+
+
+def rank_hidden(rng: random.Random):
+    return [(torch.zeros([rng.randint(1, 4) for _ in range(rank)]),) for rank in rng.sample(range(0, 6), 5)]
+
+
+# 01.2 from_nested(rows): a float32 tensor from nested Python lists --------------------------
+
+def from_nested(rows: list) -> torch.Tensor:
+    return torch.tensor(rows, dtype=torch.float32)
+
+
+def judge_from_nested(got, case, expected):
+    return tensor_mismatch(got, expected)
+
+
+def from_nested_public():
+    return [([[1, 2], [3, 4]],), ([0.5, -1.0, 2.0],), ([[[1], [2]], [[3], [4]]],)]
+
+
+def from_nested_hidden(rng: random.Random):
+    def nested(shape):
+        if not shape:
+            return rng.randint(-9, 9)
+        return [nested(shape[1:]) for _ in range(shape[0])]
+    return [(nested([rng.randint(1, 4) for _ in range(rng.randint(1, 3))]),) for _ in range(5)]
+
+
+# 01.3 dice_rolls(n): n throws of a fair six-sided die, with randint ----------------------
+
+def dice_rolls(n: int) -> torch.Tensor:
+    return torch.randint(1, 7, (n,))
+
+
+def judge_dice(got, case, expected):
+    (n,) = case
+    miss = not_a_tensor(got) or shape_mismatch(got, expected)
+    if miss:
+        return miss
+    if got.dtype.is_floating_point:
+        return f"the rolls are {got.dtype}; a die shows whole numbers: use torch.randint, which returns int64."
+    if got.dtype != torch.int64:
+        return f"the dtype is {got.dtype}; torch.randint's default, int64, is what we want."
+    low, high = int(got.min()), int(got.max())
+    if low < 1:
+        return f"a roll of {low} came up: randint's low bound is included, so start at 1."
+    if high > 6:
+        return f"a roll of {high} came up: a die stops at 6 (randint(low, high) never returns high itself)."
+    if n >= 300 and high == 5:
+        return "no 6 ever came up: randint's high bound is excluded, so randint(1, 6, ...) stops at 5 — use randint(1, 7, ...)."
+    if n >= 300 and len(torch.unique(got)) < 6:
+        return f"only the faces {torch.unique(got).tolist()} came up in {n} rolls; every face should appear."
+    return None
+
+
+def dice_public():
+    return [(600,), (3,)]
+
+
+def dice_hidden(rng: random.Random):
+    return [(rng.randint(500, 3000),), (rng.randint(1, 20),)]
+
+
+# 01.4 uniform(low, high, n): n samples from [low, high), with rand --------------------------
+
+def uniform(low: float, high: float, n: int) -> torch.Tensor:
+    return low + (high - low) * torch.rand(n)
+
+
+def judge_uniform(got, case, expected):
+    low, high, n = case
+    miss = not_a_tensor(got) or shape_mismatch(got, expected)
+    if miss:
+        return miss
+    if not got.dtype.is_floating_point:
+        return f"the samples are {got.dtype}; torch.rand gives float32 numbers in [0, 1) — scale and shift those."
+    if got.dtype != torch.float32:
+        return f"the dtype is {got.dtype}, expected torch.float32 (torch.rand's default)."
+    smallest, largest = float(got.min()), float(got.max())
+    width = high - low
+    if largest < 1 and smallest >= 0 and width > 1.5:
+        return f"every sample lies in [0, 1): that is torch.rand alone — stretch it by the width (high - low), then shift it by low."
+    if low != 0 and smallest >= 0 and largest < width:
+        return f"every sample lies in [0, {width:g}): you scaled by the width but did not shift by low = {low:g}."
+    if largest >= high and largest < low + high:
+        return f"a sample reached {largest:.3f}, past high = {high:g}: scale torch.rand by the width (high - low), not by high."
+    if smallest < low or largest >= high:
+        return f"the samples span [{smallest:.3f}, {largest:.3f}], outside [{low:g}, {high:g}): low + (high - low) * torch.rand(n) stays inside."
+    if n >= 1000 and largest - smallest < 0.9 * width:
+        return f"the samples only span [{smallest:.3f}, {largest:.3f}]; they should spread over all of [{low:g}, {high:g})."
+    return None
+
+
+def uniform_public():
+    return [(2.0, 5.0, 2000), (-1.0, 1.0, 2000)]
+
+
+def uniform_hidden(rng: random.Random):
+    cases = []
+    for _ in range(3):
+        low = round(rng.uniform(-10, 10), 2)
+        cases.append((low, round(low + rng.uniform(0.5, 10), 2), rng.randint(1000, 4000)))
+    return cases
+
+
+# 01.5 normal(mean, std, n): n samples from a normal distribution, with randn ---------------
+
+def normal(mean: float, std: float, n: int) -> torch.Tensor:
+    return mean + std * torch.randn(n)
+
+
+def judge_normal(got, case, expected):
+    mean, std, n = case
+    miss = not_a_tensor(got) or shape_mismatch(got, expected)
+    if miss:
+        return miss
+    if got.dtype != torch.float32:
+        return f"the dtype is {got.dtype}, expected torch.float32 (torch.randn's default)."
+    sample_mean, sample_std = float(got.mean()), float(got.std())
+    if abs(sample_std - std**2) < 0.05 * std**2 and abs(std**2 - std) > 0.1 * std:
+        return f"the spread is {sample_std:.3f}, about std² = {std**2:g}: multiply randn by the standard deviation, not the variance."
+    if sample_std < 0.5 * std and float(got.min()) >= mean:
+        return "all samples lie above the mean: torch.rand is uniform on [0, 1); the normal distribution is torch.randn."
+    if abs(sample_mean - mean) > 6 * std / n**0.5:
+        return f"the samples average {sample_mean:.3f}, expected about {mean:g}: add the mean after scaling."
+    if abs(sample_std - std) > 0.1 * std:
+        return f"the samples' standard deviation is {sample_std:.3f}, expected about {std:g}: scale torch.randn by std."
+    return None
+
+
+def normal_public():
+    return [(0.0, 1.0, 20000), (5.0, 3.0, 20000)]
+
+
+def normal_hidden(rng: random.Random):
+    return [(round(rng.uniform(-5, 5), 2), round(rng.uniform(1.5, 4), 2), rng.randint(10000, 30000)) for _ in range(2)]
+
+
+EXERCISES = [
+    Exercise("01.1", "rank_of", 1, rank_of, rank_public, rank_hidden, judge_rank,
+             "the rank is the number of dimensions: 0 for a scalar, 1 for a vector, 2 for a matrix."),
+    Exercise("01.2", "from_nested", 1, from_nested, from_nested_public, from_nested_hidden, judge_from_nested,
+             "dtype=torch.float32 overrides the int64 that torch.tensor infers from Python ints."),
+    Exercise("01.3", "dice_rolls", 2, dice_rolls, dice_public, dice_hidden, judge_dice,
+             "torch.randint(1, 7, (n,)) covers 1 to 6: low is included, high is not."),
+    Exercise("01.4", "uniform", 2, uniform, uniform_public, uniform_hidden, judge_uniform,
+             "low + (high - low) * torch.rand(n) stretches [0, 1) to the width, then shifts it to low."),
+    Exercise("01.5", "normal", 2, normal, normal_public, normal_hidden, judge_normal,
+             "mean + std * torch.randn(n): randn has mean 0 and standard deviation 1, so scale, then shift."),
+]
