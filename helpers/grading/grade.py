@@ -1,0 +1,226 @@
+"""Grade a student's notebooks (in a worker process), and a whole class (across worker processes).
+
+One student is graded by `python -m helpers.grading.grade STUDENT_DIR` with the limits in
+arguments and the secret in its environment; it prints the student's record as JSON. Each
+notebook runs in its own temporary folder and fresh kernel (see `sandbox`); the submitted files
+are only ever read. A worker that crashes or hangs costs only its own student.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+import torch
+
+from helpers.checks import EXERCISES
+from helpers.checks.core import Exercise
+from helpers.grading import cases as hidden
+from helpers.grading import judge, kernel_side
+from helpers.grading.notebook import SubmissionError, code_sources, notebook_number, reaches_for_references, read_submission
+from helpers.grading.sandbox import Limits, Session
+
+REPO = Path(__file__).resolve().parent.parent.parent
+KERNEL_SIDE_SOURCE = Path(kernel_side.__file__).read_text(encoding="utf-8")
+
+
+def exercises_of(number: str) -> list[Exercise]:
+    """The exercises of notebook `number`, in id order."""
+    return [EXERCISES[key] for key in sorted(EXERCISES) if key.startswith(number + ".")]
+
+
+def grading_cell(inputs: Path, results: Path, exercise: Exercise) -> str:
+    """The cell that runs kernel_side.run_exercise in a namespace of its own (no student name is touched)."""
+    call = f"ns['run_exercise'](globals(), {str(inputs)!r}, {str(results)!r}, {exercise.id!r}, {exercise.target!r})"
+    return f"(lambda ns: (exec({KERNEL_SIDE_SOURCE!r}, ns), {call}))({{}});"
+
+
+def prepare_workdir(root: Path, path: Path) -> Path:
+    """Copy the submission (its bytes only) and the course's data/ into a fresh folder laid out like the repo."""
+    workdir = root / "notebooks"
+    workdir.mkdir()
+    (workdir / path.name).write_bytes(path.read_bytes())
+    if (REPO / "data").is_dir():
+        import shutil
+
+        shutil.copytree(REPO / "data", root / "data")
+    return workdir
+
+
+def grade_notebook(path: Path, secret: str, limits: Limits) -> dict:
+    """Grade one submitted notebook: {"file", "problems", "exercises": {id: grade}, "seconds", ...}."""
+    started = time.perf_counter()
+    exercises = exercises_of(notebook_number(path))
+    record = {"file": path.name, "problems": [], "exercises": {}}
+    try:
+        nb, notes = read_submission(path)
+    except SubmissionError as error:
+        record["problems"].append(f"{path.name}: {error}")
+        record["exercises"] = {e.id: ungraded(e, f"{path.name} could not be graded: {error}") for e in exercises}
+        return record
+    record["problems"] += [f"{path.name}: {note}" for note in notes]
+    sources = code_sources(nb)
+    suspicious = reaches_for_references(sources)
+    cases = {e.id: hidden.hidden_cases(e, secret) for e in exercises}
+    with tempfile.TemporaryDirectory(prefix="grade-") as tmp:
+        root = Path(tmp)
+        session = Session(sources, prepare_workdir(root, path), root, limits)
+        io = root / "io"
+        io.mkdir()
+
+        def grading_cells() -> list[tuple[str, str]]:
+            torch.save(cases, io / "inputs.pt")
+            return [(f"exercise {e.id}", grading_cell(io / "inputs.pt", io / f"{e.id}.pt", e)) for e in exercises]
+
+        run = asyncio.run(session.execute(grading_cells))
+        record["exercises"] = {e.id: grade_exercise(e, cases[e.id], io / f"{e.id}.pt", run) for e in exercises}
+    record["problems"] += [f"{path.name}, {fault.where}: {fault.message}" for fault in run.faults]
+    if run.fatal:
+        record["problems"].append(f"{path.name}: {run.fatal}")
+    if run.output_bytes > limits.output_bytes:
+        record["problems"].append(f"{path.name}: {run.output_bytes / 2**20:.0f} MiB of output were dropped")
+    if suspicious:
+        record["problems"].append(f"{path.name}: reaches for the course's reference solutions ({suspicious!r}); scored 0, flagged for review")
+        for grade in record["exercises"].values():
+            grade.update(points=0, status=judge.NOT_GRADED, message="flagged for review: the notebook reaches for the reference solutions.")
+    record["attempts"], record["skipped"] = run.attempts, run.skipped
+    record["seconds"] = round(time.perf_counter() - started, 2)
+    return record
+
+
+def grade_exercise(exercise: Exercise, cases: list, results: Path, run) -> dict:
+    """Judge one exercise from its results file, or say why there is nothing to judge."""
+    label = f"exercise {exercise.id}"
+    fault = next((f for f in run.faults if f.where == label), None)
+    try:
+        record = judge.read_results(results)
+    except judge.UnreadableResults as error:
+        reason = f"grading it stopped: {fault.message}" if fault else str(error)
+        return ungraded(exercise, reason)
+    return judge.score(exercise, cases, hidden.expected_results(exercise, cases), record).as_dict()
+
+
+def ungraded(exercise: Exercise, reason: str, status: str = judge.NOT_GRADED) -> dict:
+    """A zero for an exercise that could not be graded, with the reason."""
+    return judge.ExerciseGrade(exercise.id, status, 0, exercise.points, reason).as_dict()
+
+
+def grade_student(folder: Path, secret: str, limits: Limits) -> dict:
+    """Grade every course notebook in `folder`: the student's whole record."""
+    record = {"student": folder.name, "exercises": {}, "notebooks": [], "problems": [], "ignored": []}
+    files = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+    for path in files:
+        number = notebook_number(path)
+        if number is None or (not exercises_of(number) and path.suffix == ".ipynb"):
+            if number is None:
+                record["ignored"].append(path.name)
+            continue
+        notebook = grade_notebook(path, secret, limits)
+        record["exercises"].update(notebook.pop("exercises"))
+        record["problems"] += notebook["problems"]
+        record["notebooks"].append(notebook)
+    if not record["notebooks"]:
+        record["problems"].append("no course notebook with exercises was found (expected files like 01_tensors.ipynb)")
+    return complete(record)
+
+
+def complete(record: dict) -> dict:
+    """Add every exercise not handed in, the total, the maximum, versions and the tests' hash."""
+    for key, exercise in EXERCISES.items():
+        record["exercises"].setdefault(key, ungraded(exercise, "this notebook was not handed in", judge.NOT_SUBMITTED))
+    record["exercises"] = {key: record["exercises"][key] for key in sorted(record["exercises"])}
+    record["total"] = round(sum(g["points"] for g in record["exercises"].values()), 2)
+    record["max"] = sum(e.points for e in EXERCISES.values())
+    record["versions"] = versions()
+    record["tests_hash"] = hidden.definitions_hash()
+    record["graded_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return record
+
+
+def versions() -> dict:
+    """The versions that graded: Python, torch and the notebook machinery."""
+    found = {"python": platform.python_version(), "torch": torch.__version__}
+    for name in ("numpy", "nbclient", "nbformat", "ipykernel", "jupyter_client"):
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "missing"
+    return found
+
+
+def failed_student(folder: Path, reason: str) -> dict:
+    """The record of a student whose grading process itself failed."""
+    return complete({"student": folder.name, "exercises": {}, "notebooks": [], "problems": [reason], "ignored": []})
+
+
+def worker_timeout(folder: Path, limits: Limits) -> float:
+    """How long one student's worker may take: each notebook's limit, plus start-up and slack."""
+    notebooks = sum(1 for p in folder.iterdir() if notebook_number(p))
+    return 60 + max(1, notebooks) * (limits.notebook_timeout + 90)
+
+
+def run_worker(folder: Path, secret: str, limits: Limits) -> dict:
+    """Grade one student in a separate process; its crash, hang or garbage is that student's row only."""
+    command = [sys.executable, "-m", "helpers.grading.grade", str(folder), "--limits", json.dumps(asdict(limits))]
+    env = {**os.environ, hidden.SECRET_VARIABLE: secret}
+    try:
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=worker_timeout(folder, limits), start_new_session=True)
+    except subprocess.TimeoutExpired:
+        return failed_student(folder, "grading this student ran past the time limit; nothing was graded")
+    try:
+        record = json.loads((done.stdout.strip().splitlines() or ["null"])[-1])
+        if type(record) is dict and record.get("student") == folder.name:
+            return record
+    except ValueError:
+        pass
+    tail = done.stderr.strip().splitlines()[-1:] or [f"exit status {done.returncode}"]
+    return failed_student(folder, f"the grading process failed ({tail[0][:200]}); nothing was graded")
+
+
+def students_in(submissions: Path) -> list[Path]:
+    """Each student's folder: SUBMISSIONS/<student>/."""
+    if not submissions.is_dir():
+        raise FileNotFoundError(f"{submissions} is not a folder of SUBMISSIONS/<student>/<notebook>.ipynb")
+    return sorted(p for p in submissions.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def grade_class(submissions: Path, secret: str, limits: Limits, jobs: int, progress: bool = True) -> list[dict]:
+    """Grade every student, `jobs` at a time, with a progress bar; records in student order."""
+    from tqdm import tqdm
+
+    folders = students_in(submissions)
+    records = {}
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool, tqdm(total=len(folders), unit="student", desc="grading", disable=not progress) as bar:
+        futures = {pool.submit(run_worker, folder, secret, limits): folder for folder in folders}
+        for future in as_completed(futures):
+            records[futures[future].name] = future.result()
+            bar.update()
+    return [records[folder.name] for folder in folders]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The worker: grade one student's folder, print the record as JSON."""
+    parser = argparse.ArgumentParser(description="Grade one student's folder (used by `grade`).")
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--limits", default="{}")
+    args = parser.parse_args(argv)
+    secret = hidden.secret_from(None)
+    record = grade_student(args.folder, secret, Limits(**json.loads(args.limits)))
+    sys.stdout.write(json.dumps(record))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
