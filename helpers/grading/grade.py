@@ -74,13 +74,13 @@ def grade_notebook(path: Path, secret: str, limits: Limits) -> dict:
     sources = code_sources(nb)
     suspicious = reaches_for_references(sources)
     cases = {e.id: hidden.hidden_cases(e, secret) for e in exercises}
-    with tempfile.TemporaryDirectory(prefix="grade-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="grade-", ignore_cleanup_errors=True) as tmp:
         root = Path(tmp)
         session = Session(sources, prepare_workdir(root, path), root, limits)
         io = root / "io"
-        io.mkdir()
 
         def grading_cells() -> list[tuple[str, str]]:
+            io.mkdir(parents=True, exist_ok=True)  # again: the student's code may have deleted it
             torch.save(cases, io / "inputs.pt")
             return [(f"exercise {e.id}", grading_cell(io / "inputs.pt", io / f"{e.id}.pt", e)) for e in exercises]
 

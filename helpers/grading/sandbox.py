@@ -5,10 +5,11 @@ reference solutions is not importable) with PYTHONPATH = a copy of `helpers` wit
 reference solutions, then the venv's site-packages. Before ipykernel starts, the launcher sets
 resource limits: address space (the memory limit), file size, CPU time, no core files.
 Its environment is built from scratch (no GRADER_SECRET), HOME and TMPDIR point into the
-temporary folder, stdout/stderr go to /dev/null, and every output message is counted and dropped.
+temporary folder, stdout/stderr go to /dev/null, and every output message is counted and dropped
+(a cell that floods output past the limit is stopped).
 
-A cell's error is recorded and execution goes on. A cell that kills the kernel, or that the
-time limit cannot interrupt, is recorded and the notebook is run again from the start without it.
+A cell's error is recorded and execution goes on. A cell that kills the kernel, runs out of
+memory, floods output, or that the time limit cannot interrupt, is recorded and the notebook is run again from the start without it.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ kernelapp.launch_new_instance()
 """
 
 SEED_CELL = "(lambda s: (__import__('random').seed(s), __import__('numpy').random.seed(s), __import__('torch').manual_seed(s)))(0);"
-PROBE_TIMEOUT = 10
+PROBE_TIMEOUT = 5
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ class Limits:
     notebook_timeout: float = 300
     memory_bytes: int = 3 * 2**30  # address space; torch's import alone maps about 0.65 GiB
     file_bytes: int = 256 * 2**20
-    output_bytes: int = 8 * 2**20  # output past this is dropped and the cell interrupted
+    output_bytes: int = 8 * 2**20  # a cell printing more than this is stopped (the kernel killed)
 
 
 @dataclass
@@ -115,8 +116,17 @@ class GuardedClient(NotebookClient):
         self.total_bytes += size
         if self.cell_bytes > self.output_cap and not self.over_cap:
             self.over_cap = True
-            asyncio.ensure_future(self.km.interrupt_kernel())
+            self.interrupt()
         return None
+
+    def interrupt(self) -> None:
+        """Kill the kernel now: a flood of output fills its buffers, and the run restarts without the cell."""
+        process = getattr(getattr(self.km, "provisioner", None), "process", None)
+        if process is not None:
+            try:
+                process.kill()
+            except OSError:
+                pass
 
     def handle_comm_msg(self, outs, msg, cell_index):
         self.output(outs, msg, None, cell_index)
@@ -231,19 +241,23 @@ class Session:
         try:
             await asyncio.wait_for(client.async_execute_cell(cell, index, store_history=False), self.remaining())
         except DeadKernelError:
-            self._fault(label, "died", "the kernel died while running it (os._exit, a crash, or the memory limit)")
+            if client.over_cap:
+                self._fault(label, "output", f"it printed more than {self.limits.output_bytes // 2**20} MiB of output; it was stopped")
+            else:
+                self._fault(label, "died", f"the kernel died while running it (os._exit, a crash, or the memory limit)")
             return label
         except asyncio.TimeoutError:
             self.run.fatal = f"the notebook time limit ({self.limits.notebook_timeout:g} s) ran out in {label}"
             self._fault(label, "timeout", self.run.fatal)
             return label
         reply = client.replies.get(index, {})
-        if client.over_cap:
-            self._fault(label, "output", f"it printed more than {self.limits.output_bytes // 2**20} MiB of output; it was stopped")
         if reply.get("status") == "error":
             if reply.get("ename") == TIMEOUT_ERROR:
                 self._fault(label, "timeout", f"it ran longer than the {self.limits.cell_timeout:g} s limit per cell")
                 return None if await self._responsive(client) else label
+            if reply.get("ename") == "MemoryError":  # the kernel may hold on to the memory: start again without it
+                self._fault(label, "memory", f"it ran out of memory (the limit is {self.limits.memory_bytes // 2**20} MiB of address space)")
+                return label
             self._fault(label, "error", f"{reply.get('ename', 'Error')}: {str(reply.get('evalue', ''))[:300]}")
         return None
 
