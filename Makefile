@@ -32,6 +32,10 @@ test-unit: $(STAMP)
 test-notebooks: $(STAMP)
 	$(PY) -m pytest $(NBVAL) notebooks -n $(JOBS) --dist loadfile
 
+# Benchmarks: performance goals live here, not in timed unit tests.
+bench: $(STAMP)
+	$(PY) benchmarks/bench_checks.py
+
 # Re-execute every notebook in place and store its outputs (after editing a notebook).
 execute: $(STAMP)
 	$(PY) -m helpers.notebooks execute notebooks/*.ipynb
