@@ -96,7 +96,9 @@ def execute(path: Path, cell_timeout: int = 300) -> None:
             pass
 
     nb = nbformat.read(path, as_version=4)
-    NbvalLikeClient(nb, timeout=cell_timeout, kernel_name="python3",
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)  # no timestamps: they would change on every run
+    NbvalLikeClient(nb, timeout=cell_timeout, kernel_name="python3", record_timing=False,
                     resources={"metadata": {"path": str(path.parent)}}).execute()
     nbformat.write(nb, path)
 
