@@ -136,7 +136,7 @@ def test_a_crafted_pickle_is_refused_and_never_run(tmp_path):
             return (os.system, (f"touch {marker}",))
 
     path = tmp_path / "01.1.pt"
-    path.write_bytes(pickle.dumps({"status": "ran", "cases": [Exploit()]}))
+    path.write_bytes(pickle.dumps({"status": "ran", "cases": [Exploit()]}, protocol=2))
     with pytest.raises(judge.UnreadableResults, match="not plain data"):
         judge.read_results(path)
     assert not marker.exists()
