@@ -37,6 +37,7 @@ REASONS = {
     "claims_equality": ["__main__.Anything object", "__main__.AnyTensor object", "__main__.Number object"],
     "input_transformer": ["left no results"],
     "crafted_pickle": ["not plain data"],
+    "kills_grader": ["grading process stopped"],
     "calls_reference": ["No module named 'helpers.checks.nb01'", "flagged for review"],
 }
 

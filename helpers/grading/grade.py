@@ -1,24 +1,20 @@
 """Grade a student's notebooks (in a worker process), and a whole class (across worker processes).
 
-One student is graded by `python -m helpers.grading.grade STUDENT_DIR` with the limits in
-arguments and the secret in its environment; it prints the student's record as JSON. Each
-notebook runs in its own temporary folder and fresh kernel (see `sandbox`); the submitted files
-are only ever read. A worker that crashes or hangs costs only its own student.
+Each student is graded in a worker process of its own, forked from a server that imported torch
+once, and sends back its record as JSON. Each notebook runs in its own temporary folder and fresh
+kernel (see `sandbox`); the submitted files are only ever read. A worker that crashes, hangs or is
+killed costs only its own student.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
-import os
+import multiprocessing
 import platform
-import subprocess
-import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import asdict
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -171,22 +167,36 @@ def worker_timeout(folder: Path, limits: Limits) -> float:
     return 60 + max(1, notebooks) * (limits.notebook_timeout + 90)
 
 
+def worker(folder: Path, secret: str, limits: Limits, channel) -> None:
+    """In the worker process: grade one student and send the record back as JSON."""
+    try:
+        channel.send_bytes(json.dumps(grade_student(folder, secret, limits)).encode())
+    finally:
+        channel.close()
+
+
 def run_worker(folder: Path, secret: str, limits: Limits) -> dict:
-    """Grade one student in a separate process; its crash, hang or garbage is that student's row only."""
-    command = [sys.executable, "-m", "helpers.grading.grade", str(folder), "--limits", json.dumps(asdict(limits))]
-    env = {**os.environ, hidden.SECRET_VARIABLE: secret}
+    """Grade one student in a process of its own (forked from a server that has imported torch once).
+
+    Its crash, hang or death (a kernel may kill its parent) is that student's row only.
+    """
+    context = multiprocessing.get_context("forkserver")
+    receiving, sending = context.Pipe(duplex=False)
+    process = context.Process(target=worker, args=(folder, secret, limits, sending), name=f"grade {folder.name}")
+    process.start()
+    sending.close()
     try:
-        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=worker_timeout(folder, limits), start_new_session=True)
-    except subprocess.TimeoutExpired:
+        if receiving.poll(worker_timeout(folder, limits)):
+            return json.loads(receiving.recv_bytes())
         return failed_student(folder, "grading this student ran past the time limit; nothing was graded")
-    try:
-        record = json.loads((done.stdout.strip().splitlines() or ["null"])[-1])
-        if type(record) is dict and record.get("student") == folder.name:
-            return record
-    except ValueError:
-        pass
-    tail = done.stderr.strip().splitlines()[-1:] or [f"exit status {done.returncode}"]
-    return failed_student(folder, f"the grading process failed ({tail[0][:200]}); nothing was graded")
+    except (EOFError, OSError, ValueError):
+        process.join(5)
+        return failed_student(folder, f"the grading process stopped (exit code {process.exitcode}); nothing was graded")
+    finally:
+        receiving.close()
+        if process.is_alive():
+            process.kill()
+        process.join(5)
 
 
 def students_in(submissions: Path) -> list[Path]:
@@ -201,6 +211,7 @@ def grade_class(submissions: Path, secret: str, limits: Limits, jobs: int, progr
     from tqdm import tqdm
 
     folders = students_in(submissions)
+    multiprocessing.get_context("forkserver").set_forkserver_preload([__name__])
     records = {}
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool, tqdm(total=len(folders), unit="student", desc="grading", disable=not progress) as bar:
         futures = {pool.submit(run_worker, folder, secret, limits): folder for folder in folders}
@@ -208,19 +219,3 @@ def grade_class(submissions: Path, secret: str, limits: Limits, jobs: int, progr
             records[futures[future].name] = future.result()
             bar.update()
     return [records[folder.name] for folder in folders]
-
-
-def main(argv: list[str] | None = None) -> int:
-    """The worker: grade one student's folder, print the record as JSON."""
-    parser = argparse.ArgumentParser(description="Grade one student's folder (used by `grade`).")
-    parser.add_argument("folder", type=Path)
-    parser.add_argument("--limits", default="{}")
-    args = parser.parse_args(argv)
-    secret = hidden.secret_from(None)
-    record = grade_student(args.folder, secret, Limits(**json.loads(args.limits)))
-    sys.stdout.write(json.dumps(record))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
