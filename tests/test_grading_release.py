@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 
 import nbformat
@@ -102,3 +103,15 @@ def test_every_notebook_releases_with_placeholders_and_no_solution_text(path, tm
         namespace = {"torch": torch}
         exec(cells[0].source, namespace)  # the released cell only defines the placeholder function
         assert is_placeholder(namespace[exercise.target])
+
+
+HEADING = re.compile(r"^###\s+Exercise\s+(\d\d\.\d+)\s+—.*\((\d+) points?\)\s*$", re.MULTILINE)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_exercise_headings_declare_the_points_the_grader_awards(path):
+    nb = nbformat.read(path, as_version=4)
+    declared = {key: int(points) for cell in nb.cells if cell.cell_type == "markdown" for key, points in HEADING.findall(cell.source)}
+    number = path.name[:2]
+    awarded = {key: e.points for key, e in EXERCISES.items() if key.startswith(number + ".")}
+    assert declared == awarded

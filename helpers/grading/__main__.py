@@ -49,6 +49,10 @@ def run_grade(args: argparse.Namespace) -> int:
         return 2
     try:
         secret = secret_from(args.secret)
+        os.environ.pop("GRADER_SECRET", None)  # the worker processes (and so kernels) start without it
+        loose = sorted(p.name for p in args.submissions.glob("*") if p.is_file())
+        if loose:
+            print(f"ignored files at the top of {args.submissions}/ (expected <student>/<notebook>.ipynb): {', '.join(loose[:5])}", file=sys.stderr)
         limits = Limits(cell_timeout=min(args.cell_timeout, args.timeout), notebook_timeout=args.timeout, memory_bytes=args.memory * 2**20)
         records = grade_class(args.submissions, secret, limits, args.jobs, progress=not args.quiet)
     except (SecretMissing, FileNotFoundError) as error:

@@ -113,21 +113,35 @@ def ungraded(exercise: Exercise, reason: str, status: str = judge.NOT_GRADED) ->
     return judge.ExerciseGrade(exercise.id, status, 0, exercise.points, reason).as_dict()
 
 
+def pick_notebooks(folder: Path) -> tuple[list[Path], list[str], list[str]]:
+    """The files to grade (one per notebook number with exercises), the files ignored, and why."""
+    course = {p.name for p in (REPO / "notebooks").glob("*.ipynb")}
+    chosen: dict[str, Path] = {}
+    ignored, problems = [], []
+    for path in sorted(p for p in folder.iterdir() if not p.name.startswith(".")):
+        number = notebook_number(path)
+        if number is None:
+            ignored.append(path.name)
+        elif exercises_of(number):
+            if number in chosen and not (path.name in course and chosen[number].name not in course):
+                problems.append(f"{path.name}: a second notebook {number}; only {chosen[number].name} was graded")
+                continue
+            if number in chosen:
+                problems.append(f"{chosen[number].name}: a second notebook {number}; only {path.name} was graded")
+            chosen[number] = path
+    return [chosen[n] for n in sorted(chosen)], ignored, problems
+
+
 def grade_student(folder: Path, secret: str, limits: Limits) -> dict:
     """Grade every course notebook in `folder`: the student's whole record."""
-    record = {"student": folder.name, "exercises": {}, "notebooks": [], "problems": [], "ignored": []}
-    files = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
-    for path in files:
-        number = notebook_number(path)
-        if number is None or (not exercises_of(number) and path.suffix == ".ipynb"):
-            if number is None:
-                record["ignored"].append(path.name)
-            continue
+    paths, ignored, problems = pick_notebooks(folder)
+    record = {"student": folder.name, "exercises": {}, "notebooks": [], "problems": problems, "ignored": ignored}
+    for path in paths:
         notebook = grade_notebook(path, secret, limits)
         record["exercises"].update(notebook.pop("exercises"))
         record["problems"] += notebook["problems"]
         record["notebooks"].append(notebook)
-    if not record["notebooks"]:
+    if not paths:
         record["problems"].append("no course notebook with exercises was found (expected files like 01_tensors.ipynb)")
     return complete(record)
 

@@ -48,8 +48,12 @@ def write_outputs(records: list[dict], out: Path) -> list[Path]:
     """grades.csv, and OUT/<student>.json and OUT/<student>.md for each student."""
     out.mkdir(parents=True, exist_ok=True)
     written = [write_gradebook(records, out)]
+    taken: set[str] = set()
     for record in records:
-        name = safe_name(record["student"])
+        name = base = safe_name(record["student"])
+        while name.lower() in taken:  # two folder names that differ only in odd characters or case
+            name = f"{base}-{len(taken)}"
+        taken.add(name.lower())
         (out / f"{name}.json").write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         (out / f"{name}.md").write_text(feedback(record), encoding="utf-8")
         written += [out / f"{name}.json", out / f"{name}.md"]

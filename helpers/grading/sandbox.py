@@ -57,7 +57,7 @@ class Limits:
 
     cell_timeout: float = 60
     notebook_timeout: float = 300
-    memory_bytes: int = 3 * 2**30  # address space; torch's import alone maps about 0.65 GiB
+    memory_bytes: int = 3 * 2**30  # address space: torch+numpy+matplotlib map 0.65 GiB, a kernel after notebook 01 peaks at 1.5 GiB
     file_bytes: int = 256 * 2**20
     output_bytes: int = 8 * 2**20  # a cell printing more than this is stopped (the kernel killed)
 
