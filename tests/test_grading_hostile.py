@@ -28,6 +28,7 @@ REASONS = {
     "missing_exercises": ["`rank_of` is not defined", "`from_nested` is not defined"],
     "infinite_loop": ["longer than the"],
     "os_exit": ["kernel died"],
+    "infinite_loop_in_function": ["ran past the time limit"],
     "memory_bomb": ["ran out of memory"],
     "huge_output": ["of output", "ran out of memory"],
     "deletes_files": ["FileNotFoundError", "No such file"],
@@ -95,3 +96,11 @@ def test_a_cell_that_breaks_the_kernel_is_skipped_and_the_rest_of_the_notebook_s
         assert notebook["skipped"] == ["cell 1"], category
         statuses = {g["status"] for g in records[category]["exercises"].values()}
         assert statuses == {judge.NOT_ATTEMPTED}, category  # the placeholders after the bad cell were defined
+
+
+def test_a_function_that_hangs_or_kills_the_kernel_costs_only_its_exercise(graded):
+    _, _, records = graded
+    exercises = records["infinite_loop_in_function"]["exercises"]
+    assert "ran past the time limit" in exercises["01.1"]["message"]
+    assert "kernel died" in exercises["01.2"]["message"]
+    assert {exercises[key]["status"] for key in ("01.3", "01.4", "01.5")} == {judge.NOT_ATTEMPTED}

@@ -77,6 +77,8 @@ def grade_notebook(path: Path, secret: str, limits: Limits) -> dict:
 
         def grading_cells() -> list[tuple[str, str]]:
             io.mkdir(parents=True, exist_ok=True)  # again: the student's code may have deleted it
+            for stale in io.glob("*.pt"):  # results of an earlier attempt must not count
+                stale.unlink()
             torch.save(cases, io / "inputs.pt")
             return [(f"exercise {e.id}", grading_cell(io / "inputs.pt", io / f"{e.id}.pt", e)) for e in exercises]
 

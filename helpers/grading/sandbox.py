@@ -219,7 +219,12 @@ class Session:
                 for label, source in cells:
                     if label not in skip and await self._cell(client, label, source) is not None:
                         return label
-                for label, source in after():
+                try:
+                    extra = after()
+                except OSError as error:
+                    self.run.fatal = f"the grader could not write the hidden cases ({error})"
+                    return None
+                for label, source in extra:
                     if label not in skip and await self._cell(client, label, source) is not None:
                         return label
         except (DeadKernelError, RuntimeError, TimeoutError, asyncio.TimeoutError) as error:
@@ -244,7 +249,7 @@ class Session:
             if client.over_cap:
                 self._fault(label, "output", f"it printed more than {self.limits.output_bytes // 2**20} MiB of output; it was stopped")
             else:
-                self._fault(label, "died", f"the kernel died while running it (os._exit, a crash, or the memory limit)")
+                self._fault(label, "died", "the kernel died while running it (os._exit, a crash, or the memory limit)")
             return label
         except asyncio.TimeoutError:
             self.run.fatal = f"the notebook time limit ({self.limits.notebook_timeout:g} s) ran out in {label}"
