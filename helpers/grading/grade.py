@@ -12,6 +12,7 @@ import asyncio
 import json
 import multiprocessing
 import platform
+import shutil
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -49,8 +50,6 @@ def prepare_workdir(root: Path, path: Path) -> Path:
     workdir.mkdir()
     (workdir / path.name).write_bytes(path.read_bytes())
     if (REPO / "data").is_dir():
-        import shutil
-
         shutil.copytree(REPO / "data", root / "data")
     return workdir
 
@@ -84,11 +83,7 @@ def grade_notebook(path: Path, secret: str, limits: Limits) -> dict:
 
         run = asyncio.run(session.execute(grading_cells))
         record["exercises"] = {e.id: grade_exercise(e, cases[e.id], io / f"{e.id}.pt", run) for e in exercises}
-    record["problems"] += [f"{path.name}, {fault.where}: {fault.message}" for fault in run.faults]
-    if run.fatal:
-        record["problems"].append(f"{path.name}: {run.fatal}")
-    if run.output_bytes > limits.output_bytes:
-        record["problems"].append(f"{path.name}: {run.output_bytes / 2**20:.0f} MiB of output were dropped")
+    record["problems"] += run_problems(path.name, run, limits)
     if suspicious:
         record["problems"].append(f"{path.name}: reaches for the course's reference solutions ({suspicious!r}); scored 0, flagged for review")
         for grade in record["exercises"].values():
@@ -96,6 +91,16 @@ def grade_notebook(path: Path, secret: str, limits: Limits) -> dict:
     record["attempts"], record["skipped"] = run.attempts, run.skipped
     record["seconds"] = round(time.perf_counter() - started, 2)
     return record
+
+
+def run_problems(name: str, run, limits: Limits) -> list[str]:
+    """What went wrong while the notebook ran, one line each."""
+    problems = [f"{name}, {fault.where}: {fault.message}" for fault in run.faults]
+    if run.fatal:
+        problems.append(f"{name}: {run.fatal}")
+    if run.output_bytes > limits.output_bytes:
+        problems.append(f"{name}: {run.output_bytes / 2**20:.0f} MiB of output were dropped")
+    return problems
 
 
 def grade_exercise(exercise: Exercise, cases: list, results: Path, run) -> dict:
