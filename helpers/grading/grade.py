@@ -96,6 +96,8 @@ def grade_notebook(path: Path, secret: str, limits: Limits) -> dict:
 def run_problems(name: str, run, limits: Limits) -> list[str]:
     """What went wrong while the notebook ran, one line each."""
     problems = [f"{name}, {fault.where}: {fault.message}" for fault in run.faults]
+    if run.skipped:
+        problems.append(f"{name}: it was run again from the start without {', '.join(run.skipped)}")
     if run.fatal:
         problems.append(f"{name}: {run.fatal}")
     if run.output_bytes > limits.output_bytes:

@@ -112,7 +112,7 @@ def score(exercise: Exercise, cases: list[Case], expected: list, record: dict) -
     """Points for one exercise: its points times the fraction of hidden cases passed."""
     status = record["status"]
     if status == "missing":
-        return ExerciseGrade(exercise.id, MISSING, 0, exercise.points, f"`{exercise.target}` is not defined in your notebook: keep the function's name as given.")
+        return ExerciseGrade(exercise.id, MISSING, 0, exercise.points, f"`{exercise.target}` is not defined after your notebook ran: keep the function's name as given, and see the errors listed above.")
     if status == "placeholder":
         return ExerciseGrade(exercise.id, NOT_ATTEMPTED, 0, exercise.points, f"`{exercise.target}` still has the `...` placeholder.")
     if status != "ran":

@@ -69,7 +69,7 @@ class Limits:
 class Fault:
     """Something that went wrong in one cell (or one exercise's grading cell)."""
 
-    where: str  # "cell 7" or "exercise 01.3"
+    where: str  # "code cell 7" (counting code cells from 1) or "exercise 01.3"
     kind: str  # "error", "timeout", "died", "output", "transformed"
     message: str
 
@@ -218,7 +218,7 @@ class Session:
                 if await self._cell(client, "setup", SEED_CELL) is not None:
                     self.run.fatal = self.run.fatal or "the grading kernel failed to seed its generators"
                     return "setup"
-                cells = [(f"cell {i}", source) for i, source in enumerate(self.code_cells)]
+                cells = [(f"code cell {i + 1}", source) for i, source in enumerate(self.code_cells)]
                 for label, source in cells:
                     if label not in skip and await self._cell(client, label, source) is not None:
                         return label
