@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -53,10 +54,15 @@ def graded(tmp_path_factory):
     PWNED.unlink(missing_ok=True)
     before = fingerprint(SUBMISSIONS)
     out = tmp_path_factory.mktemp("hostile")
-    code = main(["grade", str(SUBMISSIONS), "--out", str(out), "--jobs", "2", "--secret", "hostile-secret",
-                 "--timeout", "60", "--cell-timeout", "10", "--memory", "2048", "--quiet"])
+    scratch = tmp_path_factory.mktemp("scratch")
+    saved, tempfile.tempdir = tempfile.tempdir, str(scratch)  # where the grader makes its working copies
+    try:
+        code = main(["grade", str(SUBMISSIONS), "--out", str(out), "--jobs", "2", "--secret", "hostile-secret",
+                     "--timeout", "60", "--cell-timeout", "10", "--memory", "2048", "--quiet"])
+    finally:
+        tempfile.tempdir = saved
     records = {p.stem: json.loads(p.read_text()) for p in out.glob("*.json")}
-    return code, before, records
+    return code, before, records, sorted(scratch.glob("grade-*"))  # (pymp-* is multiprocessing's own, removed at exit)
 
 
 def test_every_category_has_a_fixture_and_a_reason_to_find():
@@ -64,20 +70,20 @@ def test_every_category_has_a_fixture_and_a_reason_to_find():
 
 
 def test_grading_the_hostile_class_succeeds_and_leaves_every_submitted_file_byte_identical(graded):
-    code, before, _ = graded
+    code, before, _, _ = graded
     assert code == 0
     assert fingerprint(SUBMISSIONS) == before
 
 
 def test_hostile_students_cost_nobody_else(graded):
-    _, _, records = graded
+    _, _, records, _ = graded
     assert records["solution"]["total"] == 8 and records["solution"]["problems"] == []
     assert records["release"]["total"] == 0
 
 
 @pytest.mark.parametrize("category", CATEGORIES)
 def test_hostile_submission_gets_a_row_with_a_reason_and_no_more_than_the_release(graded, category):
-    _, _, records = graded
+    _, _, records, _ = graded
     record = records[category]
     assert record["total"] <= records["release"]["total"]
     assert all(grade["status"] != judge.PASSED for grade in record["exercises"].values())
@@ -90,7 +96,7 @@ def test_a_crafted_pickle_never_runs_in_the_grader(graded):
 
 
 def test_a_cell_that_breaks_the_kernel_is_skipped_and_the_rest_of_the_notebook_still_runs(graded):
-    _, _, records = graded
+    _, _, records, _ = graded
     for category in ("infinite_loop", "os_exit", "memory_bomb"):
         notebook = records[category]["notebooks"][0]
         assert notebook["skipped"] == ["code cell 2"], category  # the hostile cell, right after the setup cell
@@ -99,8 +105,13 @@ def test_a_cell_that_breaks_the_kernel_is_skipped_and_the_rest_of_the_notebook_s
 
 
 def test_a_function_that_hangs_or_kills_the_kernel_costs_only_its_exercise(graded):
-    _, _, records = graded
+    _, _, records, _ = graded
     exercises = records["infinite_loop_in_function"]["exercises"]
     assert "ran past the time limit" in exercises["01.1"]["message"]
     assert "kernel died" in exercises["01.2"]["message"]
     assert {exercises[key]["status"] for key in ("01.3", "01.4", "01.5")} == {judge.NOT_ATTEMPTED}
+
+
+def test_no_working_copy_is_left_behind_even_when_a_worker_is_killed(graded):
+    *_, leftovers = graded
+    assert leftovers == []

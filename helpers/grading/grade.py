@@ -54,7 +54,7 @@ def prepare_workdir(root: Path, path: Path) -> Path:
     return workdir
 
 
-def grade_notebook(path: Path, secret: str, limits: Limits) -> dict:
+def grade_notebook(path: Path, secret: str, limits: Limits, scratch: Path | None = None) -> dict:
     """Grade one submitted notebook: {"file", "problems", "exercises": {id: grade}, "seconds", ...}."""
     started = time.perf_counter()
     exercises = exercises_of(notebook_number(path))
@@ -69,7 +69,7 @@ def grade_notebook(path: Path, secret: str, limits: Limits) -> dict:
     sources = code_sources(nb)
     suspicious = reaches_for_references(sources)
     cases = {e.id: hidden.hidden_cases(e, secret) for e in exercises}
-    with tempfile.TemporaryDirectory(prefix="grade-", ignore_cleanup_errors=True) as tmp:
+    with tempfile.TemporaryDirectory(prefix="grade-", dir=scratch, ignore_cleanup_errors=True) as tmp:
         root = Path(tmp)
         session = Session(sources, prepare_workdir(root, path), root, limits)
         io = root / "io"
@@ -141,12 +141,12 @@ def pick_notebooks(folder: Path) -> tuple[list[Path], list[str], list[str]]:
     return [chosen[n] for n in sorted(chosen)], ignored, problems
 
 
-def grade_student(folder: Path, secret: str, limits: Limits) -> dict:
-    """Grade every course notebook in `folder`: the student's whole record."""
+def grade_student(folder: Path, secret: str, limits: Limits, scratch: Path | None = None) -> dict:
+    """Grade every course notebook in `folder` (working in `scratch`): the student's whole record."""
     paths, ignored, problems = pick_notebooks(folder)
     record = {"student": folder.name, "exercises": {}, "notebooks": [], "problems": problems, "ignored": ignored}
     for path in paths:
-        notebook = grade_notebook(path, secret, limits)
+        notebook = grade_notebook(path, secret, limits, scratch)
         record["exercises"].update(notebook.pop("exercises"))
         record["problems"] += notebook["problems"]
         record["notebooks"].append(notebook)
@@ -190,10 +190,10 @@ def worker_timeout(folder: Path, limits: Limits) -> float:
     return 60 + max(1, notebooks) * (limits.notebook_timeout + 90)
 
 
-def worker(folder: Path, secret: str, limits: Limits, channel) -> None:
+def worker(folder: Path, secret: str, limits: Limits, scratch: Path, channel) -> None:
     """In the worker process: grade one student and send the record back as JSON."""
     try:
-        channel.send_bytes(json.dumps(grade_student(folder, secret, limits)).encode())
+        channel.send_bytes(json.dumps(grade_student(folder, secret, limits, scratch)).encode())
     finally:
         channel.close()
 
@@ -203,9 +203,15 @@ def run_worker(folder: Path, secret: str, limits: Limits) -> dict:
 
     Its crash, hang or death (a kernel may kill its parent) is that student's row only.
     """
+    with tempfile.TemporaryDirectory(prefix="grade-", ignore_cleanup_errors=True) as scratch:  # removed even if the worker is killed
+        return watch_worker(folder, secret, limits, Path(scratch))
+
+
+def watch_worker(folder: Path, secret: str, limits: Limits, scratch: Path) -> dict:
+    """Start the worker, wait for its record within the time limit, and make sure it is gone."""
     context = multiprocessing.get_context("forkserver")
     receiving, sending = context.Pipe(duplex=False)
-    process = context.Process(target=worker, args=(folder, secret, limits, sending), name=f"grade {folder.name}")
+    process = context.Process(target=worker, args=(folder, secret, limits, scratch, sending), name=f"grade {folder.name}")
     process.start()
     sending.close()
     try:
