@@ -38,6 +38,7 @@ test-notebooks: $(STAMP)
 # Benchmarks: performance goals live here, not in timed unit tests.
 bench: $(STAMP)
 	$(PY) benchmarks/bench_checks.py
+	$(PY) benchmarks/bench_grading.py --students 4
 
 # Re-execute every notebook in place and store its outputs (after editing a notebook).
 execute: $(STAMP)

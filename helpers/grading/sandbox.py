@@ -238,6 +238,10 @@ class Session:
             self.run.output_bytes += client.total_bytes
         return None
 
+    def _flooded(self, label: str) -> None:
+        """Record that `label` printed past the output cap and so had its kernel killed."""
+        self._fault(label, "output", f"it printed more than {self.limits.output_bytes // 2**20} MiB of output; it was stopped")
+
     async def _cell(self, client: GuardedClient, label: str, source: str) -> str | None:
         """Execute one cell; record its fault; return `label` when the kernel cannot go on."""
         if self.remaining() <= 0:
@@ -250,13 +254,19 @@ class Session:
             await asyncio.wait_for(client.async_execute_cell(cell, index, store_history=False), self.remaining())
         except DeadKernelError:
             if client.over_cap:
-                self._fault(label, "output", f"it printed more than {self.limits.output_bytes // 2**20} MiB of output; it was stopped")
+                self._flooded(label)
             else:
                 self._fault(label, "died", "the kernel died while running it (os._exit, a crash, or the memory limit)")
             return label
         except asyncio.TimeoutError:
+            if client.over_cap:  # the killed kernel never replied: the flood, not the clock, stopped it
+                self._flooded(label)
+                return label
             self.run.fatal = f"the notebook time limit ({self.limits.notebook_timeout:g} s) ran out in {label}"
             self._fault(label, "timeout", self.run.fatal)
+            return label
+        if client.over_cap:  # nbclient may see the reply before it notices the kernel is gone
+            self._flooded(label)
             return label
         reply = client.replies.get(index, {})
         if reply.get("status") == "error":
