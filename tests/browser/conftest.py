@@ -136,7 +136,8 @@ def new_page(browser, lab):
         yield context.new_page()
     finally:
         context.close()
-        lab.remember_children()  # kernels started for this page are ended with the server
+        lab.remember_children()  # so that stop() ends them even if the shutdown below fails
+        lab.shutdown_kernels()
 
 
 @pytest.fixture

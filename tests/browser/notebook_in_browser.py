@@ -150,12 +150,18 @@ def run_all(page: Page, timeout_ms: float) -> None:
 
 
 def wait_until_settled(page: Page, timeout_ms: float) -> None:
-    """Wait until no cell shows `[*]:` and the kernel is idle, twice in a row 0.5 s apart."""
+    """Wait until no cell shows `[*]:` and the kernel is idle, twice in a row 0.5 s apart.
+
+    A JupyterLab dialog (the kernel died, say) ends the wait at once with its text.
+    """
     deadline = time.monotonic() + timeout_ms / 1000
     calm = 0
     while calm < 2:
         if time.monotonic() > deadline:
             raise TimeoutError(f"the notebook was still running after {timeout_ms / 1000:.0f} s: {code_prompts(page)}")
+        dialog = page.locator(".jp-Dialog")
+        if dialog.count():  # e.g. "Kernel Restarting": the kernel died; waiting longer will not help
+            raise RuntimeError(f"JupyterLab shows a dialog: {dialog.first.inner_text()!r}")
         busy = any(p == "[*]:" for p in code_prompts(page)) or page.locator(IDLE).count() == 0
         calm = 0 if busy else calm + 1
         page.wait_for_timeout(500)
