@@ -1,11 +1,6 @@
 """Fixtures for the browser tests: one JupyterLab server over a copy of the course, one Chromium.
 
-Settings (environment variables):
-  REQUIRE_BROWSER=1  a missing Chromium, or any skipped browser test, fails the run (CI sets it);
-                     otherwise the browser tests are skipped with a message saying how to get one.
-  CHROMIUM=PATH      the browser to drive (default: `chromium` or `chromium-browser` on PATH).
-  BROWSER_RUN_TIMEOUT=SECONDS  how long one notebook may run (default 600).
-
+Settings (REQUIRE_BROWSER, CHROMIUM, BROWSER_RUN_TIMEOUT) are described in browser_session.py.
 Screenshots and the page HTML of every notebook go to artifacts/browser/<notebook>/.
 """
 
@@ -14,37 +9,19 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from jupyterlab_server import JupyterLabServer, venv_jupyter
-
-REPO = Path(__file__).resolve().parents[2]
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
-ARTIFACTS = REPO / "artifacts" / "browser"
-REQUIRE_BROWSER = os.environ.get("REQUIRE_BROWSER", "") not in ("", "0")
-RUN_TIMEOUT_S = float(os.environ.get("BROWSER_RUN_TIMEOUT", "600"))
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
-]
-HOW_TO_GET_CHROMIUM = (
-    "no Chromium found: as root, `make test-browser` installs Debian's `chromium` and "
-    "`fonts-dejavu-core` itself; otherwise run `sudo apt-get install -y chromium fonts-dejavu-core`, "
-    "or set CHROMIUM=/path/to/chromium"
+from browser_session import (
+    ARTIFACTS, CHROMIUM_ARGS, FIXTURES, HOW_TO_GET_CHROMIUM, REPO, REPORTS, REQUIRE_BROWSER, find_chromium, new_page,
+    strip_solutions,
 )
+from jupyterlab_server import JupyterLabServer, descendants, is_alive, venv_jupyter
 
 _skipped: list[str] = []
-
-
-def find_chromium() -> str | None:
-    """The Chromium to drive: $CHROMIUM, else `chromium` or `chromium-browser` on PATH."""
-    if os.environ.get("CHROMIUM"):
-        return shutil.which(os.environ["CHROMIUM"])
-    return shutil.which("chromium") or shutil.which("chromium-browser")
+_started = time.monotonic()
 
 
 def pytest_runtest_logreport(report):
@@ -53,12 +30,33 @@ def pytest_runtest_logreport(report):
 
 
 def pytest_sessionfinish(session, exitstatus):
-    """Under REQUIRE_BROWSER, a skipped browser test is a failure: CI must never skip silently."""
-    if REQUIRE_BROWSER and _skipped and exitstatus == 0:
+    """Fail the run when a process the tests started outlived them, or (REQUIRE_BROWSER) on a skip.
+
+    Session fixtures (server, browser) are finalised by now, so any process still below this one
+    is a leak; it is reported, then ended.
+    """
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    say = reporter.write_line if reporter is not None else print
+    leftovers = [pid for pid in descendants(os.getpid()) if is_alive(pid)]
+    if leftovers:
+        commands = [Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")[:120] for pid in leftovers]
+        say(f"processes left running by the browser tests, now killed: {commands}", red=True)
+        for pid in leftovers:
+            try:
+                os.kill(pid, 9)
+            except OSError:
+                pass
         session.exitstatus = 1
-        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None:
-            reporter.write_line(f"REQUIRE_BROWSER=1 and {len(_skipped)} browser test(s) skipped: {_skipped}", red=True)
+    if REQUIRE_BROWSER and _skipped and session.exitstatus == 0:
+        say(f"REQUIRE_BROWSER=1 and {len(_skipped)} browser test(s) skipped: {_skipped}", red=True)
+        session.exitstatus = 1
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Each notebook's time and counts, and the total: the cost CI pays for this suite."""
+    for report in REPORTS:
+        terminalreporter.write_line(report.summary().splitlines()[0])
+    terminalreporter.write_line(f"browser tests: {time.monotonic() - _started:.1f} s in all (server, browser and notebooks)")
 
 
 @pytest.fixture(scope="session")
@@ -69,24 +67,6 @@ def chromium() -> str:
             pytest.fail(f"REQUIRE_BROWSER=1 and {HOW_TO_GET_CHROMIUM}", pytrace=False)
         pytest.skip(HOW_TO_GET_CHROMIUM)
     return path
-
-
-def strip_solutions(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Stand-in for helpers.grading.release.strip_solutions until the grader's release lands.
-
-    Replaces each `# BEGIN SOLUTION` ... `# END SOLUTION` block with `...` at the block's
-    indentation and drops outputs, as the student release does.
-    """
-    import copy
-    import re
-
-    block = re.compile(r"^([ \t]*)# BEGIN SOLUTION[^\n]*\n.*?^[ \t]*# END SOLUTION[^\n]*(\n?)", re.M | re.S)
-    release = copy.deepcopy(nb)
-    for cell in release.cells:
-        if cell.cell_type == "code":
-            cell.source = block.sub(lambda m: f"{m.group(1)}...{m.group(2)}", cell.source)
-            cell.outputs, cell.execution_count = [], None
-    return release
 
 
 @pytest.fixture(scope="session")
@@ -112,6 +92,8 @@ def lab(chromium, course_copy, tmp_path_factory):
     """The JupyterLab server; ended (with every kernel it started) when the session ends."""
     with JupyterLabServer(course_copy, tmp_path_factory.mktemp("jupyter-state"), venv_jupyter()) as server:
         yield server
+    survivors = [pid for pid in server.pids if is_alive(pid)]
+    assert not survivors, f"kernel processes outlived the JupyterLab server: {survivors}"
 
 
 @pytest.fixture(scope="session")
@@ -127,19 +109,6 @@ def browser(chromium):
             instance.close()
 
 
-@contextmanager
-def new_page(browser, lab):
-    """A fresh browser context (no shared storage) with one page; closed afterwards."""
-    context = browser.new_context(viewport={"width": 1280, "height": 1000})
-    context.set_default_timeout(60_000)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
-        lab.remember_children()  # so that stop() ends them even if the shutdown below fails
-        lab.shutdown_kernels()
-
-
 @pytest.fixture
 def page(browser, lab):
     with new_page(browser, lab) as page:
@@ -153,10 +122,3 @@ def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True)
     return ARTIFACTS
 
-
-_started = time.monotonic()
-
-
-def pytest_terminal_summary(terminalreporter):
-    """Report the total time: the issue asks for it, and it is the cost CI pays."""
-    terminalreporter.write_line(f"browser tests: {time.monotonic() - _started:.1f} s in all (server, browser and notebooks)")

@@ -109,13 +109,28 @@ def open_notebook(page: Page, url: str, timeout_ms: float) -> None:
     page.locator(IDLE).first.wait_for(timeout=timeout_ms)
 
 
-def menu_command(page: Page, menu: str, command: str) -> None:
+def menu_command(page: Page, menu: str, command: str, timeout_ms: float = 60_000) -> None:
     """Click `menu` in the menu bar, then its item that runs JupyterLab command `command`.
 
     By command id, because an item's accessible name carries its shortcut ("Save Notebook Ctrl+S").
+    Notebook commands are disabled unless the notebook is JupyterLab's current widget; once, on a
+    loaded machine, a click waited 60 s on a disabled item. So the notebook's tab is clicked first
+    (which makes it current), and a disabled item is retried with the menu closed and reopened.
     """
-    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{re.escape(menu)}$")).click()
-    page.locator(f'.lm-Menu-item[data-command="{command}"]').click()
+    page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel").first.click()
+    title = page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{re.escape(menu)}$"))
+    item = page.locator(f'.lm-Menu-item[data-command="{command}"]')
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        title.click()
+        item.wait_for(timeout=timeout_ms)
+        if "lm-mod-disabled" not in (item.get_attribute("class") or ""):
+            item.click()
+            return
+        page.keyboard.press("Escape")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{menu} > {command} stayed disabled for {timeout_ms / 1000:.0f} s")
+        page.wait_for_timeout(500)
 
 
 def code_prompts(page: Page) -> list[str]:
@@ -124,7 +139,7 @@ def code_prompts(page: Page) -> list[str]:
 
 def clear_outputs(page: Page, timeout_ms: float) -> None:
     """Edit > Clear Outputs of All Cells, until every prompt is blank: a saved `[n]:` is not a run."""
-    menu_command(page, "Edit", "editmenu:clear-all")
+    menu_command(page, "Edit", "editmenu:clear-all", timeout_ms)
     page.wait_for_function(
         """() => [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt')]
                  .every(p => p.textContent.trim() === '[ ]:')""",
@@ -170,7 +185,7 @@ def wait_until_settled(page: Page, timeout_ms: float) -> None:
 def save(page: Page, path: Path, executed: int, timeout_ms: float) -> nbformat.NotebookNode:
     """Save (File > Save Notebook) and read the file back once it holds the run (`executed` numbered cells)."""
     before = path.stat().st_mtime_ns
-    menu_command(page, "File", "docmanager:save")
+    menu_command(page, "File", "docmanager:save", timeout_ms)
     deadline = time.monotonic() + timeout_ms / 1000
     while time.monotonic() < deadline:
         if path.stat().st_mtime_ns != before:
@@ -328,6 +343,21 @@ def check_notebook(page: Page, url: str, path: Path, shots: Path | None, *, run_
     """
     started = time.monotonic()
     report = NotebookReport(path.name)
+    try:
+        run_and_inspect(page, url, path, shots, report, run_timeout_s, change_timeout_s, ui_timeout_s)
+    except Exception:
+        if shots is not None:  # what the page looked like when the check could not go on
+            shots.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(shots / "failure.png"))
+            (shots / "failure.html").write_text(page.content())
+        raise
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def run_and_inspect(page: Page, url: str, path: Path, shots: Path | None, report: NotebookReport,
+                    run_timeout_s: float, change_timeout_s: float, ui_timeout_s: float) -> None:
+    """The steps of `check_notebook`, filling in `report`."""
     ui_ms = ui_timeout_s * 1000
     open_notebook(page, url, ui_ms)
     clear_outputs(page, ui_ms)
@@ -347,8 +377,6 @@ def check_notebook(page: Page, url: str, path: Path, shots: Path | None, *, run_
     if shots is not None:
         shots.mkdir(parents=True, exist_ok=True)
         (shots / "page.html").write_text(page.content())
-    report.seconds = time.monotonic() - started
-    return report
 
 
 # --- a learner's keyboard ----------------------------------------------------------------------

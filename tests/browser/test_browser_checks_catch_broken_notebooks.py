@@ -10,21 +10,21 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import new_page
+from browser_session import REPORTS, new_page
 from notebook_in_browser import check_notebook
 
 
 def run_fixture(browser, lab, course_copy, artifacts, name):
     with new_page(browser, lab) as page:
-        return check_notebook(page, lab.url(f"lab/tree/fixtures/{name}?reset"), course_copy / "fixtures" / name,
-                              artifacts / f"fixture-{name.removesuffix('.ipynb')}", change_timeout_s=8)
+        report = check_notebook(page, lab.url(f"lab/tree/fixtures/{name}?reset"), course_copy / "fixtures" / name,
+                                artifacts / f"fixture-{name.removesuffix('.ipynb')}", change_timeout_s=8)
+    REPORTS.append(report)
+    return report
 
 
 @pytest.fixture(scope="module")
 def broken(browser, lab, course_copy, artifacts):
-    report = run_fixture(browser, lab, course_copy, artifacts, "broken.ipynb")
-    print(report.summary())
-    return report
+    return run_fixture(browser, lab, course_copy, artifacts, "broken.ipynb")
 
 
 def problems_of(report, kind):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ARTIFACTS, REPO, RUN_TIMEOUT_S
+from browser_session import ARTIFACTS, REPO, REPORTS, RUN_TIMEOUT_S
 from notebook_in_browser import check_notebook
 
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
@@ -21,5 +21,5 @@ def test_notebook_runs_cleanly_in_jupyterlab(notebook: Path, page, lab, course_c
     relative = f"notebooks/{notebook.name}"
     report = check_notebook(page, lab.url(f"lab/tree/{relative}?reset"), course_copy / relative,
                             artifacts / notebook.stem, run_timeout_s=RUN_TIMEOUT_S)
-    print(report.summary())
+    REPORTS.append(report)
     assert not report.problems, report.summary() + f"\nscreenshots: {ARTIFACTS / notebook.stem}"

@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from conftest import REPO, RUN_TIMEOUT_S
+from browser_session import REPO, REPORTS, RUN_TIMEOUT_S
 from notebook_in_browser import READ_CELLS, cell_index, check_notebook, inspect_cells, run_cell_and_next, screenshot, type_into_cell
 
 NOTEBOOK = "01_tensors.ipynb"
@@ -32,6 +32,7 @@ def test_learner_sees_not_attempted_then_a_hint_then_a_pass_in_the_student_relea
     shots = artifacts / f"student-{NOTEBOOK.removesuffix('.ipynb')}"
     report = check_notebook(page, lab.url(f"lab/tree/{relative}?reset"), course_copy / relative, shots,
                             run_timeout_s=RUN_TIMEOUT_S)
+    REPORTS.append(report)
     assert not report.problems, report.summary()
 
     cells = page.evaluate(READ_CELLS)
