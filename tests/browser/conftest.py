@@ -36,6 +36,8 @@ def pytest_sessionfinish(session, exitstatus):
     is a leak; it is reported, then ended.
     """
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.ensure_newline()
     say = reporter.write_line if reporter is not None else print
     leftovers = [pid for pid in descendants(os.getpid()) if is_alive(pid)]
     if leftovers:

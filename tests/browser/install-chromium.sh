@@ -18,7 +18,7 @@ if [ -n "${CHROMIUM:-}" ]; then
 fi
 
 missing=""
-command -v chromium >/dev/null || command -v chromium-browser >/dev/null || missing="chromium"
+command -v chromium >/dev/null || command -v chromium-browser >/dev/null || missing=" chromium"
 if command -v dpkg >/dev/null && ! dpkg -s fonts-dejavu-core >/dev/null 2>&1; then
     missing="$missing fonts-dejavu-core"
 fi

@@ -23,8 +23,12 @@ from pathlib import Path
 
 import nbformat
 from playwright.sync_api import Locator, Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 IDLE = '.jp-Notebook-ExecutionIndicator[data-status="idle"]'
+# The status bar's kernel item reads "Python 3 (ipykernel) | Idle" only once a kernel is connected;
+# the execution indicator above can already say idle while the kernel is still starting.
+KERNEL_CONNECTED = ".jp-StatusBar-TextItem"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 MIN_IMAGE_WIDTH = 100  # a rendered plot is hundreds of pixels wide; a broken image is 0
 
@@ -82,6 +86,7 @@ class NotebookReport:
     images: int = 0
     widgets: int = 0
     controls_moved: int = 0
+    run_all_attempts: int = 0
     screenshots: list[Path] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -95,7 +100,8 @@ class NotebookReport:
     def summary(self) -> str:
         lines = [f"{self.name}: {len(self.problems)} problem(s) in {self.seconds:.1f} s "
                  f"({self.executed}/{self.code_cells} code cells run, {self.images} images, "
-                 f"{self.widgets} widgets, {self.controls_moved} controls moved)"]
+                 f"{self.widgets} widgets, {self.controls_moved} controls moved"
+                 + (f", Run All given {self.run_all_attempts} times" if self.run_all_attempts > 1 else "") + ")"]
         lines += [f"  - {p}" for p in self.problems]
         return "\n".join(lines)
 
@@ -107,6 +113,7 @@ def open_notebook(page: Page, url: str, timeout_ms: float) -> None:
     page.goto(url)
     page.locator(".jp-NotebookPanel .jp-Notebook").first.wait_for(timeout=timeout_ms)
     page.locator(IDLE).first.wait_for(timeout=timeout_ms)
+    page.locator(KERNEL_CONNECTED, has_text=re.compile(r"\| Idle$")).first.wait_for(timeout=timeout_ms)
 
 
 def menu_command(page: Page, menu: str, command: str, timeout_ms: float = 60_000) -> None:
@@ -147,21 +154,29 @@ def clear_outputs(page: Page, timeout_ms: float) -> None:
     )
 
 
-def run_all(page: Page, timeout_ms: float) -> None:
+def run_all(page: Page, timeout_ms: float, start_timeout_ms: float = 20_000, attempts: int = 3) -> int:
     """Run > Run All Cells, then wait until nothing is queued or running and the kernel is idle.
 
     Run All stops at a cell that raises: the cells after it keep a blank prompt, and the checks
-    report them as not executed.
+    report them as not executed. Run All given before the kernel is connected silently runs
+    nothing (seen once on a loaded machine, every prompt left blank): when no cell has started
+    after `start_timeout_ms`, it is given again, up to `attempts` times in all. Returns how many
+    times it was given (the report shows it, so a workaround in use does not go unseen).
     """
     if not code_prompts(page):
-        return  # nothing to run (a notebook of prose only)
-    menu_command(page, "Run", "runmenu:run-all")
-    page.wait_for_function(
-        """() => [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt')]
-                 .some(p => p.textContent.trim() !== '[ ]:')""",
-        timeout=timeout_ms,
-    )
+        return 0  # nothing to run (a notebook of prose only)
+    started = """() => [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt')]
+                 .some(p => p.textContent.trim() !== '[ ]:')"""
+    for attempt in range(1, attempts + 1):
+        menu_command(page, "Run", "runmenu:run-all")
+        try:
+            page.wait_for_function(started, timeout=start_timeout_ms)
+            break
+        except PlaywrightTimeoutError:
+            if attempt == attempts:
+                raise TimeoutError(f"Run All started no cell in {attempts} attempts of {start_timeout_ms / 1000:.0f} s") from None
     wait_until_settled(page, timeout_ms)
+    return attempt
 
 
 def wait_until_settled(page: Page, timeout_ms: float) -> None:
@@ -361,7 +376,7 @@ def run_and_inspect(page: Page, url: str, path: Path, shots: Path | None, report
     ui_ms = ui_timeout_s * 1000
     open_notebook(page, url, ui_ms)
     clear_outputs(page, ui_ms)
-    run_all(page, run_timeout_s * 1000)
+    report.run_all_attempts = run_all(page, run_timeout_s * 1000)
     cells = page.evaluate(READ_CELLS)
     executed = sum(1 for c in cells if c["code"] and re.fullmatch(r"\[\d+\]:", c["prompt"]))
     saved = save(page, path, executed, ui_ms)
