@@ -21,8 +21,11 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
+# Root (containers, CI) must say --allow-root; everyone else must not need to.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=notebooks
+	$(VENV)/bin/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=notebooks $(ALLOW_ROOT)
 
 test: test-unit test-notebooks
 
@@ -31,6 +34,10 @@ test-unit: $(STAMP)
 
 test-notebooks: $(STAMP)
 	$(PY) -m pytest $(NBVAL) notebooks -n $(JOBS) --dist loadfile
+
+# Benchmarks: performance goals live here, not in timed unit tests.
+bench: $(STAMP)
+	$(PY) benchmarks/bench_checks.py
 
 # Re-execute every notebook in place and store its outputs (after editing a notebook).
 execute: $(STAMP)

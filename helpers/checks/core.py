@@ -123,6 +123,8 @@ def call_repr(target: str, case: Case) -> str:
 def describe(value: Any, short: bool = False) -> str:
     """A short, readable account of a value: small tensors in full, large ones by shape and dtype."""
     if isinstance(value, torch.Tensor):
+        if value.device.type != "cpu":
+            return f"a tensor of shape {tuple(value.shape)}, dtype {value.dtype}, on {value.device}"
         if value.numel() <= (6 if short else 12) and value.dim() <= 2:
             text = repr(value.detach().cpu()).replace("\n", "").replace("       ", " ")
             return " ".join(text.split())

@@ -77,12 +77,15 @@ def values_mismatch(got: torch.Tensor, expected: torch.Tensor, atol: float = 1e-
     return f"the values differ{where}: you have {have[index].item()}, expected {want[index].item()}."
 
 
+def tensor_like(got: Any, expected: torch.Tensor) -> str | None:
+    """The first hint among: not a tensor, device, shape (for judges that then test properties)."""
+    return not_a_tensor(got) or device_mismatch(got, expected) or shape_mismatch(got, expected)
+
+
 def tensor_mismatch(got: Any, expected: torch.Tensor, atol: float = 1e-6, rtol: float = 1e-5) -> str | None:
     """The first hint among: not a tensor, device, shape, dtype, values; None when `got` matches."""
     return (
-        not_a_tensor(got)
-        or device_mismatch(got, expected)
-        or shape_mismatch(got, expected)
+        tensor_like(got, expected)
         or dtype_mismatch(got, expected)
         or values_mismatch(got, expected, atol, rtol)
     )

@@ -7,7 +7,7 @@ import random
 import torch
 
 from helpers.checks.core import Exercise
-from helpers.checks.judges import not_a_tensor, number_mismatch, shape_mismatch, tensor_mismatch
+from helpers.checks.judges import number_mismatch, tensor_like, tensor_mismatch
 
 
 # 01.1 rank_of(t): the number of dimensions --------------------------------------------------
@@ -63,7 +63,7 @@ def dice_rolls(n: int) -> torch.Tensor:
 
 def judge_dice(got, case, expected):
     (n,) = case
-    miss = not_a_tensor(got) or shape_mismatch(got, expected)
+    miss = tensor_like(got, expected)
     if miss:
         return miss
     if got.dtype.is_floating_point:
@@ -98,7 +98,7 @@ def uniform(low: float, high: float, n: int) -> torch.Tensor:
 
 def judge_uniform(got, case, expected):
     low, high, n = case
-    miss = not_a_tensor(got) or shape_mismatch(got, expected)
+    miss = tensor_like(got, expected)
     if miss:
         return miss
     if not got.dtype.is_floating_point:
@@ -140,7 +140,7 @@ def normal(mean: float, std: float, n: int) -> torch.Tensor:
 
 def judge_normal(got, case, expected):
     mean, std, n = case
-    miss = not_a_tensor(got) or shape_mismatch(got, expected)
+    miss = tensor_like(got, expected)
     if miss:
         return miss
     if got.dtype != torch.float32:

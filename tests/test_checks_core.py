@@ -1,0 +1,131 @@
+"""The check engine: verdicts, placeholders, the learner's errors, and faults in a check itself."""
+
+import random
+
+import torch
+
+from helpers.checks import check
+from helpers.checks.core import (
+    FAILED,
+    NOT_ATTEMPTED,
+    PASSED,
+    Exercise,
+    Result,
+    evaluate,
+    explain_exception,
+    is_placeholder,
+    safely,
+)
+
+
+def double(t):
+    return 2 * t
+
+
+def exact_judge(got, case, expected):
+    return None if type(got) is torch.Tensor and torch.equal(got, expected) else "wrong"
+
+
+DOUBLE = Exercise("99.1", "double", 1, double, lambda: [(torch.tensor([1, 2]),)],
+                  lambda rng: [(torch.tensor([rng.randint(0, 9)]),)], exact_judge, "well doubled.")
+
+
+def test_a_function_whose_body_is_only_ellipsis_is_a_placeholder():
+    def release_copy(t):
+        """Docstring the student keeps."""
+        ...
+
+    assert is_placeholder(release_copy)
+    assert is_placeholder(...)
+
+
+def test_a_function_with_real_code_or_a_value_is_not_a_placeholder():
+    def forgot_return(t):
+        t * 2
+
+    assert not is_placeholder(forgot_return)
+    assert not is_placeholder(double)
+    assert not is_placeholder(None)
+    assert not is_placeholder(0)
+
+
+def test_placeholder_answer_is_reported_not_attempted():
+    def release_copy(t):
+        ...
+
+    result = evaluate(DOUBLE, release_copy, DOUBLE.public_cases())
+    assert result.status == NOT_ATTEMPTED
+    assert "replace the ..." in result.message and "double" in result.message
+
+
+def test_right_answer_passes_with_the_praise():
+    result = evaluate(DOUBLE, double, DOUBLE.public_cases())
+    assert result.status == PASSED and result.message == "well doubled."
+    assert bool(result)
+
+
+def test_wrong_answer_fails_naming_the_call_and_the_judges_hint():
+    result = evaluate(DOUBLE, lambda t: 3 * t, DOUBLE.public_cases())
+    assert result.status == FAILED
+    assert result.message == "double(tensor([1, 2])): wrong"
+    assert not result
+
+
+def test_passing_a_value_instead_of_the_function_says_so():
+    result = evaluate(DOUBLE, torch.tensor([2, 4]), DOUBLE.public_cases())
+    assert result.status == FAILED and "no parentheses" in result.message
+
+
+def test_an_error_raised_by_the_learner_becomes_a_message_with_the_fix():
+    def view_transposed(t):
+        return torch.zeros(2, 3).t().view(6)
+
+    result = evaluate(DOUBLE, view_transposed, DOUBLE.public_cases())
+    assert result.status == FAILED and result.message.startswith("double(tensor([1, 2])): it raised RuntimeError")
+    message = result.message
+    assert "RuntimeError" in message and ".reshape()" in message
+
+
+def test_explain_exception_names_type_and_first_line_and_known_fixes():
+    assert explain_exception(ZeroDivisionError("division by zero")) == "it raised ZeroDivisionError: division by zero"
+    numpy_error = RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+    assert "t.detach().numpy()" in explain_exception(numpy_error)
+    assert explain_exception(KeyError()) == "it raised KeyError"
+
+
+def test_the_learners_function_cannot_change_the_next_cases_inputs():
+    seen = []
+
+    def mutating(t):
+        seen.append(t.clone())
+        t.zero_()
+        return 2 * seen[-1]
+
+    cases = [(torch.tensor([1, 2]),), (torch.tensor([1, 2]),)]
+    assert evaluate(DOUBLE, mutating, cases).status == PASSED
+    assert torch.equal(cases[0][0], torch.tensor([1, 2]))
+
+
+def test_a_fault_inside_a_check_is_reported_not_raised():
+    def broken():
+        raise RuntimeError("bug in a judge")
+
+    result = safely("99.1", broken)
+    assert result.status == FAILED and "the check itself failed" in result.message
+
+
+def test_unknown_exercise_id_lists_the_known_ones():
+    result = check("42.1", double)
+    assert result.status == FAILED and "01.1" in result.message
+
+
+def test_result_shows_the_design_cards_text_and_escaped_html():
+    passed, missed, todo = Result("02.3", PASSED, "ok."), Result("02.3", FAILED, "a < b"), Result("02.3", NOT_ATTEMPTED, "go.")
+    assert repr(passed) == "✓ 02.3 passed — ok."
+    assert repr(missed) == "✗ 02.3 — a < b"
+    assert repr(todo) == "… 02.3 not attempted yet — go."
+    assert "a &lt; b" in missed._repr_html_()
+
+
+def test_hidden_cases_depend_only_on_the_seed():
+    assert DOUBLE.hidden_cases(random.Random(7))[0][0].item() == DOUBLE.hidden_cases(random.Random(7))[0][0].item()

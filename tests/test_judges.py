@@ -1,0 +1,77 @@
+"""Shared judgements: exact types first, then device, shape, dtype and values."""
+
+import numpy as np
+import torch
+
+from helpers.checks.judges import number_mismatch, tensor_mismatch
+
+
+class ClaimsEquality:
+    """A hostile answer: equal to anything, truthy, any shape you ask for."""
+
+    def __eq__(self, other):
+        return True
+
+    def __bool__(self):
+        return True
+
+    shape = property(lambda self: (2,))
+
+
+class TensorSubclass(torch.Tensor):
+    pass
+
+
+EXPECTED = torch.tensor([1.0, 2.0])
+
+
+def test_the_expected_tensor_matches():
+    assert tensor_mismatch(torch.tensor([1.0, 2.0]), EXPECTED) is None
+
+
+def test_an_object_claiming_equality_is_not_a_tensor():
+    assert "not a tensor" in tensor_mismatch(ClaimsEquality(), EXPECTED)
+
+
+def test_a_tensor_subclass_is_refused():
+    sub = torch.tensor([1.0, 2.0]).as_subclass(TensorSubclass)
+    assert "subclass" in tensor_mismatch(sub, EXPECTED)
+
+
+def test_none_list_and_numpy_answers_each_get_their_own_hint():
+    assert "forget `return`" in tensor_mismatch(None, EXPECTED)
+    assert "torch.tensor(...)" in tensor_mismatch([1.0, 2.0], EXPECTED)
+    assert "numpy array" in tensor_mismatch(np.array([1.0, 2.0]), EXPECTED)
+
+
+def test_column_against_flat_vector_names_the_broadcasting_trap():
+    assert "(N, 1) with (N,)" in tensor_mismatch(torch.tensor([[1.0], [2.0]]), EXPECTED)
+
+
+def test_transposed_shape_is_named():
+    assert "swapped" in tensor_mismatch(torch.zeros(3, 2), torch.zeros(2, 3))
+
+
+def test_float64_against_float32_mentions_numpy_default():
+    hint = tensor_mismatch(torch.tensor([1.0, 2.0], dtype=torch.float64), EXPECTED)
+    assert "torch.float64" in hint and "numpy" in hint
+
+
+def test_int64_against_float_mentions_inference_from_ints():
+    assert "infers int64" in tensor_mismatch(torch.tensor([1, 2]), EXPECTED)
+
+
+def test_wrong_value_names_the_first_differing_index():
+    assert tensor_mismatch(torch.tensor([1.0, 5.0]), EXPECTED) == "the values differ at index [1]: you have 5.0, expected 2.0."
+
+
+def test_a_tensor_that_requires_grad_is_compared_by_value():
+    assert tensor_mismatch(torch.tensor([1.0, 2.0], requires_grad=True), EXPECTED) is None
+
+
+def test_number_mismatch_wants_a_python_number():
+    assert number_mismatch(2, 2) is None
+    assert ".item()" in number_mismatch(torch.tensor(2), 2)
+    assert "expected a Python int" in number_mismatch(True, 1)
+    assert "expected a Python int" in number_mismatch(ClaimsEquality(), 2)
+    assert number_mismatch(3, 2) == "you returned 3, expected 2."

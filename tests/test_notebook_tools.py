@@ -1,0 +1,62 @@
+"""helpers.notebooks: navigation text and cells, the index, and storing outputs as nbval sees them."""
+
+import nbformat
+
+from helpers.notebooks import (
+    NAV_MARK,
+    course_notebooks,
+    execute,
+    index_notebook,
+    is_navigation,
+    navigation_text,
+    notebook_title,
+    with_navigation,
+)
+
+TITLES = {"00_a.ipynb": "00 · A", "01_b.ipynb": "01 · B", "02_c.ipynb": "02 · C"}
+
+
+def test_first_notebook_links_contents_and_next_only():
+    assert navigation_text(TITLES, "00_a.ipynb") == f"{NAV_MARK}\n[Contents](index.ipynb) | [01 · B →](01_b.ipynb)"
+
+
+def test_middle_notebook_links_previous_contents_and_next():
+    assert navigation_text(TITLES, "01_b.ipynb").endswith("[← 00 · A](00_a.ipynb) | [Contents](index.ipynb) | [02 · C →](02_c.ipynb)")
+
+
+def test_last_notebook_has_no_next_link():
+    assert navigation_text(TITLES, "02_c.ipynb").endswith("[← 01 · B](01_b.ipynb) | [Contents](index.ipynb)")
+
+
+def test_with_navigation_replaces_old_links_and_is_idempotent():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# 01 · B"), nbformat.v4.new_code_cell("x = 1")]
+    once = with_navigation(nb, navigation_text(TITLES, "01_b.ipynb"))
+    twice = with_navigation(once, navigation_text(TITLES, "01_b.ipynb"))
+    assert [c.source for c in twice.cells] == [c.source for c in once.cells]
+    assert len(twice.cells) == 4 and is_navigation(twice.cells[0]) and is_navigation(twice.cells[-1])
+    assert notebook_title(twice) == "01 · B"
+
+
+def test_index_links_each_notebook_in_order():
+    text = index_notebook(TITLES).cells[0].source
+    assert "1. [00 · A](00_a.ipynb)\n2. [01 · B](01_b.ipynb)\n3. [02 · C](02_c.ipynb)" in text
+
+
+def test_course_notebooks_are_the_numbered_ones_in_order(tmp_path):
+    for name in ("01_b.ipynb", "index.ipynb", "00_a.ipynb", "scratch.ipynb"):
+        (tmp_path / name).write_text("{}")
+    assert [p.name for p in course_notebooks(tmp_path)] == ["00_a.ipynb", "01_b.ipynb"]
+
+
+def test_execute_stores_widget_output_in_the_cell_like_nbval(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(
+        "import ipywidgets as w\nexplorer = w.interact(lambda n=1: print('n is', n), n=w.IntSlider(1, 0, 5))")]
+    path = tmp_path / "w.ipynb"
+    nbformat.write(nb, path)
+    execute(path)
+    outputs = nbformat.read(path, as_version=4).cells[0].outputs
+    assert any(o.get("text") == "n is 1\n" for o in outputs)
+    assert "execution" not in nbformat.read(path, as_version=4).cells[0].metadata

@@ -1,0 +1,124 @@
+"""Every notebook follows the course skeleton, is saved fully executed, and wires its exercises."""
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from helpers.checks import EXERCISES
+from helpers.notebooks import INDEX, course_notebooks, index_notebook, is_navigation, navigation_text, notebook_title
+
+FOLDER = Path(__file__).resolve().parent.parent / "notebooks"
+PATHS = course_notebooks(FOLDER)
+NOTEBOOKS = {p.name: nbformat.read(p, as_version=4) for p in PATHS}
+TITLES = {name: notebook_title(nb) for name, nb in NOTEBOOKS.items()}
+HEADING = re.compile(r"^### Exercise (\d\d\.\d+) — .+ \((\d+) points?\)$", re.MULTILINE)
+names = pytest.mark.parametrize("name", list(NOTEBOOKS))
+
+
+def markdown(nb) -> str:
+    return "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+
+
+def code_cells(nb):
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+def test_the_course_starts_with_setup_and_tensors():
+    assert list(NOTEBOOKS)[:2] == ["00_setup.ipynb", "01_tensors.ipynb"]
+
+
+def test_notebook_numbers_are_unique():
+    numbers = [name[:2] for name in NOTEBOOKS]
+    assert len(numbers) == len(set(numbers))
+
+
+@names
+def test_title_carries_the_notebooks_number(name):
+    assert TITLES[name].startswith(f"{name[:2]} · ")
+
+
+@names
+def test_skeleton_has_objectives_prerequisites_summary_and_common_mistakes(name):
+    text = markdown(NOTEBOOKS[name])
+    for part in ("**Learning objectives.**", "**Prerequisites.**", "## Summary", "## Common mistakes"):
+        assert part in text, f"{name} lacks {part}"
+
+
+@names
+def test_navigation_is_generated_and_current_top_and_bottom(name):
+    cells = NOTEBOOKS[name].cells
+    expected = navigation_text(TITLES, name)
+    assert is_navigation(cells[0]) and is_navigation(cells[-1]), "run `make nav`"
+    assert cells[0].source == expected and cells[-1].source == expected, "run `make nav`"
+    assert sum(is_navigation(c) for c in cells) == 2
+
+
+def test_index_lists_every_notebook_in_order():
+    index = nbformat.read(FOLDER / INDEX, as_version=4)
+    assert index.cells[0].source == index_notebook(TITLES).cells[0].source, "run `make nav`"
+
+
+@names
+def test_every_code_cell_was_saved_executed_in_order(name):
+    cells = [c for c in code_cells(NOTEBOOKS[name]) if c.source.strip()]
+    counts = [c.execution_count for c in cells]
+    assert counts == list(range(1, len(cells) + 1)), "run `make execute`: nbval compares nothing for an unexecuted cell"
+
+
+@names
+def test_no_stored_error_or_stderr_output(name):
+    for cell in code_cells(NOTEBOOKS[name]):
+        for output in cell.outputs:
+            assert output.output_type != "error", cell.source
+            assert output.get("name") != "stderr", cell.source
+
+
+@names
+def test_one_setup_cell_seeds_everything(name):
+    calls = [c for c in code_cells(NOTEBOOKS[name]) if "setup(seed=" in c.source]
+    assert len(calls) == 1 and "device = setup(seed=0)" in calls[0].source
+
+
+@names
+def test_ignored_outputs_say_why_and_nothing_is_skipped(name):
+    for cell in code_cells(NOTEBOOKS[name]):
+        assert "NBVAL_SKIP" not in cell.source and "NBVAL_RAISES_EXCEPTION" not in cell.source
+        for line in cell.source.splitlines():
+            if "NBVAL_IGNORE_OUTPUT" in line:
+                assert re.search(r"NBVAL_IGNORE_OUTPUT\s+\(.+\)", line), "say why the output cannot be compared"
+
+
+def exercises_in(nb):
+    """(id, points, solution cell, check cell) for each exercise heading, in order."""
+    found = []
+    for at, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown":
+            for exercise_id, points in HEADING.findall(cell.source):
+                found.append((exercise_id, int(points), nb.cells[at + 1], nb.cells[at + 2]))
+    return found
+
+
+@names
+def test_each_exercise_has_a_solution_cell_and_a_check_cell(name):
+    for exercise_id, points, solution, check_cell in exercises_in(NOTEBOOKS[name]):
+        exercise = EXERCISES[exercise_id]
+        assert exercise_id.startswith(name[:2] + ".")
+        assert points == exercise.points, f"{exercise_id}: the heading says {points} points, the check {exercise.points}"
+        assert solution.cell_type == "code" and f"def {exercise.target}(" in solution.source
+        assert solution.source.count("# BEGIN SOLUTION") == solution.source.count("# END SOLUTION") == 1
+        assert check_cell.cell_type == "code"
+        assert check_cell.source.strip() == f'check("{exercise_id}", {exercise.target})'
+        assert "passed" in check_cell.outputs[0]["data"]["text/plain"]
+
+
+@names
+def test_every_registered_exercise_appears_once_in_its_notebook(name):
+    in_notebook = [e[0] for e in exercises_in(NOTEBOOKS[name])]
+    registered = sorted(i for i in EXERCISES if i.startswith(name[:2] + "."))
+    assert sorted(in_notebook) == registered and len(set(in_notebook)) == len(in_notebook)
+
+
+def test_notebook_01_has_at_least_three_exercises():
+    assert len(exercises_in(NOTEBOOKS["01_tensors.ipynb"])) >= 3
