@@ -94,9 +94,6 @@ class NotebookReport:
         if problem not in self.problems:
             self.problems.append(problem)
 
-    def kinds(self) -> set[str]:
-        return {p.kind for p in self.problems}
-
     def summary(self) -> str:
         lines = [f"{self.name}: {len(self.problems)} problem(s) in {self.seconds:.1f} s "
                  f"({self.executed}/{self.code_cells} code cells run, {self.images} images, "
@@ -120,9 +117,10 @@ def menu_command(page: Page, menu: str, command: str, timeout_ms: float = 60_000
     """Click `menu` in the menu bar, then its item that runs JupyterLab command `command`.
 
     By command id, because an item's accessible name carries its shortcut ("Save Notebook Ctrl+S").
-    Notebook commands are disabled unless the notebook is JupyterLab's current widget; once, on a
-    loaded machine, a click waited 60 s on a disabled item. So the notebook's tab is clicked first
-    (which makes it current), and a disabled item is retried with the menu closed and reopened.
+    Notebook commands are disabled unless the notebook is JupyterLab's current widget (and, for
+    running, has a kernel); once, on a loaded machine, a click waited 60 s on a disabled item. So
+    the notebook's tab is clicked first (which makes it current), and a disabled item is retried
+    with the menu closed and reopened.
     """
     page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel").first.click()
     title = page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{re.escape(menu)}$"))
@@ -357,7 +355,7 @@ def check_notebook(page: Page, url: str, path: Path, shots: Path | None, *, run_
     A check that cannot be carried out (the page never loads, the run never ends) raises.
     """
     started = time.monotonic()
-    report = NotebookReport(path.name)
+    report = NotebookReport(f"{path.parent.name}/{path.name}")
     try:
         run_and_inspect(page, url, path, shots, report, run_timeout_s, change_timeout_s, ui_timeout_s)
     except Exception:
