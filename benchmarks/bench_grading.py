@@ -1,0 +1,79 @@
+"""What grading costs: a class graded, against the same notebooks executed plainly with nbclient.
+
+    .venv/bin/python benchmarks/bench_grading.py [--students 4]
+
+Builds a class of STUDENTS copies of every solution notebook that has exercises (the grader does
+not execute notebooks without exercises), then times, on this machine:
+  plain    executing every submission once with nbclient, one after another;
+  jobs=1   `python -m helpers.grading grade` with --jobs 1;
+  jobs=2   the same with --jobs 2.
+Prints the ratios grading/plain and jobs=1/jobs=2 as one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+from helpers.checks import EXERCISES  # noqa: E402
+
+
+def make_class(root: Path, students: int) -> list[Path]:
+    numbers = {key[:2] for key in EXERCISES}
+    notebooks = [p for p in sorted((REPO / "notebooks").glob("*.ipynb")) if p.name[:2] in numbers]
+    for i in range(students):
+        folder = root / "submissions" / f"student{i + 1}"
+        folder.mkdir(parents=True)
+        for path in notebooks:
+            shutil.copy(path, folder / path.name)
+    return sorted((root / "submissions").rglob("*.ipynb"))
+
+
+def plain(paths: list[Path], root: Path) -> float:
+    started = time.perf_counter()
+    for path in paths:
+        workdir = Path(tempfile.mkdtemp(dir=root))
+        nb = nbformat.read(path, as_version=4)
+        NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}).execute()
+    return time.perf_counter() - started
+
+
+def grade(root: Path, jobs: int) -> float:
+    out = root / f"grades-{jobs}"
+    env = {**os.environ, "GRADER_SECRET": "bench"}
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "helpers.grading", "grade", str(root / "submissions"), "--out", str(out), "--jobs", str(jobs), "--quiet"],
+                   check=True, env=env, cwd=REPO, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--students", type=int, default=4)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        paths = make_class(root, args.students)
+        times = {"plain": plain(paths, root), "jobs1": grade(root, 1), "jobs2": grade(root, 2)}
+    print(json.dumps({
+        "students": args.students, "notebooks": len(paths), "cores": os.cpu_count(),
+        **{k: round(v, 1) for k, v in times.items()},
+        "grading_over_plain": round(times["jobs1"] / times["plain"], 2),
+        "speedup_2_jobs": round(times["jobs1"] / times["jobs2"], 2),
+    }))
+
+
+if __name__ == "__main__":
+    main()

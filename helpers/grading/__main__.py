@@ -1,0 +1,73 @@
+"""Command line: `python -m helpers.grading release --out DIR` and `... grade SUBMISSIONS --out OUT`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m helpers.grading", description="Student release and class grading.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    release = commands.add_parser("release", help="write the student copy of every notebook (solutions stripped)")
+    release.add_argument("--out", type=Path, required=True, help="folder for the student notebooks")
+    release.add_argument("--notebooks", type=Path, default=Path("notebooks"), help="the solution notebooks (default: notebooks/)")
+    grade = commands.add_parser("grade", help="grade SUBMISSIONS/<student>/<notebook>.ipynb into a gradebook")
+    grade.add_argument("submissions", type=Path)
+    grade.add_argument("--out", type=Path, required=True, help="folder for grades.csv and per-student .json/.md")
+    grade.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="students graded at once (default: cores)")
+    grade.add_argument("--timeout", type=float, default=300, help="seconds per notebook (default 300)")
+    grade.add_argument("--cell-timeout", type=float, default=60, help="seconds per cell (default 60)")
+    grade.add_argument("--memory", type=int, default=3072, help="MiB of address space per kernel (default 3072)")
+    grade.add_argument("--secret", default=None, help="the instructor's secret (default: $GRADER_SECRET)")
+    grade.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser.parse_args(argv)
+
+
+def run_release(args: argparse.Namespace) -> int:
+    from helpers.grading.release import ReleaseError, release
+
+    try:
+        written = release(args.notebooks, args.out)
+    except (ReleaseError, OSError) as error:
+        print(f"release failed, nothing written: {error}", file=sys.stderr)
+        return 1
+    print(f"wrote {len(written)} student notebook(s) to {args.out}/")
+    return 0
+
+
+def run_grade(args: argparse.Namespace) -> int:
+    from helpers.grading.cases import SecretMissing, secret_from
+    from helpers.grading.grade import grade_class
+    from helpers.grading.report import write_outputs
+    from helpers.grading.sandbox import Limits
+
+    if args.jobs < 1 or args.timeout <= 0 or args.cell_timeout <= 0 or args.memory < 1024:
+        print("--jobs must be at least 1, the timeouts positive, and --memory at least 1024 MiB (torch needs about 700)", file=sys.stderr)
+        return 2
+    try:
+        secret = secret_from(args.secret)
+        os.environ.pop("GRADER_SECRET", None)  # the worker processes (and so kernels) start without it
+        loose = sorted(p.name for p in args.submissions.glob("*") if p.is_file())
+        if loose:
+            print(f"ignored files at the top of {args.submissions}/ (expected <student>/<notebook>.ipynb): {', '.join(loose[:5])}", file=sys.stderr)
+        limits = Limits(cell_timeout=min(args.cell_timeout, args.timeout), notebook_timeout=args.timeout, memory_bytes=args.memory * 2**20)
+        records = grade_class(args.submissions, secret, limits, args.jobs, progress=not args.quiet)
+    except (SecretMissing, FileNotFoundError) as error:
+        print(f"grade: {error}", file=sys.stderr)
+        return 2
+    write_outputs(records, args.out)
+    troubled = sum(1 for r in records if r["problems"])
+    print(f"graded {len(records)} student(s) into {args.out}/grades.csv; {troubled} with problems noted in their .json/.md")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    return run_release(args) if args.command == "release" else run_grade(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

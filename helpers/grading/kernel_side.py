@@ -1,0 +1,103 @@
+"""The code that runs inside the student's kernel, after the student's own cells.
+
+The grader sends this file's source as text and runs `run_exercise` in a namespace of its own,
+so nothing here is imported into (or shadowed by) the student's names. It loads the hidden
+inputs with `torch.load(weights_only=True)`, calls the student's function on each case, and writes
+what came back as data only (tensors, numbers, strings, lists, tuples, dicts) with `torch.save`.
+Anything else is written as a description (`OPAQUE`). Nothing it writes is trusted: the grader
+reads it with `torch.load(weights_only=True)` and judges it in its own process.
+Only the standard library, numpy and torch are used here.
+"""
+
+import random
+import time
+
+OPAQUE = "__grader_opaque__"  # {OPAQUE: "module.Type"}: a value that is not plain data
+NUMPY = "__grader_numpy__"  # {NUMPY: tensor}: a numpy array or scalar, carried as a tensor
+MAX_ITEMS = 100_000
+MAX_DEPTH = 20
+EMPTY_OPS = {"RESUME", "NOP", "LOAD_CONST", "RETURN_VALUE", "RETURN_CONST", "POP_TOP"}
+
+
+def is_placeholder(function):
+    """True for a function whose body is only a docstring and `...` (the student release's)."""
+    import dis
+
+    code = getattr(function, "__code__", None)
+    if code is None:
+        return False
+    ops = list(dis.get_instructions(code))
+    return all(op.opname in EMPTY_OPS for op in ops) and all(
+        op.argval in (None, Ellipsis) for op in ops if op.opname in ("LOAD_CONST", "RETURN_CONST")
+    )
+
+
+def as_data(value, depth=0):
+    """`value` as plain data that `torch.load(weights_only=True)` accepts, or an OPAQUE description."""
+    import torch
+
+    kind = type(value)
+    if value is None or kind in (bool, int, float, str):
+        return value
+    if kind is torch.Tensor:
+        return value.detach().to("cpu").clone()
+    if kind.__module__ == "numpy" and hasattr(value, "dtype") and value.dtype.kind in "biufc":
+        import numpy
+
+        return {NUMPY: torch.from_numpy(numpy.array(value, copy=True))}
+    if depth < MAX_DEPTH and kind in (list, tuple) and len(value) <= MAX_ITEMS:
+        items = [as_data(item, depth + 1) for item in value]
+        return items if kind is list else tuple(items)
+    if depth < MAX_DEPTH and kind is dict and len(value) <= MAX_ITEMS and all(type(k) in (str, int) for k in value):
+        return {key: as_data(item, depth + 1) for key, item in value.items()}
+    return {OPAQUE: f"{kind.__module__}.{kind.__qualname__}"}
+
+
+def seed_everything(seed):
+    """Seed Python's, numpy's and torch's generators, as the grader does before the reference."""
+    import numpy
+    import torch
+
+    random.seed(seed)
+    numpy.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def call_cases(function, cases):
+    """Call `function` on each case; one record per case: value, error, or timeout."""
+    records = []
+    for number, case in enumerate(cases):
+        seed_everything(1000 + number)
+        started = time.perf_counter()
+        try:
+            value = function(*case)
+            record = {"value": as_data(value)}
+        except KeyboardInterrupt:  # the grader's time limit interrupted the call
+            records.append({"timeout": True, "time": time.perf_counter() - started})
+            break
+        except BaseException as error:  # noqa: BLE001 - the student's error is data for the feedback
+            text = str(error).strip().splitlines()[0][:300] if str(error).strip() else ""
+            record = {"error": f"{type(error).__name__}: {text}" if text else type(error).__name__}
+        record["time"] = time.perf_counter() - started
+        records.append(record)
+    return records
+
+
+def run_exercise(namespace, inputs_path, results_path, exercise_id, target):
+    """Grade-run one exercise: find `target` in the student's namespace and call it on the hidden cases."""
+    import torch
+
+    result = {"id": exercise_id, "status": "ran", "cases": []}
+    try:
+        function = namespace.get(target)
+        if function is None:
+            result["status"] = "missing"
+        elif not callable(function):
+            result["status"] = "not callable"
+        elif is_placeholder(function):
+            result["status"] = "placeholder"
+        else:
+            cases = torch.load(inputs_path, weights_only=True)[exercise_id]
+            result["cases"] = call_cases(function, cases)
+    finally:
+        torch.save(result, results_path)

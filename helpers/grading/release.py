@@ -1,0 +1,114 @@
+"""The student release: each solution between `# BEGIN SOLUTION` and `# END SOLUTION` becomes `...`.
+
+Marker lines are removed with the solution; the placeholder keeps the marker's indentation, so a
+function's body becomes its docstring and `...`. Outputs of solution cells and check cells are
+cleared; every other cell is kept as it is. Anything that would leak a solution is an error.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+
+import nbformat
+
+BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
+MARKER = re.compile(r"BEGIN SOLUTION|END SOLUTION")
+CHECK_CALL = re.compile(r"""\bcheck\(\s*["']\d\d\.\d+["']""")
+MIN_LEAK_LENGTH = 8  # solution lines shorter than this (`return x`) are too common to search for
+
+
+class ReleaseError(ValueError):
+    """A notebook cannot be released: a marker is unbalanced or a solution would leak."""
+
+
+def strip_source(source: str, where: str = "cell") -> tuple[str, list[str]]:
+    """Replace each marked solution block of one cell's source with `...`; return (source, removed lines)."""
+    kept, removed, indent = [], [], None
+    for number, line in enumerate(source.split("\n"), start=1):
+        stripped = line.strip()
+        if stripped == BEGIN:
+            if indent is not None:
+                raise ReleaseError(f"{where}, line {number}: `{BEGIN}` inside another solution block")
+            indent = line[: len(line) - len(line.lstrip())]
+        elif stripped == END:
+            if indent is None:
+                raise ReleaseError(f"{where}, line {number}: `{END}` without a `{BEGIN}` before it")
+            kept.append(f"{indent}...")
+            indent = None
+        elif indent is not None:
+            removed.append(line)
+        else:
+            kept.append(line)
+    if indent is not None:
+        raise ReleaseError(f"{where}: `{BEGIN}` is never closed by `{END}`")
+    return "\n".join(kept), removed
+
+
+def is_check_cell(cell: nbformat.NotebookNode) -> bool:
+    """True for a code cell that calls `check("NN.K", ...)`."""
+    return cell.cell_type == "code" and bool(CHECK_CALL.search(cell.source))
+
+
+def strip_solutions(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The student copy of `nb` (a new notebook; `nb` is not changed). Raises ReleaseError on a leak."""
+    release = copy.deepcopy(nb)
+    removed: list[str] = []
+    for index, cell in enumerate(release.cells):
+        if cell.cell_type != "code":
+            continue
+        source, lines = strip_source(cell.source, where=f"cell {index}")
+        if source != cell.source:
+            cell.source = source
+            removed += lines
+        if source != nb.cells[index].source or is_check_cell(cell):
+            cell.outputs, cell.execution_count = [], None
+    assert_no_leak(release, removed)
+    return release
+
+
+def assert_no_leak(release: nbformat.NotebookNode, removed: list[str]) -> None:
+    """Raise ReleaseError when a marker, or a removed solution line, appears anywhere in `release`."""
+    for index, cell in enumerate(release.cells):
+        for text in [cell.source, *strings_in(cell.get("outputs", []))]:
+            if MARKER.search(text):
+                raise ReleaseError(f"cell {index}: a solution marker would be left in the release: {MARKER.search(text).group()!r}")
+            for line in removed:
+                needle = line.strip()
+                if len(needle) >= MIN_LEAK_LENGTH and not needle.startswith("#") and needle in text:
+                    raise ReleaseError(f"cell {index}: solution text would leak into the release: {needle!r}")
+
+
+def strings_in(value) -> list[str]:
+    """Every string inside a JSON-like value (an output's text, data, traceback...)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for item in value.values() for s in strings_in(item)]
+    if isinstance(value, list):
+        joined = "".join(item for item in value if isinstance(item, str))  # multi-line text as a list
+        return [joined, *(s for item in value if not isinstance(item, str) for s in strings_in(item))]
+    return []
+
+
+def release(src: Path, out: Path) -> list[Path]:
+    """Write the student copy of every `src/*.ipynb` to `out/` under the same name; return the paths.
+
+    Every notebook is stripped and checked before anything is written, so a leak writes nothing.
+    """
+    notebooks = sorted(src.glob("*.ipynb"))
+    if not notebooks:
+        raise ReleaseError(f"no notebooks found in {src}/")
+    if out.resolve() == src.resolve():
+        raise ReleaseError("--out must not be the notebooks folder: the release would overwrite the solutions")
+    stripped = {}
+    for path in notebooks:
+        try:
+            stripped[path.name] = strip_solutions(nbformat.read(path, as_version=4))
+        except ReleaseError as error:
+            raise ReleaseError(f"{path}: {error}") from None
+    out.mkdir(parents=True, exist_ok=True)
+    for name, nb in stripped.items():
+        nbformat.write(nb, out / name)
+    return [out / name for name in stripped]

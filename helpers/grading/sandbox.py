@@ -1,0 +1,287 @@
+"""Run a notebook's code in a fresh, limited kernel, on a temporary working copy.
+
+The kernel is `python -S` (no site-packages processing, so the editable course install with the
+reference solutions is not importable) with PYTHONPATH = a copy of `helpers` without the
+reference solutions, then the venv's site-packages. Before ipykernel starts, the launcher sets
+resource limits: address space (the memory limit), file size, CPU time, no core files.
+Its environment is built from scratch (no GRADER_SECRET), HOME and TMPDIR point into the
+temporary folder, stdout/stderr go to /dev/null, and every output message is counted and dropped
+(a cell that floods output past the limit is stopped).
+
+A cell's error is recorded and execution goes on. A cell that kills the kernel, runs out of
+memory, floods output, or that the time limit cannot interrupt, is recorded and the notebook is run again from the start without it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import nbformat
+from jupyter_client.manager import AsyncKernelManager
+from nbclient import NotebookClient
+from nbclient.exceptions import DeadKernelError
+
+import helpers
+
+TIMEOUT_ERROR = "GraderTimeout"
+MAX_ATTEMPTS = 4
+
+LAUNCHER = """
+import resource, sys
+memory, file_size, cpu = (int(x) for x in sys.argv[1:4])
+for kind, value in ((resource.RLIMIT_AS, memory), (resource.RLIMIT_FSIZE, file_size),
+                    (resource.RLIMIT_CPU, cpu), (resource.RLIMIT_CORE, 0)):
+    try:
+        resource.setrlimit(kind, (value, value))
+    except (ValueError, OSError):  # macOS refuses some limits; Linux enforces them all
+        pass
+sys.argv = ["grader-kernel"] + sys.argv[4:]
+if sys.path and sys.path[0] == "":
+    del sys.path[0]
+from ipykernel import kernelapp
+kernelapp.launch_new_instance()
+"""
+
+SEED_CELL = "(lambda s: (__import__('random').seed(s), __import__('numpy').random.seed(s), __import__('torch').manual_seed(s)))(0);"
+PROBE_TIMEOUT = 5
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one notebook may use."""
+
+    cell_timeout: float = 60
+    notebook_timeout: float = 300
+    memory_bytes: int = 3 * 2**30  # address space: torch+numpy+matplotlib map 0.65 GiB, a kernel after notebook 01 peaks at 1.5 GiB
+    file_bytes: int = 256 * 2**20
+    output_bytes: int = 8 * 2**20  # a cell printing more than this is stopped (the kernel killed)
+
+
+@dataclass
+class Fault:
+    """Something that went wrong in one cell (or one exercise's grading cell)."""
+
+    where: str  # "code cell 7" (counting code cells from 1) or "exercise 01.3"
+    kind: str  # "error", "timeout", "died", "output", "transformed"
+    message: str
+
+
+@dataclass
+class Run:
+    """What happened when a notebook ran: its faults, and cells skipped after a fatal fault."""
+
+    faults: list[Fault] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    fatal: str | None = None  # why the run stopped early, if it did
+    output_bytes: int = 0
+    attempts: int = 0
+
+
+class LimitedKernelManager(AsyncKernelManager):
+    """Starts ipykernel through LAUNCHER with the given limits, whatever the kernelspec says."""
+
+    launch_argv: list[str] = []
+
+    def format_kernel_cmd(self, extra_arguments=None):
+        return [*self.launch_argv, "-f", os.path.realpath(self.connection_file)]
+
+
+class GuardedClient(NotebookClient):
+    """A NotebookClient that keeps no outputs (it counts them) and records each cell's reply."""
+
+    def __init__(self, nb, output_cap: int, **kw):
+        super().__init__(nb, **kw)
+        self.output_cap = output_cap
+        self.total_bytes = 0
+        self.cell_bytes = 0
+        self.over_cap = False
+        self.replies: dict[int, dict] = {}
+        self.on_cell_start = self._start_cell
+        self.on_cell_executed = self._record_reply
+
+    def _start_cell(self, cell, cell_index):
+        self.cell_bytes, self.over_cap = 0, False
+
+    def _record_reply(self, cell, cell_index, execute_reply):
+        self.replies[cell_index] = (execute_reply or {}).get("content", {})
+
+    def output(self, outs, msg, display_id, cell_index):
+        size = len(str(msg.get("content", "")))
+        self.cell_bytes += size
+        self.total_bytes += size
+        if self.cell_bytes > self.output_cap and not self.over_cap:
+            self.over_cap = True
+            self.interrupt()
+        return None
+
+    def interrupt(self) -> None:
+        """Kill the kernel now: a flood of output fills its buffers, and the run restarts without the cell."""
+        process = getattr(getattr(self.km, "provisioner", None), "process", None)
+        if process is not None:
+            try:
+                process.kill()
+            except OSError:
+                pass
+
+    def handle_comm_msg(self, outs, msg, cell_index):
+        self.output(outs, msg, None, cell_index)
+
+
+def shadow_helpers(lib: Path) -> Path:
+    """Copy `helpers` to `lib/helpers`, without the grader and without any reference solution."""
+    source = Path(helpers.__file__).resolve().parent
+    target = lib / "helpers"
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("grading", "nb[0-9]*.py", "__pycache__"))
+    (target / "checks" / "__init__.py").write_text(
+        '"""In a grading run the checks are not here: the instructor\'s grader judges each exercise."""\n'
+        "from helpers.checks.core import NOT_ATTEMPTED, Result\n\nEXERCISES = {}\n\n\n"
+        "def check(exercise_id, answer=...):\n"
+        '    return Result(str(exercise_id), NOT_ATTEMPTED, "this run is graded by the instructor\'s grader.")\n',
+        encoding="utf-8",
+    )
+    return lib
+
+
+def kernel_environment(root: Path, lib: Path) -> dict[str, str]:
+    """The kernel's whole environment: nothing of the grader's (no secret), one thread, a private HOME."""
+    home = root / "home"
+    home.mkdir(exist_ok=True)
+    return {
+        "PATH": os.path.dirname(sys.executable) + os.pathsep + "/usr/bin:/bin",
+        "PYTHONPATH": os.pathsep.join([str(lib), sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]),
+        "HOME": str(home),
+        "TMPDIR": str(home),
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "PYTHONHASHSEED": "0",
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+        "LANG": "C.UTF-8",
+    }
+
+
+class Session:
+    """One notebook's grading run: attempts in fresh kernels until one runs through, within the limits."""
+
+    def __init__(self, code_cells: list[str], workdir: Path, root: Path, limits: Limits):
+        self.code_cells = code_cells
+        self.workdir = workdir
+        self.root = root
+        self.limits = limits
+        self.lib = shadow_helpers(root / "lib")
+        self.env = kernel_environment(root, self.lib)
+        self.deadline = 0.0
+        self.run = Run()
+
+    def remaining(self) -> float:
+        return self.deadline - asyncio.get_running_loop().time()
+
+    async def execute(self, after: Callable[[], list[tuple[str, str]]]) -> Run:
+        """Run the code cells, then the (label, source) cells `after()` returns; retry without a fatal cell."""
+        self.deadline = asyncio.get_running_loop().time() + self.limits.notebook_timeout
+        skip: set[str] = set()
+        while self.run.attempts < MAX_ATTEMPTS:
+            self.run.attempts += 1
+            self.run.fatal = None
+            self.run.faults = [f for f in self.run.faults if f.where in skip]
+            culprit = await self._attempt(skip, after)
+            if culprit is None or culprit == "setup" or self.remaining() <= 0:
+                break
+            skip.add(culprit)
+            self.run.skipped.append(culprit)
+        return self.run
+
+    def _client(self) -> GuardedClient:
+        km = LimitedKernelManager(kernel_name="python3")
+        km.launch_argv = [sys.executable, "-S", "-c", LAUNCHER, str(self.limits.memory_bytes),
+                          str(self.limits.file_bytes), str(int(self.limits.notebook_timeout) + 60)]
+        nb = nbformat.v4.new_notebook()
+        return GuardedClient(
+            nb, self.limits.output_bytes, km=km, timeout=int(self.limits.cell_timeout), allow_errors=True,
+            interrupt_on_timeout=True, error_on_timeout={"ename": TIMEOUT_ERROR, "evalue": "the time limit interrupted it"},
+            startup_timeout=60, shutdown_kernel="immediate", iopub_timeout=2,
+            resources={"metadata": {"path": str(self.workdir)}},
+        )
+
+    async def _attempt(self, skip: set[str], after) -> str | None:
+        """One run in a fresh kernel; returns the label of the cell that made it stop, or None."""
+        client = self._client()
+        try:
+            async with client.async_setup_kernel(env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
+                if await self._cell(client, "setup", SEED_CELL) is not None:
+                    self.run.fatal = self.run.fatal or "the grading kernel failed to seed its generators"
+                    return "setup"
+                cells = [(f"code cell {i + 1}", source) for i, source in enumerate(self.code_cells)]
+                for label, source in cells:
+                    if label not in skip and await self._cell(client, label, source) is not None:
+                        return label
+                try:
+                    extra = after()
+                except OSError as error:
+                    self.run.fatal = f"the grader could not write the hidden cases ({error})"
+                    return None
+                for label, source in extra:
+                    if label not in skip and await self._cell(client, label, source) is not None:
+                        return label
+        except (DeadKernelError, RuntimeError, TimeoutError, asyncio.TimeoutError) as error:
+            if self.run.fatal is None:
+                self.run.fatal = f"the kernel could not be started or stopped ({type(error).__name__}: {error})"
+            return None
+        finally:
+            self.run.output_bytes += client.total_bytes
+        return None
+
+    async def _cell(self, client: GuardedClient, label: str, source: str) -> str | None:
+        """Execute one cell; record its fault; return `label` when the kernel cannot go on."""
+        if self.remaining() <= 0:
+            self.run.fatal = f"the notebook time limit ({self.limits.notebook_timeout:g} s) ran out before {label}"
+            return label
+        cell = nbformat.v4.new_code_cell(source)
+        client.nb.cells.append(cell)
+        index = len(client.nb.cells) - 1
+        try:
+            await asyncio.wait_for(client.async_execute_cell(cell, index, store_history=False), self.remaining())
+        except DeadKernelError:
+            if client.over_cap:
+                self._fault(label, "output", f"it printed more than {self.limits.output_bytes // 2**20} MiB of output; it was stopped")
+            else:
+                self._fault(label, "died", "the kernel died while running it (os._exit, a crash, or the memory limit)")
+            return label
+        except asyncio.TimeoutError:
+            self.run.fatal = f"the notebook time limit ({self.limits.notebook_timeout:g} s) ran out in {label}"
+            self._fault(label, "timeout", self.run.fatal)
+            return label
+        reply = client.replies.get(index, {})
+        if reply.get("status") == "error":
+            if reply.get("ename") == TIMEOUT_ERROR:
+                self._fault(label, "timeout", f"it ran longer than the {self.limits.cell_timeout:g} s limit per cell")
+                return None if await self._responsive(client) else label
+            if reply.get("ename") == "MemoryError":  # the kernel may hold on to the memory: start again without it
+                self._fault(label, "memory", f"it ran out of memory (the limit is {self.limits.memory_bytes // 2**20} MiB of address space)")
+                return label
+            self._fault(label, "error", f"{reply.get('ename', 'Error')}: {str(reply.get('evalue', ''))[:300]}")
+        return None
+
+    async def _responsive(self, client: GuardedClient) -> bool:
+        """After an interrupted cell: does the kernel answer a trivial cell again?"""
+        saved, client.timeout = client.timeout, PROBE_TIMEOUT
+        try:
+            cell = nbformat.v4.new_code_cell("pass")
+            client.nb.cells.append(cell)
+            index = len(client.nb.cells) - 1
+            await asyncio.wait_for(client.async_execute_cell(cell, index, store_history=False), PROBE_TIMEOUT + 5)
+            return client.replies.get(index, {}).get("status") == "ok"
+        except (DeadKernelError, asyncio.TimeoutError):
+            return False
+        finally:
+            client.timeout = saved
+
+    def _fault(self, where: str, kind: str, message: str) -> None:
+        self.run.faults.append(Fault(where, kind, message))

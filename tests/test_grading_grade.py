@@ -1,0 +1,170 @@
+"""The grader: hidden cases from the secret, safe reading of results, scoring, the gradebook.
+
+The class test grades the solution notebooks (full marks) and their student release (zero, no
+problems) for the fixture notebook and every notebook in notebooks/ that has exercises.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import pickle
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+import torch
+
+from helpers.checks import EXERCISES
+from helpers.grading import cases as hidden
+from helpers.grading import judge
+from helpers.grading.__main__ import main
+from helpers.grading.release import strip_solutions
+from helpers.grading.sandbox import kernel_environment, shadow_helpers
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURE = REPO / "tests" / "fixtures" / "notebooks"
+SECRET = "test-secret-0fd2"
+
+
+def course_notebooks() -> list[Path]:
+    """Every notebook in notebooks/ whose number has exercises."""
+    numbers = {key[:2] for key in EXERCISES}
+    return [p for p in sorted(REPO.glob("notebooks/*.ipynb")) if p.name[:2] in numbers]
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """A class: solution and release of the fixture notebook and of every course notebook."""
+    root = tmp_path_factory.mktemp("class")
+    subs = root / "submissions"
+    for student, notebooks in (("fixture", sorted(FIXTURE.glob("*.ipynb"))), ("course", course_notebooks())):
+        for path in notebooks:
+            (subs / f"{student}-solution").mkdir(parents=True, exist_ok=True)
+            (subs / f"{student}-release").mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, subs / f"{student}-solution" / path.name)
+            nbformat.write(strip_solutions(nbformat.read(path, as_version=4)), subs / f"{student}-release" / path.name)
+    out = root / "grades"
+    assert main(["grade", str(subs), "--out", str(out), "--jobs", "2", "--secret", SECRET, "--quiet", "--cell-timeout", "60"]) == 0
+    records = {p.stem: json.loads(p.read_text()) for p in out.glob("*.json")}
+    return out, records
+
+
+def exercises_in(record: dict) -> list[str]:
+    return [key for key, grade in record["exercises"].items() if grade["status"] != judge.NOT_SUBMITTED]
+
+
+def test_solution_notebooks_score_full_marks(graded):
+    _, records = graded
+    for student in (s for s in records if s.endswith("-solution")):
+        record = records[student]
+        assert record["problems"] == []
+        for key in exercises_in(record):
+            grade = record["exercises"][key]
+            assert (grade["status"], grade["points"]) == (judge.PASSED, EXERCISES[key].points), (student, key, grade["message"])
+
+
+def test_student_release_scores_zero_without_problems(graded):
+    _, records = graded
+    for student in (s for s in records if s.endswith("-release")):
+        assert records[student]["total"] == 0 and records[student]["problems"] == []
+        assert {records[student]["exercises"][k]["status"] for k in exercises_in(records[student])} == {judge.NOT_ATTEMPTED}
+
+
+def test_gradebook_has_a_column_per_exercise_and_a_row_per_student(graded):
+    out, records = graded
+    rows = list(csv.reader((out / "grades.csv").open()))
+    assert rows[0] == ["student", *sorted(EXERCISES), "total", "max"]
+    by_student = {row[0]: row for row in rows[1:]}
+    assert set(by_student) == set(records)
+    solution = by_student["fixture-solution"]
+    assert solution[1:6] == ["1", "1", "2", "2", "2"] and float(solution[-2]) >= 8
+    assert solution[-1] == str(sum(e.points for e in EXERCISES.values()))
+
+
+def test_record_holds_status_points_message_time_versions_and_tests_hash(graded):
+    _, records = graded
+    record = records["fixture-solution"]
+    grade = record["exercises"]["01.3"]
+    assert set(grade) >= {"status", "points", "message", "time"} and grade["time"] > 0
+    assert record["versions"]["torch"] == torch.__version__
+    assert record["tests_hash"] == hidden.definitions_hash()
+
+
+def test_feedback_shows_no_test_code_and_no_output_holds_the_secret(graded):
+    out, _ = graded
+    for path in out.iterdir():
+        assert SECRET not in path.read_text(encoding="utf-8")
+    page = (out / "fixture-release.md").read_text(encoding="utf-8")
+    assert "01.3" in page and "def " not in page and "hidden_cases" not in page and "judge" not in page
+
+
+def test_hidden_cases_depend_on_the_secret_and_only_on_it():
+    exercise = EXERCISES["01.2"]
+    same = hidden.hidden_cases(exercise, "a"), hidden.hidden_cases(exercise, "a")
+    assert same[0] == same[1]
+    assert hidden.hidden_cases(exercise, "a") != hidden.hidden_cases(exercise, "b")
+
+
+def test_a_missing_secret_is_a_clear_error(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv(hidden.SECRET_VARIABLE, raising=False)
+    (tmp_path / "subs").mkdir()
+    assert main(["grade", str(tmp_path / "subs"), "--out", str(tmp_path / "out")]) == 2
+    assert "GRADER_SECRET" in capsys.readouterr().err
+
+
+def test_a_missing_submissions_folder_is_a_clear_error(tmp_path, capsys):
+    assert main(["grade", str(tmp_path / "nowhere"), "--out", str(tmp_path / "out"), "--secret", "s"]) == 2
+    assert "not a folder" in capsys.readouterr().err
+
+
+def test_the_kernel_environment_carries_no_secret_and_no_reference_solutions(tmp_path, monkeypatch):
+    monkeypatch.setenv(hidden.SECRET_VARIABLE, SECRET)
+    lib = shadow_helpers(tmp_path / "lib")
+    env = kernel_environment(tmp_path, lib)
+    assert SECRET not in json.dumps(env) and hidden.SECRET_VARIABLE not in env
+    assert not list(lib.rglob("nb[0-9]*.py")) and not (lib / "helpers" / "grading").exists()
+
+
+def test_a_crafted_pickle_is_refused_and_never_run(tmp_path):
+    marker = tmp_path / "ran"
+
+    class Exploit:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    path = tmp_path / "01.1.pt"
+    path.write_bytes(pickle.dumps({"status": "ran", "cases": [Exploit()]}, protocol=2))
+    with pytest.raises(judge.UnreadableResults, match="not plain data"):
+        judge.read_results(path)
+    assert not marker.exists()
+
+
+def test_results_that_are_not_a_plain_file_are_refused(tmp_path):
+    (tmp_path / "link.pt").symlink_to("/dev/zero")
+    with pytest.raises(judge.UnreadableResults, match="not a plain file"):
+        judge.read_results(tmp_path / "link.pt")
+    with pytest.raises(judge.UnreadableResults, match="no results"):
+        judge.read_results(tmp_path / "absent.pt")
+
+
+def test_partial_credit_is_the_fraction_of_hidden_cases_passed():
+    exercise = EXERCISES["01.1"]
+    cases = hidden.hidden_cases(exercise, SECRET)
+    expected = hidden.expected_results(exercise, cases)
+    records = [{"value": want, "time": 0.1} for want in expected]
+    records[0] = {"value": -1, "time": 0.1}
+    grade = judge.score(exercise, cases, expected, {"status": "ran", "cases": records})
+    assert grade.status == judge.PARTIAL and grade.points == round(exercise.points * (len(cases) - 1) / len(cases), 2)
+    assert grade.message.startswith(f"{len(cases) - 1} of {len(cases)} hidden cases passed")
+
+
+def test_values_that_are_not_data_come_back_as_opaque_and_fail_exact_type_checks():
+    exercise = EXERCISES["01.2"]
+    cases = hidden.hidden_cases(exercise, SECRET)
+    expected = hidden.expected_results(exercise, cases)
+    records = [{"value": {"__grader_opaque__": "__main__.AnyTensor"}, "time": 0.0} for _ in cases]
+    grade = judge.score(exercise, cases, expected, {"status": "ran", "cases": records})
+    assert grade.points == 0 and "__main__.AnyTensor" in grade.message
