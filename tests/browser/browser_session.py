@@ -1,4 +1,4 @@
-"""What the browser tests share: settings, paths, the browser's flags, and small helpers.
+"""What the browser tests share: settings, paths, the browser's flags, and a fresh page.
 
 Settings (environment variables):
   REQUIRE_BROWSER=1  a missing Chromium, or any skipped browser test, fails the run (CI sets it);
@@ -9,14 +9,10 @@ Settings (environment variables):
 
 from __future__ import annotations
 
-import copy
 import os
-import re
 import shutil
 from contextlib import contextmanager
 from pathlib import Path
-
-import nbformat
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -41,21 +37,6 @@ def find_chromium() -> str | None:
     if os.environ.get("CHROMIUM"):
         return shutil.which(os.environ["CHROMIUM"])
     return shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-def strip_solutions(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Stand-in for helpers.grading.release.strip_solutions until the grader's release lands.
-
-    Replaces each `# BEGIN SOLUTION` ... `# END SOLUTION` block with `...` at the block's
-    indentation and drops outputs, as the student release does.
-    """
-    block = re.compile(r"^([ \t]*)# BEGIN SOLUTION[^\n]*\n.*?^[ \t]*# END SOLUTION[^\n]*(\n?)", re.M | re.S)
-    release = copy.deepcopy(nb)
-    for cell in release.cells:
-        if cell.cell_type == "code":
-            cell.source = block.sub(lambda m: f"{m.group(1)}...{m.group(2)}", cell.source)
-            cell.outputs, cell.execution_count = [], None
-    return release
 
 
 @contextmanager

@@ -16,8 +16,8 @@ import pytest
 
 from browser_session import (
     ARTIFACTS, CHROMIUM_ARGS, FIXTURES, HOW_TO_GET_CHROMIUM, REPO, REPORTS, REQUIRE_BROWSER, find_chromium, new_page,
-    strip_solutions,
 )
+from helpers.grading.release import strip_solutions
 from jupyterlab_server import JupyterLabServer, descendants, is_alive, venv_jupyter
 
 _skipped: list[str] = []
@@ -76,7 +76,8 @@ def course_copy(tmp_path_factory) -> Path:
     """What the server serves: copies of notebooks/, data/, the test fixtures, and a student release.
 
     Layout: notebooks/ and data/ as in the repo (so relative data paths work), fixtures/, and
-    student/ holding the student release of every notebook (same depth as notebooks/).
+    student/ holding the student release of every notebook (same depth as notebooks/), made by
+    the instructors' own release code (helpers.grading.release, as `make student` does).
     """
     root = tmp_path_factory.mktemp("course")
     for name in ("notebooks", "data"):
