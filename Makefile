@@ -60,6 +60,9 @@ student: $(STAMP)
 grade: $(STAMP)
 	$(PY) -m helpers.grading grade $(SUBMISSIONS) --out $(GRADES)
 
-# Every notebook run as a learner runs it: real JupyterLab in headless Chromium.
+# Every notebook run as a learner runs it: real JupyterLab in headless Chromium (tests/browser).
+# Installs Debian's chromium when missing and run as root; REQUIRE_BROWSER=1 makes a missing
+# browser (or any skipped browser test) a failure. Screenshots: artifacts/browser/.
 test-browser: $(STAMP)
+	bash tests/browser/install-chromium.sh
 	$(PY) -m pytest tests/browser -p no:xdist
