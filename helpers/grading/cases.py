@@ -19,7 +19,7 @@ import torch
 from helpers.checks.core import Case, Exercise, clone_case
 
 SECRET_VARIABLE = "GRADER_SECRET"
-CASE_SEED_BASE = 1000  # case i runs with every generator seeded to CASE_SEED_BASE + i (kernel_side too)
+CASE_SEED_BASE = 1000  # case i runs with every generator seeded to CASE_SEED_BASE + i, here and in the kernel
 
 
 class SecretMissing(ValueError):

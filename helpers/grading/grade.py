@@ -40,7 +40,7 @@ def exercises_of(number: str) -> list[Exercise]:
 
 def grading_cell(inputs: Path, results: Path, exercise: Exercise) -> str:
     """The cell that runs kernel_side.run_exercise in a namespace of its own (no student name is touched)."""
-    call = f"ns['run_exercise'](globals(), {str(inputs)!r}, {str(results)!r}, {exercise.id!r}, {exercise.target!r})"
+    call = f"ns['run_exercise'](globals(), {str(inputs)!r}, {str(results)!r}, {exercise.id!r}, {exercise.target!r}, {hidden.CASE_SEED_BASE})"
     return f"(lambda ns: (exec({KERNEL_SIDE_SOURCE!r}, ns), {call}))({{}});"
 
 

@@ -6,7 +6,8 @@ inputs with `torch.load(weights_only=True)`, calls the student's function on eac
 what came back as data only (tensors, numbers, strings, lists, tuples, dicts) with `torch.save`.
 Anything else is written as a description (`OPAQUE`). Nothing it writes is trusted: the grader
 reads it with `torch.load(weights_only=True)` and judges it in its own process.
-Only the standard library, numpy and torch are used here.
+Only the standard library, numpy and torch are used here: the student's code may have replaced
+or deleted `helpers` by now, so `is_placeholder` repeats helpers.checks.core's on purpose.
 """
 
 import random
@@ -63,11 +64,11 @@ def seed_everything(seed):
     torch.manual_seed(seed)
 
 
-def call_cases(function, cases):
-    """Call `function` on each case; one record per case: value, error, or timeout."""
+def call_cases(function, cases, seed_base):
+    """Call `function` on each case, case i with the generators seeded to seed_base + i; one record per case."""
     records = []
     for number, case in enumerate(cases):
-        seed_everything(1000 + number)
+        seed_everything(seed_base + number)
         started = time.perf_counter()
         try:
             value = function(*case)
@@ -83,7 +84,7 @@ def call_cases(function, cases):
     return records
 
 
-def run_exercise(namespace, inputs_path, results_path, exercise_id, target):
+def run_exercise(namespace, inputs_path, results_path, exercise_id, target, seed_base):
     """Grade-run one exercise: find `target` in the student's namespace and call it on the hidden cases."""
     import torch
 
@@ -98,6 +99,6 @@ def run_exercise(namespace, inputs_path, results_path, exercise_id, target):
             result["status"] = "placeholder"
         else:
             cases = torch.load(inputs_path, weights_only=True)[exercise_id]
-            result["cases"] = call_cases(function, cases)
+            result["cases"] = call_cases(function, cases, seed_base)
     finally:
         torch.save(result, results_path)
