@@ -168,3 +168,28 @@ def test_values_that_are_not_data_come_back_as_opaque_and_fail_exact_type_checks
     records = [{"value": {"__grader_opaque__": "__main__.AnyTensor"}, "time": 0.0} for _ in cases]
     grade = judge.score(exercise, cases, expected, {"status": "ran", "cases": records})
     assert grade.points == 0 and "__main__.AnyTensor" in grade.message
+
+
+def test_a_fault_in_the_grader_itself_is_that_students_row_with_the_traceback(tmp_path, monkeypatch):
+    from helpers.grading import grade
+    from helpers.grading.sandbox import Limits
+
+    class Channel:
+        sent = None
+
+        def send_bytes(self, data):
+            Channel.sent = json.loads(data)
+
+        def close(self):
+            pass
+
+    def broken(*args):
+        raise KeyError("a bug in the grader")
+
+    monkeypatch.setattr(grade, "grade_student", broken)
+    folder = tmp_path / "ada"
+    folder.mkdir()
+    grade.worker(folder, "secret", Limits(), tmp_path, Channel())
+    assert Channel.sent["student"] == "ada" and Channel.sent["total"] == 0
+    assert "the grader failed on this submission (KeyError" in Channel.sent["problems"][0]
+    assert "a bug in the grader" in Channel.sent["grader_error"]

@@ -15,6 +15,7 @@ import platform
 import shutil
 import tempfile
 import time
+import traceback
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import datetime, timezone
 from importlib import metadata
@@ -191,9 +192,17 @@ def worker_timeout(folder: Path, limits: Limits) -> float:
 
 
 def worker(folder: Path, secret: str, limits: Limits, scratch: Path, channel) -> None:
-    """In the worker process: grade one student and send the record back as JSON."""
+    """In the worker process: grade one student and send the record back as JSON.
+
+    A fault in the grader itself is that student's row, with the traceback for the instructor.
+    """
     try:
-        channel.send_bytes(json.dumps(grade_student(folder, secret, limits, scratch)).encode())
+        try:
+            record = grade_student(folder, secret, limits, scratch)
+        except BaseException as error:  # SystemExit too: this process exists only to grade this student
+            record = failed_student(folder, f"the grader failed on this submission ({type(error).__name__}: {error}); nothing was graded")
+            record["grader_error"] = traceback.format_exc()
+        channel.send_bytes(json.dumps(record).encode())
     finally:
         channel.close()
 
