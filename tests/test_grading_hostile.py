@@ -31,7 +31,7 @@ REASONS = {
     "os_exit": ["kernel died"],
     "infinite_loop_in_function": ["ran past the time limit"],
     "memory_bomb": ["ran out of memory"],
-    "huge_output": ["of output", "ran out of memory"],
+    "huge_output": ["printed more than 8 MiB of output"],
     "deletes_files": ["FileNotFoundError", "No such file"],
     "replaces_checks": ["you returned 'anything'"],
     "replaces_helpers": ["you returned a Python list"],

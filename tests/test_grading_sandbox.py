@@ -46,3 +46,16 @@ def test_a_cell_error_is_recorded_and_the_kernel_is_limited_seeded_and_has_no_se
     assert facts["no_site"] and facts["references"] is False
     torch.manual_seed(0)
     assert facts["first_random"] == torch.rand(1).item()  # the kernel was seeded before the student's cells
+
+
+def test_a_print_flood_is_stopped_in_the_kernel_even_under_except_exception_and_the_rest_still_runs(tmp_path):
+    workdir = tmp_path / "notebooks"
+    workdir.mkdir()
+    out = tmp_path / "after.txt"
+    flood = "try:\n    while True:\n        print('x' * 100_000)\nexcept Exception:\n    pass"
+    cells = [flood, f"print('small')\nopen({str(out)!r}, 'w').write('ran')"]
+    limits = Limits(cell_timeout=60, notebook_timeout=120, memory_bytes=2 * 2**30, output_bytes=2**20)
+    run = asyncio.run(Session(cells, workdir, tmp_path, limits).execute(lambda: []))
+    assert [(f.where, f.kind) for f in run.faults] == [("code cell 1", "output")]
+    assert run.attempts == 1 and run.skipped == []  # the kernel stayed healthy: no rerun
+    assert out.read_text() == "ran"  # and the next cell may print again

@@ -5,8 +5,9 @@ reference solutions is not importable) with PYTHONPATH = a copy of `helpers` wit
 reference solutions, then the venv's site-packages. Before ipykernel starts, the launcher sets
 resource limits: address space (the memory limit), file size, CPU time, no core files.
 Its environment is built from scratch (no GRADER_SECRET), HOME and TMPDIR point into the
-temporary folder, stdout/stderr go to /dev/null, and every output message is counted and dropped
-(a cell that floods output past the limit is stopped).
+temporary folder, stdout/stderr go to /dev/null, and every output message is counted and dropped.
+A cell's output is capped twice: in the kernel, whose print raises OutputLimitExceeded past the
+limit (the kernel stays healthy), and here, where a kernel that gets past that is killed.
 
 A cell's error is recorded and execution goes on. A cell that kills the kernel, runs out of
 memory, floods output, or that the time limit cannot interrupt, is recorded and the notebook is run again from the start without it.
@@ -32,21 +33,48 @@ from nbclient.exceptions import DeadKernelError
 import helpers
 
 TIMEOUT_ERROR = "GraderTimeout"
+OUTPUT_ERROR = "OutputLimitExceeded"  # raised in the kernel by LAUNCHER's CappedOutStream
 MAX_ATTEMPTS = 4
 
 LAUNCHER = """
 import resource, sys
-memory, file_size, cpu = (int(x) for x in sys.argv[1:4])
+memory, file_size, cpu, output_cap = (int(x) for x in sys.argv[1:5])
 for kind, value in ((resource.RLIMIT_AS, memory), (resource.RLIMIT_FSIZE, file_size),
                     (resource.RLIMIT_CPU, cpu), (resource.RLIMIT_CORE, 0)):
     try:
         resource.setrlimit(kind, (value, value))
     except (ValueError, OSError):  # macOS refuses some limits; Linux enforces them all
         pass
-sys.argv = ["grader-kernel"] + sys.argv[4:]
+sys.argv = ["grader-kernel"] + sys.argv[5:]
 if sys.path and sys.path[0] == "":
     del sys.path[0]
 from ipykernel import kernelapp
+from ipykernel.iostream import OutStream
+
+
+class OutputLimitExceeded(BaseException):
+    \"\"\"Raised by print in a cell past the output limit (BaseException: `except Exception` cannot hide it).\"\"\"
+
+
+class CappedOutStream(OutStream):
+    \"\"\"stdout/stderr that refuse a cell's writes past `output_cap` characters.
+
+    ipykernel buffers writes between flushes; a print loop fills that buffer faster than the grader
+    can read it, so without this cap the kernel runs out of memory, dies or times out at random.
+    \"\"\"
+
+    counts = {}  # characters written per request, stdout and stderr together
+
+    def write(self, string):
+        request = self.parent_header.get("msg_id")
+        written = CappedOutStream.counts.get(request, 0) + len(string)
+        if written > output_cap:
+            raise OutputLimitExceeded(f"more than {output_cap} characters of output")
+        CappedOutStream.counts = {request: written}
+        return super().write(string)
+
+
+sys.argv.append("--IPKernelApp.outstream_class=__main__.CappedOutStream")
 kernelapp.launch_new_instance()
 """
 
@@ -200,8 +228,8 @@ class Session:
 
     def _client(self) -> GuardedClient:
         km = LimitedKernelManager(kernel_name="python3")
-        km.launch_argv = [sys.executable, "-S", "-c", LAUNCHER, str(self.limits.memory_bytes),
-                          str(self.limits.file_bytes), str(int(self.limits.notebook_timeout) + 60)]
+        km.launch_argv = [sys.executable, "-S", "-c", LAUNCHER, str(self.limits.memory_bytes), str(self.limits.file_bytes),
+                          str(int(self.limits.notebook_timeout) + 60), str(self.limits.output_bytes)]
         nb = nbformat.v4.new_notebook()
         return GuardedClient(
             nb, self.limits.output_bytes, km=km, timeout=int(self.limits.cell_timeout), allow_errors=True,
@@ -270,6 +298,9 @@ class Session:
             return label
         reply = client.replies.get(index, {})
         if reply.get("status") == "error":
+            if reply.get("ename") == OUTPUT_ERROR:  # the kernel refused the flood and is still healthy
+                self._flooded(label)
+                return None
             if reply.get("ename") == TIMEOUT_ERROR:
                 self._fault(label, "timeout", f"it ran longer than the {self.limits.cell_timeout:g} s limit per cell")
                 return None if await self._responsive(client) else label
