@@ -39,7 +39,7 @@ def run_release(args: argparse.Namespace) -> int:
 
 
 def run_grade(args: argparse.Namespace) -> int:
-    from helpers.grading.cases import SecretMissing, secret_from
+    from helpers.grading.cases import SECRET_VARIABLE, SecretMissing, secret_from
     from helpers.grading.grade import grade_class
     from helpers.grading.report import write_outputs
     from helpers.grading.sandbox import Limits
@@ -49,7 +49,7 @@ def run_grade(args: argparse.Namespace) -> int:
         return 2
     try:
         secret = secret_from(args.secret)
-        os.environ.pop("GRADER_SECRET", None)  # the worker processes (and so kernels) start without it
+        os.environ.pop(SECRET_VARIABLE, None)  # the worker processes (and so kernels) start without it
         loose = sorted(p.name for p in args.submissions.glob("*") if p.is_file())
         if loose:
             print(f"ignored files at the top of {args.submissions}/ (expected <student>/<notebook>.ipynb): {', '.join(loose[:5])}", file=sys.stderr)
