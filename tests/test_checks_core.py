@@ -93,6 +93,24 @@ def test_explain_exception_names_type_and_first_line_and_known_fixes():
     assert explain_exception(KeyError()) == "it raised KeyError"
 
 
+def test_a_function_that_runs_too_long_is_stopped_with_a_message(monkeypatch):
+    import time
+
+    from helpers.checks import core
+
+    monkeypatch.setattr(core, "CASE_SECONDS", 0.2)
+
+    def forever(t):
+        while True:
+            time.sleep(0.01)
+
+    started = time.perf_counter()
+    result = evaluate(DOUBLE, forever, DOUBLE.public_cases())
+    assert time.perf_counter() - started < 5
+    assert result.status == FAILED and "stopped after 0.2 s" in result.message
+    assert evaluate(DOUBLE, double, DOUBLE.public_cases()).status == PASSED  # the timer is gone afterwards
+
+
 def test_the_learners_function_cannot_change_the_next_cases_inputs():
     seen = []
 

@@ -55,6 +55,13 @@ def test_report_lists_python_torch_and_accelerators():
     assert report.ok, str(report)  # the test environment is the pinned one
 
 
+def test_report_checks_the_learners_packages_only():
+    """A learner who installed requirements.txt alone gets True: test tools are not asked for."""
+    names = {row.name for row in environment_report().packages}
+    assert "torch" in names and "ipywidgets" in names
+    assert not names & {"pytest", "nbval", "playwright", "nbclient", "tqdm"}
+
+
 def test_report_renders_html_with_escaped_text():
     report = EnvironmentReport({"a<b": "c"}, [PackageRow("x", "1", None)])
     html = report._repr_html_()

@@ -1,14 +1,19 @@
-"""requirements.txt and environment.yml pin the same exact versions; CI runs the README's command."""
+"""requirements.txt (learner) and requirements-dev.txt (tests, grading) pin exact versions, environment.yml
+carries both at the same versions, and CI runs the README's command."""
 
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 
 from helpers.environment import read_pins
 
 ROOT = Path(__file__).resolve().parent.parent
 CONDA_NAMES = {"torch": "pytorch"}  # PyPI name -> conda-forge name, where they differ
+LEARNER, DEV = ROOT / "requirements.txt", ROOT / "requirements-dev.txt"
+# What a learner needs to run every notebook; nothing that only tests, grading or benchmarks use.
+LEARNER_PACKAGES = {"torch", "numpy", "matplotlib", "ipywidgets", "jupyterlab", "ipykernel", "networkx"}
 
 
 def conda_pins() -> dict[str, str]:
@@ -21,19 +26,29 @@ def conda_pins() -> dict[str, str]:
     return pins
 
 
-def test_every_requirement_is_an_exact_pin():
-    lines = [line.split("#")[0].strip() for line in (ROOT / "requirements.txt").read_text().splitlines()]
+@pytest.mark.parametrize("path", [LEARNER, DEV], ids=lambda p: p.name)
+def test_every_requirement_is_an_exact_pin(path):
+    lines = [line.split("#")[0].strip() for line in path.read_text().splitlines()]
     lines = [line for line in lines if line]
     assert lines and all(re.fullmatch(r"[A-Za-z0-9_.\-]+==[\w.]+", line) for line in lines), lines
-    assert len(read_pins(ROOT / "requirements.txt")) == len(lines)
+    assert len(read_pins(path)) == len(lines)
+
+
+def test_learner_requirements_hold_what_the_notebooks_need_and_no_test_tools():
+    assert set(read_pins(LEARNER)) == LEARNER_PACKAGES
+
+
+def test_dev_requirements_only_add_packages():
+    assert not set(read_pins(LEARNER)) & set(read_pins(DEV))
 
 
 def test_torch_is_pinned_to_the_courses_release():
-    assert read_pins(ROOT / "requirements.txt")["torch"] == "2.13.0"
+    assert read_pins(LEARNER)["torch"] == "2.13.0"
 
 
-def test_environment_yml_pins_the_same_versions_as_requirements():
-    pip_pins = {CONDA_NAMES.get(name, name): version for name, version in read_pins(ROOT / "requirements.txt").items()}
+def test_environment_yml_pins_the_same_versions_as_both_requirements_files():
+    both = read_pins(LEARNER) | read_pins(DEV)
+    pip_pins = {CONDA_NAMES.get(name, name): version for name, version in both.items()}
     conda = conda_pins()
     assert conda.pop("python") == "3.11"
     assert conda.pop("pip") == ""

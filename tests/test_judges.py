@@ -44,8 +44,8 @@ def test_none_list_and_numpy_answers_each_get_their_own_hint():
     assert "numpy array" in tensor_mismatch(np.array([1.0, 2.0]), EXPECTED)
 
 
-def test_column_against_flat_vector_names_the_broadcasting_trap():
-    assert "(N, 1) with (N,)" in tensor_mismatch(torch.tensor([[1.0], [2.0]]), EXPECTED)
+def test_column_against_flat_vector_names_the_extra_size_one_dimension():
+    assert "a column of shape (N, 1) is not a vector of shape (N,)" in tensor_mismatch(torch.tensor([[1.0], [2.0]]), EXPECTED)
 
 
 def test_transposed_shape_is_named():

@@ -8,9 +8,12 @@ sees data only, so the grader can run the learner's code in another process and 
 
 from __future__ import annotations
 
+import contextlib
 import dis
 import html
 import random
+import signal
+import threading
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -19,6 +22,8 @@ import torch
 PASSED, FAILED, NOT_ATTEMPTED = "passed", "failed", "not attempted"
 SYMBOLS = {PASSED: "✓", FAILED: "✗", NOT_ATTEMPTED: "…"}
 COLOURS = {PASSED: "#e6f4ea", FAILED: "#fce8e6", NOT_ATTEMPTED: "#f1f3f4"}
+
+CASE_SECONDS = 10  # a learner's function is stopped after this long on one case
 
 Case = tuple  # the positional arguments of one call
 Judge = Callable[[Any, Case, Any], "str | None"]
@@ -135,6 +140,38 @@ def describe(value: Any, short: bool = False) -> str:
     return text if len(text) <= 60 else f"a {type(value).__name__} ({text[:40]}…)"
 
 
+class TooSlow(Exception):
+    """Raised inside a learner's function that ran past CASE_SECONDS on one case."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float):
+    """Raise TooSlow in the running code after `seconds` (Unix, main thread: a Jupyter cell's case).
+
+    Elsewhere (Windows, a worker thread) there is no limit: the check must still answer, not fail.
+    """
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise TooSlow
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def call_limited(answer: Callable[..., Any], case: Case) -> Any:
+    """`answer(*case)` on a copy of the case, stopped with TooSlow after CASE_SECONDS."""
+    with time_limit(CASE_SECONDS):
+        return answer(*clone_case(case))
+
+
 def evaluate(exercise: Exercise, answer: Any, cases: list[Case]) -> Result:
     """Run `answer` on each case and judge it against the reference; the first miss is the verdict."""
     if is_placeholder(answer):
@@ -144,7 +181,9 @@ def evaluate(exercise: Exercise, answer: Any, cases: list[Case]) -> Result:
     for case in cases:
         call = call_repr(exercise.target, case)
         try:
-            got = answer(*clone_case(case))
+            got = call_limited(answer, case)
+        except TooSlow:
+            return Result(exercise.id, FAILED, f"{call}: it was stopped after {CASE_SECONDS:g} s; the reference takes well under a second — look for a loop that never ends or one that runs far more often than needed.")
         except Exception as error:  # the learner's error, reported as a hint, never a traceback
             return Result(exercise.id, FAILED, f"{call}: {explain_exception(error)}")
         expected = exercise.reference(*clone_case(case))

@@ -30,13 +30,17 @@ def not_a_tensor(got: Any) -> str | None:
     return f"you returned {describe(got)}, not a tensor."
 
 
+# Notebooks from 03 on (where broadcasting is taught) add this to a size-1 hint where it is the danger.
+BROADCAST_TRAP = " In arithmetic an (N, 1) tensor meets an (N,) one by broadcasting to (N, N), silently."
+
+
 def shape_mismatch(got: torch.Tensor, expected: torch.Tensor) -> str | None:
-    """A hint when the shapes differ, naming the (N, 1) versus (N,) trap when that is it."""
+    """A hint when the shapes differ, naming an extra or missing size-1 dimension when that is it."""
     if got.shape == expected.shape:
         return None
     have, want = tuple(got.shape), tuple(expected.shape)
     if got.numel() == expected.numel() and got.squeeze().shape == expected.squeeze().shape:
-        return f"the shape is {have}, expected {want}: same numbers, extra or missing size-1 dimension — mixing (N, 1) with (N,) broadcasts to (N, N) in arithmetic."
+        return f"the shape is {have}, expected {want}: the same numbers with an extra or a missing dimension of size 1 (a column of shape (N, 1) is not a vector of shape (N,))."
     if have == want[::-1]:
         return f"the shape is {have}, expected {want}: rows and columns are swapped."
     return f"the shape is {have}, expected {want}."

@@ -19,9 +19,11 @@ def rank_of(t: torch.Tensor) -> int:
 def judge_rank(got, case, expected):
     (t,) = case
     if isinstance(got, tuple) and tuple(got) == tuple(t.shape):
-        return f"you returned the shape {tuple(got)}; the rank is how many sizes it lists: len(t.shape), or t.dim()."
+        return f"you returned the shape {tuple(got)}; the rank is not the sizes themselves but how many of them there are."
+    if type(got) is int and got != expected and t.dim() > 0 and got == t.shape[0]:
+        return f"you returned {got}, the size of the first dimension (what len(t) gives); the rank counts the dimensions."
     if type(got) is int and got == t.numel() and got != expected:
-        return f"you returned {got}, the number of elements (t.numel()); the rank counts dimensions: t.dim()."
+        return f"you returned {got}, the number of elements; the rank counts dimensions, not numbers."
     return number_mismatch(got, expected)
 
 
@@ -30,7 +32,12 @@ def rank_public():
 
 
 def rank_hidden(rng: random.Random):
-    return [(torch.zeros([rng.randint(1, 4) for _ in range(rank)]),) for rank in rng.sample(range(0, 6), 5)]
+    """Tensors of 5 different ranks whose first size and element count both differ from the rank."""
+    cases = []
+    for rank in rng.sample(range(0, 6), 5):
+        sizes = [rng.choice([n for n in (2, 3, 4, 5) if n != rank]) for _ in range(rank)]
+        cases.append((torch.zeros(sizes),))
+    return cases
 
 
 # 01.2 from_nested(rows): a float32 tensor from nested Python lists --------------------------
@@ -48,11 +55,12 @@ def from_nested_public():
 
 
 def from_nested_hidden(rng: random.Random):
+    """Nested lists of whole numbers, 2 or 3 deep, so neither int64 nor a flattened shape can pass."""
     def nested(shape):
         if not shape:
             return rng.randint(-9, 9)
         return [nested(shape[1:]) for _ in range(shape[0])]
-    return [(nested([rng.randint(1, 4) for _ in range(rng.randint(1, 3))]),) for _ in range(5)]
+    return [(nested([rng.randint(2, 4) for _ in range(rng.randint(2, 3))]),) for _ in range(5)]
 
 
 # 01.3 dice_rolls(n): n throws of a fair six-sided die, with randint ----------------------
@@ -72,11 +80,11 @@ def judge_dice(got, case, expected):
         return f"the dtype is {got.dtype}; torch.randint's default, int64, is what we want."
     low, high = int(got.min()), int(got.max())
     if low < 1:
-        return f"a roll of {low} came up: randint's low bound is included, so start at 1."
+        return f"a roll of {low} came up: randint's low bound is included, so low must be the smallest face."
     if high > 6:
-        return f"a roll of {high} came up: a die stops at 6 (randint(low, high) never returns high itself)."
+        return f"a roll of {high} came up: a die stops at 6 (randint's high bound is excluded: it is one past the largest value)."
     if n >= 300 and high == 5:
-        return "no 6 ever came up: randint's high bound is excluded, so randint(1, 6, ...) stops at 5 — use randint(1, 7, ...)."
+        return f"no 6 came up in {n} rolls: randint's high bound is excluded, so high must be one past the largest face."
     if n >= 300 and len(torch.unique(got)) < 6:
         return f"only the faces {torch.unique(got).tolist()} came up in {n} rolls; every face should appear."
     return None
@@ -87,7 +95,8 @@ def dice_public():
 
 
 def dice_hidden(rng: random.Random):
-    return [(rng.randint(500, 3000),), (rng.randint(1, 20),)]
+    """Enough rolls that a missing face or an impossible one shows in every case."""
+    return [(rng.randint(500, 3000),), (rng.randint(300, 500),)]
 
 
 # 01.4 uniform(low, high, n): n samples from [low, high), with rand --------------------------
@@ -105,19 +114,41 @@ def judge_uniform(got, case, expected):
         return f"the samples are {got.dtype}; torch.rand gives float32 numbers in [0, 1) — scale and shift those."
     if got.dtype != torch.float32:
         return f"the dtype is {got.dtype}, expected torch.float32 (torch.rand's default)."
-    smallest, largest = float(got.min()), float(got.max())
     width = high - low
-    if largest < 1 and smallest >= 0 and width > 1.5:
-        return f"every sample lies in [0, 1): that is torch.rand alone — stretch it by the width (high - low), then shift it by low."
-    if low != 0 and smallest >= 0 and largest < width:
-        return f"every sample lies in [0, {width:g}): you scaled by the width but did not shift by low = {low:g}."
-    if largest >= high and largest < low + high:
-        return f"a sample reached {largest:.3f}, past high = {high:g}: scale torch.rand by the width (high - low), not by high."
-    if smallest < low or largest >= high:
-        return f"the samples span [{smallest:.3f}, {largest:.3f}], outside [{low:g}, {high:g}): low + (high - low) * torch.rand(n) stays inside."
-    if n >= 1000 and largest - smallest < 0.9 * width:
+    wrong_intervals = [  # what each mistake fills, first match wins
+        ((0.0, 1.0), "the samples fill [0, 1): that is torch.rand as it comes — stretch it to the interval's width, then move it to start at low."),
+        ((0.0, width), f"the samples fill [0, {width:g}): the width is right, but the interval does not start at low = {low:g} yet."),
+        ((0.0, high), f"the samples fill [0, {high:g}): you stretched [0, 1) by high; stretch it by the interval's width instead, then move it to low."),
+        ((low, low + high), f"the samples fill [{low:g}, {low + high:g}): you stretched [0, 1) by high; stretch it by the interval's width instead."),
+    ]
+    if fills(got, low, high):
+        return None
+    for (start, end), hint in wrong_intervals:
+        if fills(got, start, end):
+            return hint
+    smallest, largest = float(got.min()), float(got.max())
+    slack = 1e-5 * max(1.0, abs(low), abs(high))
+    if smallest < low - slack or largest >= high + slack:
+        return f"the samples span [{smallest:.3f}, {largest:.3f}], outside [{low:g}, {high:g}): stretch [0, 1) to the width of the interval, then move it to start at low."
+    if n >= 1000:
         return f"the samples only span [{smallest:.3f}, {largest:.3f}]; they should spread over all of [{low:g}, {high:g})."
     return None
+
+
+def fills(samples: torch.Tensor, start: float, end: float) -> bool:
+    """True when the samples lie in [start, end) and, with 1000 or more, come within 2% of both ends.
+
+    1000 uniform samples miss the outer 2% at one end with probability 0.98**1000, about 2e-9.
+    """
+    width = end - start
+    if width <= 0:
+        return False
+    smallest, largest = float(samples.min()), float(samples.max())
+    slack = 1e-5 * max(1.0, abs(start), abs(end))  # float32 rounding at the ends
+    inside = smallest >= start - slack and largest < end + slack
+    if samples.numel() < 1000:
+        return inside
+    return inside and smallest - start < 0.02 * width and end - largest < 0.02 * width
 
 
 def uniform_public():
@@ -125,10 +156,11 @@ def uniform_public():
 
 
 def uniform_hidden(rng: random.Random):
+    """Intervals away from 0 (|low| >= 1, width 1.5 to 8), so a missing shift or a stretch by high shows."""
     cases = []
     for _ in range(3):
-        low = round(rng.uniform(-10, 10), 2)
-        cases.append((low, round(low + rng.uniform(0.5, 10), 2), rng.randint(1000, 4000)))
+        low = round(rng.choice([-1, 1]) * rng.uniform(1, 10), 2)
+        cases.append((low, round(low + rng.uniform(1.5, 8), 2), rng.randint(1000, 4000)))
     return cases
 
 
@@ -162,7 +194,8 @@ def normal_public():
 
 
 def normal_hidden(rng: random.Random):
-    return [(round(rng.uniform(-5, 5), 2), round(rng.uniform(1.5, 4), 2), rng.randint(10000, 30000)) for _ in range(2)]
+    """Means away from 0 and spreads from 1.5 to 4, so a missing shift, scale or square shows."""
+    return [(round(rng.choice([-1, 1]) * rng.uniform(1, 5), 2), round(rng.uniform(1.5, 4), 2), rng.randint(10000, 30000)) for _ in range(2)]
 
 
 EXERCISES = [
@@ -175,5 +208,5 @@ EXERCISES = [
     Exercise("01.4", "uniform", 2, uniform, uniform_public, uniform_hidden, judge_uniform,
              "low + (high - low) * torch.rand(n) stretches [0, 1) to the width, then shifts it to low."),
     Exercise("01.5", "normal", 2, normal, normal_public, normal_hidden, judge_normal,
-             "mean + std * torch.randn(n): randn has mean 0 and standard deviation 1, so scale, then shift."),
+             "the samples have the mean and spread you were asked for: a standard normal (torch.randn) scaled by std and shifted by mean is exactly that distribution, and torch.normal(mean, std, (n,)) draws it in one call."),
 ]

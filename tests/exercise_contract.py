@@ -1,0 +1,147 @@
+"""The tests every notebook's exercises must pass; a `tests/test_checks_nnNN.py` file imports them.
+
+    from exercise_contract import *  # noqa: F403 - the contract's tests, collected in this module
+    NOTEBOOK = "02"
+    MISTAKES = [("02.1", lambda t: ..., "a phrase of the hint it must get"), ...]
+
+`conftest.py` parametrizes `exercise_id` over the notebook's exercises and `mistake` over MISTAKES.
+The contract: the reference passes its public and hidden cases; each recognised mistake gets its
+own hint in the notebook, a hint that does not hand over the reference's code; each recognised
+mistake scores 0 when graded on hidden cases (no case too small to expose it); junk input gets a
+message, never a traceback; the student release's placeholder is "not attempted".
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import io
+import textwrap
+
+import numpy as np
+import pytest
+import torch
+
+from helpers.checks import EXERCISES, check
+from helpers.checks.core import FAILED, NOT_ATTEMPTED, PASSED, clone_case
+from helpers.grading import cases as hidden
+from helpers.grading import judge, kernel_side
+
+SECRETS = ("contract-a", "contract-b", "contract-c")
+
+
+def raises_type_error(*args):
+    raise TypeError("unsupported operand")
+
+
+def forgot_return(*args):
+    torch.zeros(1)
+
+
+JUNK = [None, 3, "text", [1, 2], np.array([1.0]), torch.tensor([1.0], requires_grad=True), raises_type_error,
+        forgot_return, lambda *args: "text", lambda *args: torch.zeros(2, device="meta"),
+        lambda *args: torch.tensor([1.0], requires_grad=True), lambda *args: object(),
+        lambda *args: [1.0, 2.0], lambda *args: np.zeros(3), lambda *args: float("nan")]
+
+
+def graded(exercise_id: str, attempt, secret: str) -> judge.ExerciseGrade:
+    """Grade `attempt` on the hidden cases exactly as the class grader does, in this process.
+
+    Cases and results travel through torch.save / torch.load(weights_only=True) as they do between
+    the grader and a student's kernel, and each case runs with the grader's seeds.
+    """
+    exercise = EXERCISES[exercise_id]
+    cases = hidden.hidden_cases(exercise, secret)
+    expected = hidden.expected_results(exercise, cases)
+    sent = round_trip(cases)
+    record = round_trip({"status": "ran", "cases": kernel_side.call_cases(attempt, sent, hidden.CASE_SEED_BASE)})
+    return judge.score(exercise, cases, expected, record)
+
+
+def round_trip(value):
+    """`value` after torch.save and torch.load(weights_only=True): data only, as the grader sees it."""
+    buffer = io.BytesIO()
+    torch.save(value, buffer)
+    buffer.seek(0)
+    return torch.load(buffer, weights_only=True)
+
+
+def reference_code(exercise_id: str) -> list[str]:
+    """The reference solution's statements (returned expressions without `return`), whitespace-free."""
+    function = EXERCISES[exercise_id].reference
+    tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    body = tree.body[0].body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]  # the docstring
+    pieces = []
+    for statement in body:
+        node = statement.value if isinstance(statement, ast.Return) and statement.value is not None else statement
+        pieces.append(squeeze(ast.unparse(node)))
+    return [piece for piece in pieces if len(piece) >= 6]
+
+
+def squeeze(text: str) -> str:
+    return "".join(text.split())
+
+
+def test_reference_solution_passes_its_public_cases(exercise_id):
+    torch.manual_seed(0)
+    assert check(exercise_id, EXERCISES[exercise_id].reference).status == PASSED
+
+
+def test_reference_solution_scores_full_marks_on_hidden_cases(exercise_id):
+    for secret in SECRETS:
+        grade = graded(exercise_id, EXERCISES[exercise_id].reference, secret)
+        assert grade.status == judge.PASSED, (secret, grade.message)
+
+
+def test_cases_and_results_are_data_that_can_be_shipped(exercise_id):
+    """The grader sends hidden cases to a kernel, and the student release ships public cases and results."""
+    exercise = EXERCISES[exercise_id]
+    for cases in (exercise.public_cases(), hidden.hidden_cases(exercise, SECRETS[0])):
+        assert cases and all(type(case) is tuple for case in cases)
+        assert len(round_trip(cases)) == len(cases)
+        assert len(round_trip([exercise.reference(*clone_case(case)) for case in cases])) == len(cases)
+
+
+def test_recognised_mistake_gets_its_hint(mistake):
+    exercise_id, attempt, hint = mistake
+    torch.manual_seed(0)
+    result = check(exercise_id, attempt)
+    assert result.status == FAILED, result
+    assert hint in result.message, result.message
+
+
+def test_hint_names_the_mistake_without_handing_over_the_solution(mistake):
+    exercise_id, attempt, _ = mistake
+    torch.manual_seed(0)
+    message = squeeze(check(exercise_id, attempt).message)
+    for piece in reference_code(exercise_id):
+        assert piece not in message, f"the hint gives away the reference's `{piece}`"
+
+
+def test_recognised_mistake_scores_zero_when_graded(mistake):
+    exercise_id, attempt, _ = mistake
+    for secret in SECRETS:
+        grade = graded(exercise_id, attempt, secret)
+        assert grade.points == 0, (secret, grade.message)
+
+
+def test_junk_input_gets_a_message_not_a_traceback(exercise_id):
+    for junk in JUNK:
+        result = check(exercise_id, junk)
+        assert result.status == FAILED, (junk, result)
+        assert result.message and "the check itself failed" not in result.message, result.message
+        assert "Traceback" not in repr(result)
+
+
+def test_student_release_placeholder_is_not_attempted(exercise_id):
+    def placeholder(*args):
+        """What the student release leaves."""
+        ...
+
+    assert check(exercise_id, placeholder).status == NOT_ATTEMPTED
+    assert check(exercise_id).status == NOT_ATTEMPTED
+
+
+__all__ = [name for name in dir() if name.startswith("test_")]
