@@ -10,6 +10,8 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip install --quiet --disable-pip-version-check
 LAB_STAMP := $(VENV)/.installed-lab
+# JupyterLab settings the course ships (no news or update prompt on first start), as an app-level override.
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.d/pytorch-first-principles.json
 DEV_STAMP := $(VENV)/.installed-dev
 PORT   ?= 8888
 JOBS   ?= 2
@@ -26,11 +28,12 @@ endif
 setup: $(LAB_STAMP)
 
 # The learner's set-up: requirements.txt and the course's helpers package.
-$(LAB_STAMP): requirements.txt pyproject.toml
+$(LAB_STAMP): requirements.txt pyproject.toml helpers/jupyterlab_settings.json
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(if $(filter cpu,$(TORCH)),$(PIP) "$(TORCH_PIN)" --index-url $(CPU_WHEELS))
 	$(PIP) -r requirements.txt
 	$(PIP) --no-deps -e .
+	mkdir -p $(dir $(LAB_SETTINGS)) && cp helpers/jupyterlab_settings.json $(LAB_SETTINGS)
 	touch $@
 
 # Tests, grading and benchmarks add requirements-dev.txt.
@@ -71,11 +74,13 @@ clean:
 # Instructors (helpers/grading): the student release, and a class graded into a gradebook.
 SUBMISSIONS ?= submissions
 GRADES      ?= grades
+GRADE_ARGS  ?=
+# e.g. make grade SUBMISSIONS=class GRADES=grades GRADE_ARGS="--only ann bob --roster roster.csv"
 student: $(DEV_STAMP)
 	$(PY) -m helpers.grading release --out dist/student
 
 grade: $(DEV_STAMP)
-	$(PY) -m helpers.grading grade $(SUBMISSIONS) --out $(GRADES)
+	$(PY) -m helpers.grading grade $(SUBMISSIONS) --out $(GRADES) $(GRADE_ARGS)
 
 # Every notebook run as a learner runs it: real JupyterLab in headless Chromium (tests/browser).
 # Installs Debian's chromium when missing and run as root; REQUIRE_BROWSER=1 makes a missing

@@ -22,6 +22,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     grade.add_argument("--cell-timeout", type=float, default=60, help="seconds per cell (default 60)")
     grade.add_argument("--memory", type=int, default=3072, help="MiB of address space per kernel (default 3072)")
     grade.add_argument("--secret", default=None, help="the instructor's secret (default: $GRADER_SECRET)")
+    grade.add_argument("--only", nargs="+", metavar="NAME", default=None,
+                       help="grade only these students' folders of SUBMISSIONS; the others' rows in OUT are kept")
+    grade.add_argument("--roster", type=Path, default=None,
+                       help="CSV with columns student,id,name: adds the LMS id and name to grades.csv, and a "
+                            "'not submitted' row for each listed student without a submission (kept in OUT for later runs)")
     grade.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser.parse_args(argv)
 
@@ -40,8 +45,8 @@ def run_release(args: argparse.Namespace) -> int:
 
 def run_grade(args: argparse.Namespace) -> int:
     from helpers.grading.cases import SECRET_VARIABLE, SecretMissing, secret_from
-    from helpers.grading.grade import grade_class
-    from helpers.grading.report import write_outputs
+    from helpers.grading.grade import grade_class, students_in
+    from helpers.grading.report import RosterError, read_roster, read_roster_kept, stored_records, summary_for_terminal, write_outputs
     from helpers.grading.sandbox import Limits
 
     if args.jobs < 1 or args.timeout <= 0 or args.cell_timeout <= 0 or args.memory < 1024:
@@ -53,14 +58,24 @@ def run_grade(args: argparse.Namespace) -> int:
         loose = sorted(p.name for p in args.submissions.glob("*") if p.is_file())
         if loose:
             print(f"ignored files at the top of {args.submissions}/ (expected <student>/<notebook>.ipynb): {', '.join(loose[:5])}", file=sys.stderr)
+        roster = read_roster(args.roster) if args.roster is not None else None
+        folders = students_in(args.submissions, args.only)
         limits = Limits(cell_timeout=min(args.cell_timeout, args.timeout), notebook_timeout=args.timeout, memory_bytes=args.memory * 2**20)
-        records = grade_class(args.submissions, secret, limits, args.jobs, progress=not args.quiet)
-    except (SecretMissing, FileNotFoundError) as error:
+        records = grade_class(folders, secret, limits, args.jobs, progress=not args.quiet)
+    except (SecretMissing, FileNotFoundError, RosterError) as error:
         print(f"grade: {error}", file=sys.stderr)
         return 2
-    write_outputs(records, args.out)
-    troubled = sum(1 for r in records if r["problems"])
-    print(f"graded {len(records)} student(s) into {args.out}/grades.csv; {troubled} with problems noted in their .json/.md")
+    written = write_outputs(records, args.out, roster)
+    everyone = [record for _, record in stored_records(args.out).values()]
+    print(summary_for_terminal(everyone))
+    roster = roster if roster is not None else read_roster_kept(args.out)
+    if roster is not None:
+        graded = {record["student"] for record in everyone}
+        for what, names in (("in the roster with no submission (rows marked not submitted)", set(roster) - graded),
+                            ("graded but not in the roster (no id or name in grades.csv)", graded - set(roster))):
+            if names:
+                print(f"{len(names)} {what}: {', '.join(sorted(names))}")
+    print(f"graded {len(records)} student(s); {len(everyone)} in the gradebook {written[0]}; class summary {written[1]}")
     return 0
 
 

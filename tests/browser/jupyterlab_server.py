@@ -22,13 +22,10 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-# The news and update prompt would cover the page; windowing off keeps every cell in the DOM, so
-# each cell's prompt, outputs and screenshot are there to read (JupyterLab 4 may virtualise them).
+# Windowing off keeps every cell in the DOM, so each cell's prompt, outputs and screenshot are there
+# to read (JupyterLab 4 may virtualise them). The news and update prompt is turned off by the
+# settings the course ships (helpers/jupyterlab_settings.json, installed by make), as a learner gets it.
 USER_SETTINGS = {
-    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
-        "fetchNews": "false",
-        "checkForUpdates": False,
-    },
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
 }
 
