@@ -1,51 +1,20 @@
 # Two commands do all set-up on a fresh machine:
 #   make lab    create .venv if missing, install the learner's pinned packages and helpers, start JupyterLab
 #   make test   the same set-up plus the test packages, then the whole suite (unit tests, then strict nbval)
-# Set-up is re-run only when a requirements file or pyproject.toml changed.
-# TORCH=cpu (make lab TORCH=cpu, make test TORCH=cpu): torch from PyTorch's CPU-only wheel index
-# (about 200 MB instead of several GB of CUDA libraries on Linux); everything else from PyPI as usual.
+# The learner's part (setup, lab, TORCH=cpu) is lab.mk, which the student release ships as its Makefile.
 
-PYTHON ?= python3
-VENV   := .venv
-PY     := $(VENV)/bin/python
-PIP    := $(PY) -m pip install --quiet --disable-pip-version-check
-LAB_STAMP := $(VENV)/.installed-lab
-# JupyterLab settings the course ships (no news or update prompt on first start), as an app-level override.
-LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.d/pytorch-first-principles.json
+include lab.mk
+
 DEV_STAMP := $(VENV)/.installed-dev
-PORT   ?= 8888
 JOBS   ?= 2
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
-TORCH  ?=
-TORCH_PIN := $(shell grep -E '^torch==' requirements.txt)
-CPU_WHEELS := https://download.pytorch.org/whl/cpu
-ifneq ($(filter-out cpu,$(TORCH)),)
-$(error TORCH=$(TORCH): the only choice is TORCH=cpu (or leave it unset for PyPI's default build))
-endif
 
-.PHONY: setup lab test test-unit test-notebooks test-browser student grade bench execute nav clean
-
-setup: $(LAB_STAMP)
-
-# The learner's set-up: requirements.txt and the course's helpers package.
-$(LAB_STAMP): requirements.txt pyproject.toml helpers/jupyterlab_settings.json
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(if $(filter cpu,$(TORCH)),$(PIP) "$(TORCH_PIN)" --index-url $(CPU_WHEELS))
-	$(PIP) -r requirements.txt
-	$(PIP) --no-deps -e .
-	mkdir -p $(dir $(LAB_SETTINGS)) && cp helpers/jupyterlab_settings.json $(LAB_SETTINGS)
-	touch $@
+.PHONY: test test-unit test-notebooks test-browser student grade bench execute nav
 
 # Tests, grading and benchmarks add requirements-dev.txt.
 $(DEV_STAMP): $(LAB_STAMP) requirements-dev.txt
 	$(PIP) -r requirements.txt -r requirements-dev.txt
 	touch $@
-
-# Root (containers, CI) must say --allow-root; everyone else must not need to.
-ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
-
-lab: $(LAB_STAMP)
-	$(VENV)/bin/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=notebooks $(ALLOW_ROOT)
 
 test: test-unit test-notebooks
 
@@ -68,8 +37,8 @@ execute: $(DEV_STAMP)
 nav: $(DEV_STAMP)
 	$(PY) -m helpers.notebooks nav notebooks/*.ipynb
 
-clean:
-	rm -rf $(VENV) dist artifacts .pytest_cache
+clean::
+	rm -rf dist artifacts .pytest_cache
 
 # Instructors (helpers/grading): the student release, and a class graded into a gradebook.
 SUBMISSIONS ?= submissions

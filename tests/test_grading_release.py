@@ -1,4 +1,4 @@
-"""The student release: solutions become `...`, exercise outputs are cleared, nothing leaks."""
+"""A notebook's student copy: solutions become `...`, exercise outputs are cleared, nothing leaks."""
 
 from __future__ import annotations
 
@@ -91,9 +91,8 @@ def test_release_command_fails_loudly_and_writes_nothing_when_one_notebook_leaks
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_every_notebook_releases_with_placeholders_and_no_solution_text(path, tmp_path):
-    assert main(["release", "--notebooks", str(path.parent), "--out", str(tmp_path)]) == 0
-    release = nbformat.read(tmp_path / path.name, as_version=4)
+def test_every_notebook_releases_with_placeholders_and_no_solution_text(path):
+    release = strip_solutions(nbformat.read(path, as_version=4))
     text = nbformat.writes(release)
     assert "SOLUTION" not in text
     number = path.name[:2]

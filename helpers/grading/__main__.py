@@ -11,8 +11,8 @@ from pathlib import Path
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m helpers.grading", description="Student release and class grading.")
     commands = parser.add_subparsers(dest="command", required=True)
-    release = commands.add_parser("release", help="write the student copy of every notebook (solutions stripped)")
-    release.add_argument("--out", type=Path, required=True, help="folder for the student notebooks")
+    release = commands.add_parser("release", help="write the student course, with no answers in it, and its .zip")
+    release.add_argument("--out", type=Path, required=True, help="folder for the student course (new, empty, or an earlier release)")
     release.add_argument("--notebooks", type=Path, default=Path("notebooks"), help="the solution notebooks (default: notebooks/)")
     grade = commands.add_parser("grade", help="grade SUBMISSIONS/<student>/<notebook>.ipynb into a gradebook")
     grade.add_argument("submissions", type=Path)
@@ -32,14 +32,16 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 
 def run_release(args: argparse.Namespace) -> int:
-    from helpers.grading.release import ReleaseError, release
+    from helpers.grading.release import ReleaseError
+    from helpers.grading.student import build
 
     try:
-        written = release(args.notebooks, args.out)
+        archive = build(args.out, args.notebooks)
     except (ReleaseError, OSError) as error:
         print(f"release failed, nothing written: {error}", file=sys.stderr)
         return 1
-    print(f"wrote {len(written)} student notebook(s) to {args.out}/")
+    count = len(list((args.out / "notebooks").glob("*.ipynb")))
+    print(f"wrote the student course ({count} notebooks, no answers) to {args.out}/ and {archive}")
     return 0
 
 

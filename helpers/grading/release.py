@@ -1,4 +1,4 @@
-"""The student release: each solution between `# BEGIN SOLUTION` and `# END SOLUTION` becomes `...`.
+"""The student copy of a notebook: each solution between `# BEGIN SOLUTION` and `# END SOLUTION` becomes `...`.
 
 Marker lines are removed with the solution; the placeholder keeps the marker's indentation, so a
 function's body becomes its docstring and `...`. Outputs of solution cells and check cells are
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import re
-from pathlib import Path
 
 import nbformat
 
@@ -90,25 +89,3 @@ def strings_in(value) -> list[str]:
         joined = "".join(item for item in value if isinstance(item, str))  # multi-line text as a list
         return [joined, *(s for item in value if not isinstance(item, str) for s in strings_in(item))]
     return []
-
-
-def release(src: Path, out: Path) -> list[Path]:
-    """Write the student copy of every `src/*.ipynb` to `out/` under the same name; return the paths.
-
-    Every notebook is stripped and checked before anything is written, so a leak writes nothing.
-    """
-    notebooks = sorted(src.glob("*.ipynb"))
-    if not notebooks:
-        raise ReleaseError(f"no notebooks found in {src}/")
-    if out.resolve() == src.resolve():
-        raise ReleaseError("--out must not be the notebooks folder: the release would overwrite the solutions")
-    stripped = {}
-    for path in notebooks:
-        try:
-            stripped[path.name] = strip_solutions(nbformat.read(path, as_version=4))
-        except ReleaseError as error:
-            raise ReleaseError(f"{path}: {error}") from None
-    out.mkdir(parents=True, exist_ok=True)
-    for name, nb in stripped.items():
-        nbformat.write(nb, out / name)
-    return [out / name for name in stripped]
