@@ -9,14 +9,18 @@ DEV_STAMP := $(VENV)/.installed-dev
 JOBS   ?= 2
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: test test-unit test-notebooks test-browser student grade bench execute nav
+.PHONY: test lint test-unit test-notebooks test-browser student grade bench execute nav
 
 # Tests, grading and benchmarks add requirements-dev.txt.
 $(DEV_STAMP): $(LAB_STAMP) requirements-dev.txt
 	$(PIP) -r requirements.txt -r requirements-dev.txt
 	touch $@
 
-test: test-unit test-notebooks
+test: lint test-unit test-notebooks
+
+# ruff over the code and the notebooks (rules in pyproject.toml; the broken fixtures are excluded).
+lint: $(DEV_STAMP)
+	$(VENV)/bin/ruff check helpers tests benchmarks notebooks
 
 test-unit: $(DEV_STAMP)
 	$(PY) -m pytest tests --ignore=tests/browser -n $(JOBS)

@@ -102,7 +102,8 @@ class EnvironmentReport:
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
-        facts = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th><td style='text-align:left'>{html.escape(v)}</td></tr>" for k, v in self.facts.items())
+        facts = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th><td style='text-align:left'>{html.escape(v)}</td></tr>"
+                        for k, v in self.facts.items())
         rows = "".join(
             f"<tr><td>{'✓' if r.ok else '✗'}</td><td style='text-align:left'>{html.escape(r.name)}</td><td>{html.escape(r.pinned)}</td>"
             f"<td>{html.escape(r.installed or 'missing')}</td><td style='text-align:left'>{f'<code>{html.escape(r.fix)}</code>' if r.fix else ''}</td></tr>"

@@ -20,7 +20,6 @@ import io
 import textwrap
 
 import numpy as np
-import pytest
 import torch
 
 from helpers.checks import EXERCISES, check

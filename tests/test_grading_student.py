@@ -83,7 +83,8 @@ def test_check_modules_keep_judges_but_not_references_or_hidden_case_generators(
         source = (student_course / "helpers" / "checks" / f"nb{exercise.id[:2]}.py").read_text()
         functions = {node.name: node for node in ast.parse(source).body if isinstance(node, ast.FunctionDef)}
         for function in (exercise.reference, exercise.hidden_cases):
-            body = [n for n in functions[function.__name__].body if not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant) and isinstance(n.value.value, str))]
+            body = [n for n in functions[function.__name__].body
+                    if not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant) and isinstance(n.value.value, str))]
             assert len(body) == 1 and isinstance(body[0], ast.Expr) and body[0].value.value is Ellipsis, function.__name__
         assert exercise.judge.__name__ in functions
 

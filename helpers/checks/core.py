@@ -193,7 +193,8 @@ def evaluate(exercise: Exercise, answer: Any, cases: list[Case], expected: list[
         try:
             got = call_limited(answer, case)
         except TooSlow:
-            return Result(exercise.id, FAILED, f"{call}: it was stopped after {CASE_SECONDS:g} s; the reference takes well under a second — look for a loop that never ends or one that runs far more often than needed.")
+            return Result(exercise.id, FAILED, f"{call}: it was stopped after {CASE_SECONDS:g} s; the reference takes well under a second"
+                                               " — look for a loop that never ends or one that runs far more often than needed.")
         except Exception as error:  # the learner's error, reported as a hint, never a traceback
             return Result(exercise.id, FAILED, f"{call}: {explain_exception(error)}")
         hint = exercise.judge(got, case, want)

@@ -40,7 +40,8 @@ def shape_mismatch(got: torch.Tensor, expected: torch.Tensor) -> str | None:
         return None
     have, want = tuple(got.shape), tuple(expected.shape)
     if got.numel() == expected.numel() and got.squeeze().shape == expected.squeeze().shape:
-        return f"the shape is {have}, expected {want}: the same numbers with an extra or a missing dimension of size 1 (a column of shape (N, 1) is not a vector of shape (N,))."
+        return (f"the shape is {have}, expected {want}: the same numbers with an extra or a missing dimension of size 1"
+                " (a column of shape (N, 1) is not a vector of shape (N,)).")
     if have == want[::-1]:
         return f"the shape is {have}, expected {want}: rows and columns are swapped."
     return f"the shape is {have}, expected {want}."

@@ -169,7 +169,7 @@ def summary_for_terminal(records: list[dict]) -> str:
     split = rows.index([])
     table, problems = rows[:split], rows[split + 2:]
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
-    lines = ["  ".join(cell.rjust(width) if i else cell.ljust(width) for i, (cell, width) in enumerate(zip(row, widths)))
+    lines = ["  ".join(cell.rjust(width) if i else cell.ljust(width) for i, (cell, width) in enumerate(zip(row, widths, strict=True)))
              for row in table]
     if problems:
         lines += ["", f"{len(problems)} student(s) with problems (see their .md): " + ", ".join(row[0] for row in problems)]

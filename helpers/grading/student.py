@@ -27,7 +27,7 @@ import torch
 import yaml
 
 from helpers.checks import EXERCISES, SHIPPED_EXAMPLES, public_examples
-from helpers.grading.release import BEGIN, END, ReleaseError, strip_solutions, strings_in
+from helpers.grading.release import BEGIN, END, ReleaseError, strings_in, strip_solutions
 
 REPO = Path(__file__).resolve().parent.parent.parent
 README = Path(__file__).with_name("student_readme.md")

@@ -89,7 +89,7 @@ class JupyterLabServer:
     def environment(self) -> dict[str, str]:
         """The server's environment: isolated Jupyter directories, and the settings above."""
         dirs = {name: self.state_dir / name for name in ("config", "runtime", "settings", "workspaces")}
-        for name, path in dirs.items():
+        for path in dirs.values():
             path.mkdir(parents=True, exist_ok=True)
         for filename, values in USER_SETTINGS.items():
             plugin_dir, _, file = filename.rpartition("/")
