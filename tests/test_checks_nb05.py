@@ -51,8 +51,8 @@ MISTAKES = [
     ("05.1", lambda y, p: -torch.log(p).sum(dim=1).mean(), "only the true class should count"),
     ("05.1", lambda y, p: -(y.double() * torch.log(p.double())).sum(dim=1).mean(), "expected torch.float32"),
     # 05.2 central difference of x^5: float32 with a tiny h, sign, the 2, precedence, forward, exact
-    ("05.2", lambda x, h: x5_in(torch.float32, x, h).float(), "computed in float32"),
-    ("05.2", lambda x, h: x5_in(torch.float32, x, h), "computed in float32"),
+    ("05.2", lambda x, h: x5_in(torch.float32, x, h).float(), "your result is float32"),
+    ("05.2", lambda x, h: x5_in(torch.float32, x, h), "look computed in float32"),
     ("05.2", lambda x, h: -x5_in(torch.float64, x, h), "wrong sign"),
     ("05.2", lambda x, h: 2 * x5_in(torch.float64, x, h), "divide the difference by 2h"),
     ("05.2", lambda x, h: x5_in(torch.float64, x, h) * h * h, "parentheses"),
@@ -62,8 +62,8 @@ MISTAKES = [
     ("05.2", lambda x, h: x5_in(torch.float64, x, h).tolist(), "wrap it with torch.tensor"),
     # 05.3 numeric gradient: all inputs nudged at once, float32, sign, forward difference
     ("05.3", lambda w, h: gradient_in(torch.float64, w, h, nudge_all=True), "nudged all the inputs at once"),
-    ("05.3", lambda w, h: gradient_in(torch.float32, w, h), "computed in float32"),
-    ("05.3", lambda w, h: gradient_in(torch.float32, w, h).double(), "computed in float32"),
+    ("05.3", lambda w, h: gradient_in(torch.float32, w, h), "your result is float32"),
+    ("05.3", lambda w, h: gradient_in(torch.float32, w, h).double(), "look computed in float32"),
     ("05.3", lambda w, h: -gradient_in(torch.float64, w, h), "wrong sign"),
     ("05.3", lambda w, h: 2 * gradient_in(torch.float64, w, h), "divide by 2h"),
     ("05.3", lambda w, h: gradient_in(torch.float64, w, h, forward=True), "forward difference"),
