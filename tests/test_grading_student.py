@@ -24,7 +24,7 @@ from helpers.checks import EXERCISES
 from helpers.environment import read_pins
 from helpers.grading.__main__ import main
 from helpers.grading.release import ReleaseError
-from helpers.grading.student import build
+from helpers.grading.student import build, solution_statements
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -34,20 +34,12 @@ def squeeze(text: str) -> str:
 
 
 def course_solution_statements() -> set[str]:
-    """Every statement of every solution: the notebooks' marked regions and the references' bodies."""
-    statements = set()
-    for path in sorted((REPO / "notebooks").glob("*.ipynb")):
-        for cell in nbformat.read(path, as_version=4).cells:
-            inside = False
-            for line in cell.source.splitlines():
-                if line.strip() in ("# BEGIN SOLUTION", "# END SOLUTION"):
-                    inside = line.strip() == "# BEGIN SOLUTION"
-                elif inside and not line.strip().startswith("#"):
-                    statements.add(squeeze(line))
+    """Every computing statement of every solution: the notebooks' marked regions and the references' bodies."""
+    references = []
     for exercise in EXERCISES.values():
         body = ast.parse(textwrap.dedent(inspect.getsource(exercise.reference))).body[0].body
-        statements |= {squeeze(line) for node in body if not isinstance(node, ast.Expr) for line in ast.unparse(node).splitlines()}
-    return {s for s in statements if len(s) >= 8}
+        references += [ast.unparse(node) for node in body if not isinstance(node, ast.Expr)]
+    return solution_statements(sorted((REPO / "notebooks").glob("*.ipynb")), references)
 
 
 def readable_text(path: Path) -> str:

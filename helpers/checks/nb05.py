@@ -128,13 +128,15 @@ def judge_central_difference(got, case, expected):
     if close(got, expected, rtol=1e-8):
         return None
     if close(got, -expected, rtol=1e-6):
-        return "every estimate has the wrong sign: the central difference is f at the point to the right (x + h) minus f at the point to the left (x - h), over the distance between them."
+        return ("every estimate has the wrong sign: the central difference is f at the point to the right (x + h) minus f"
+                " at the point to the left (x - h), over the distance between them.")
     if close(got, 2 * expected, rtol=1e-6):
         return "your estimates are twice the expected ones: x + h and x - h are 2h apart, so divide the difference by 2h, not h."
     if close(got, expected * h * h, rtol=1e-6):
         return "your estimates are h² times too small: `/ 2 * h` divides by 2 and then multiplies by h. Put the whole denominator 2h in parentheses."
     if close(got, ((points + h) ** 5 - points**5) / h, rtol=1e-8):
-        return "that is the forward difference (f(x + h) - f(x)) / h: step h to both sides of x and divide by the distance 2h; the central difference's error shrinks like h², the forward one's only like h."
+        return ("that is the forward difference (f(x + h) - f(x)) / h: step h to both sides of x and divide by the distance 2h;"
+                " the central difference's error shrinks like h², the forward one's only like h.")
     if close(got, 5 * points**4, rtol=1e-10):
         return (f"you returned the exact derivative 5x⁴; the exercise asks for the central-difference estimate, which with "
                 f"h = {h:g} differs from it (that error is what the exercise is about): compute it from f at x + h and x - h.")
@@ -238,7 +240,7 @@ def run_model(w0: float, steps: int, update) -> list:
 
 
 def paths_close(got: list, model: list) -> bool:
-    return len(got) == len(model) and all(math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-6) for a, b in zip(got, model))
+    return len(got) == len(model) and all(math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-6) for a, b in zip(got, model, strict=True))
 
 
 def judge_descend(got, case, expected):
@@ -278,7 +280,7 @@ def judge_descend(got, case, expected):
         return "your steps leave out the learning rate: each step moves w by the learning rate times the gradient."
     if paths_close(got, run_model(w0, steps, lambda w, k: w - lr * (w - 3))):
         return "your steps are half as long as they should be: the derivative of (w - 3)² is 2(w - 3), not w - 3."
-    first = next(k for k, (a, b) in enumerate(zip(got, expected)) if not math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-6))
+    first = next(k for k, (a, b) in enumerate(zip(got, expected, strict=True)) if not math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-6))
     return f"w after step {first} is {got[first]:.6g}, expected {expected[first]:.6g}."
 
 
@@ -297,7 +299,7 @@ def descend_hidden(rng: random.Random):
 
 EXERCISES = [
     Exercise("05.1", "cross_entropy", 2, cross_entropy, cross_entropy_public, cross_entropy_hidden, judge_cross_entropy,
-             "-(y * torch.log(p)).sum(dim=1).mean(): minus the sum over the classes of y·log p for each example, averaged over the batch."),
+             "minus the sum over the classes of y·log p for each example, then the mean over the batch: that is cross-entropy."),
     Exercise("05.2", "central_difference_x5", 2, central_difference_x5, central_difference_public, central_difference_hidden,
              judge_central_difference,
              "in float64 the central difference is accurate to about 10 digits here; in float32 the same formula with a tiny h is mostly rounding noise."),
@@ -305,5 +307,5 @@ EXERCISES = [
              judge_numeric_gradient,
              "one nudge per input, the others held fixed: each entry is one partial derivative, and together they are the gradient."),
     Exercise("05.4", "descend", 2, descend, descend_public, descend_hidden, judge_descend,
-             "w = w - lr * 2 * (w - 3) in a loop: the gradient is recomputed at each new w, so the steps shrink as w nears 3."),
+             "each step recomputes the slope 2(w - 3) at the new w and moves against it, so the steps shrink as w nears 3."),
 ]

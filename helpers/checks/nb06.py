@@ -66,7 +66,7 @@ def judge_rule_derivatives(got, case, expected):
          (1 / x, "the constant 4 stays: the derivative of 4 ln x is 4 times the derivative of ln x."),
          (-4 / x**2, "that is the derivative of 4/x, not of 4 ln x: the derivative of ln x is 1/x.")],
     ]
-    for name, answer, want, models in zip(RULE_NAMES, got, expected, mistakes):
+    for name, answer, want, models in zip(RULE_NAMES, got, expected, mistakes, strict=True):
         miss = tensor_mismatch(answer, want, atol=1e-12, rtol=1e-9)
         if miss is None:
             continue
@@ -102,15 +102,15 @@ def judge_steep_sigmoid_derivative(got, case, expected):
         return None
     if type(got) is not torch.Tensor or got.device.type != "cpu" or got.shape != expected.shape or got.dtype != expected.dtype:
         return miss
-    g = 1 / (1 + torch.exp(-2 * x))
-    s = 1 / (1 + torch.exp(-x))
+    g, s = torch.sigmoid(2 * x), torch.sigmoid(x)  # the function and the plain sigmoid, to recognise wrong slopes
     models = [
         (-expected, "every value has the wrong sign: g only rises, so its slope is positive. Follow the minus signs "
                     "through the chain: the outer power -1 gives one, the inner -2x gives another."),
         (expected / 2, "your slopes are half the expected ones: you used the sigmoid's slope at 2x but left out the "
                        "derivative of the inner function 2x. The chain rule multiplies it in."),
         (2 * s * (1 - s), "you took the sigmoid's slope at x: g is the sigmoid evaluated at 2x, so its slope must be taken at 2x too."),
-        (s * (1 - s), "that is the plain sigmoid's slope at x: g is the sigmoid at 2x, so take the slope at 2x, and the chain rule adds the inner function's derivative as a factor."),
+        (s * (1 - s), "that is the plain sigmoid's slope at x: g is the sigmoid at 2x, so take the slope at 2x,"
+                      " and the chain rule adds the inner function's derivative as a factor."),
         (g, "that is g itself, not its slope."),
         (1 - g, "the outer step is wrong: the derivative of a^(-1) is -a^(-2), so the power goes from -1 to -2."),
     ]
@@ -142,7 +142,7 @@ def judge_line_partials(got, case, expected):
     miss = tensors_hint(got, 2, "∂L/∂w and ∂L/∂b, in that order")
     if miss:
         return miss
-    for answer, want in zip(got, expected):
+    for answer, want in zip(got, expected, strict=True):
         miss = tensor_mismatch(answer, want, atol=1e-12, rtol=1e-9)
         if miss and not (type(answer) is torch.Tensor and answer.device.type == "cpu" and answer.shape == want.shape and answer.dtype == want.dtype):
             return miss
@@ -152,9 +152,12 @@ def judge_line_partials(got, case, expected):
     r = y - (w * x + b)
     if close(got_w, want_b) and close(got_b, want_w):
         return "your two partials are swapped: the first is with respect to w, the second with respect to b."
-    pairs = [((2 * x * r, 2 * r), "the signs are flipped: y - (wx + b) falls as w or b grows, so its inner derivatives are negative, and the chain rule multiplies them in, minus sign included."),
-             ((2 * r, 2 * r), "you differentiated the outer square but not the inside: the chain rule multiplies 2(y - (wx + b)) by the derivative of the inside with respect to the variable you are after."),
-             ((-2 * r, -2 * r), "∂L/∂w: the inside y - (wx + b) changes with w at the rate -x, not -1; only for b is the inner derivative -1."),
+    pairs = [((2 * x * r, 2 * r), "the signs are flipped: y - (wx + b) falls as w or b grows, so its inner derivatives are negative,"
+                                  " and the chain rule multiplies them in, minus sign included."),
+             ((2 * r, 2 * r), "you differentiated the outer square but not the inside: the chain rule multiplies 2(y - (wx + b))"
+                              " by the derivative of the inside with respect to the variable you are after."),
+             ((-2 * r, -2 * r), "∂L/∂w: the inside y - (wx + b) changes with w at the rate -x, not -1;"
+                                " only for b is the inner derivative -1."),
              ((-x * r, -r), "your partials are half the expected ones: the derivative of a square u² is 2u, so a factor 2 comes down.")]
     for (model_w, model_b), hint in pairs:
         if close(got_w, model_w) and close(got_b, model_b):
@@ -218,7 +221,7 @@ def judge_k_partials(got, case, expected):
         bad = next(v for v in got if not (isinstance(v, (int, float)) and not isinstance(v, bool)))
         return f"you returned {describe(bad)} among the three; return Python floats."
     values = [float(v) for v in got]
-    near = lambda have, want: all(math.isclose(h, w, rel_tol=1e-9, abs_tol=1e-9) for h, w in zip(have, want))  # noqa: E731
+    near = lambda have, want: all(math.isclose(h, w, rel_tol=1e-9, abs_tol=1e-9) for h, w in zip(have, want, strict=True))  # noqa: E731
     if near(values, expected):
         return None
     u = a + b * c

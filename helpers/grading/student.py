@@ -33,7 +33,8 @@ REPO = Path(__file__).resolve().parent.parent.parent
 README = Path(__file__).with_name("student_readme.md")
 LEARNER_FILES = ("requirements.txt", "pyproject.toml", "helpers/jupyterlab_settings.json")
 LEFT_OUT_OF_HELPERS = ("grading", "notebooks.py", "__pycache__")  # the grader and maintainers' tools
-MIN_STATEMENT = 8  # normalised solution statements shorter than this (`returnx`) are too common to search for
+MIN_STATEMENT = 8  # searched statements shorter than this are too common to mean a leak
+HEADERS = ("for ", "while ", "if ", "elif ", "else", "try", "except", "finally", "with ", "def ", "#")
 
 
 def squeeze(text: str) -> str:
@@ -90,12 +91,26 @@ def notebook_solutions(nb: nbformat.NotebookNode) -> list[str]:
     return found
 
 
+def searched_form(line: str) -> str | None:
+    """How a solution line is searched for: whitespace-free, a `return`'s expression without the keyword.
+
+    None for a line not worth searching for: one that computes nothing (`path = [w0]`, `return path`),
+    a loop or branch header, which any code may hold, or one too short to mean anything (`t.dim()`,
+    which a notebook's prose teaches anyway).
+    """
+    text = line.strip()
+    piece = squeeze(text.removeprefix("return "))
+    if text.startswith(HEADERS) or not any(c in text for c in "()+-*/@%") or len(piece) < MIN_STATEMENT:
+        return None
+    return piece
+
+
 def solution_statements(notebooks: list[Path], removed: list[str]) -> set[str]:
-    """Every statement of a solution, whitespace-normalised, long enough to search for."""
+    """Every statement of a solution that computes something, whitespace-normalised, a `return`'s
+    expression without the keyword (so a praise or hint that pastes it is found too)."""
     lines = [line for path in notebooks for line in notebook_solutions(nbformat.read(path, as_version=4))]
-    pieces = {squeeze(line) for line in lines if not line.strip().startswith("#")}
-    pieces |= {squeeze(line) for statement in removed for line in statement.splitlines()}
-    return {piece for piece in pieces if len(piece) >= MIN_STATEMENT}
+    lines += [line for statement in removed for line in statement.splitlines()]
+    return {piece for piece in map(searched_form, lines) if piece}
 
 
 def searchable_text(path: Path) -> str:
