@@ -69,16 +69,15 @@ def python_float_problem(got, what: str) -> str | None:
 # 12.1 batch_gradients(x, y, w, b, batch_size): the gradient of each mini-batch's loss -------------
 
 def batch_gradients(x: torch.Tensor, y: torch.Tensor, w: float, b: float, batch_size: int) -> torch.Tensor:
-    model = nn.Linear(1, 1)
-    with torch.no_grad():
-        model.weight.fill_(w)
-        model.bias.fill_(b)
-    rows = []
-    for xb, yb in DataLoader(TensorDataset(x, y), batch_size=batch_size):
-        model.zero_grad()
-        F.mse_loss(model(xb), yb).backward()
-        rows.append(torch.cat([model.weight.grad.flatten(), model.bias.grad]))
-    return torch.stack(rows)
+    linear = nn.Linear(1, 1)
+    nn.init.constant_(linear.weight, w)
+    nn.init.constant_(linear.bias, b)
+    grads = []
+    for x_batch, y_batch in DataLoader(TensorDataset(x, y), batch_size=batch_size):
+        linear.zero_grad()
+        F.mse_loss(linear(x_batch), y_batch).backward()
+        grads.append(torch.cat([linear.weight.grad.flatten(), linear.bias.grad]))
+    return torch.stack(grads)
 
 
 def judge_batch_gradients(got, case, expected):
@@ -305,18 +304,17 @@ def standardize_hidden(rng: random.Random):
 # 12.4 fit_sgd(x, y, lr, steps): nn.Linear trained by optim.SGD on float64 data ------------------
 
 def fit_sgd(x: torch.Tensor, y: torch.Tensor, lr: float, steps: int) -> tuple[torch.Tensor, float]:
-    x = x.float()
-    y = y.float().reshape(-1, 1)
-    model = nn.Linear(x.shape[1], 1)
-    with torch.no_grad():
-        model.weight.zero_()
-        model.bias.zero_()
-    optimizer = optim.SGD(model.parameters(), lr=lr)
-    for _ in range(steps):
-        optimizer.zero_grad()
-        F.mse_loss(model(x), y).backward()
-        optimizer.step()
-    return model.weight.detach().reshape(-1), model.bias.item()
+    features = x.float()
+    targets = y.float().reshape(-1, 1)
+    net = nn.Linear(features.shape[1], 1)
+    nn.init.zeros_(net.weight)
+    nn.init.zeros_(net.bias)
+    sgd = optim.SGD(net.parameters(), lr=lr)
+    for step in range(steps):
+        sgd.zero_grad()
+        F.mse_loss(net(features), targets).backward()
+        sgd.step()
+    return net.weight.detach().reshape(-1), net.bias.item()
 
 
 def largest_stable_lr(x: torch.Tensor) -> float:
