@@ -11,7 +11,6 @@ import torch
 from helpers.checks.core import Exercise, describe
 from helpers.checks.judges import not_a_tensor, tensor_like, tensor_mismatch
 
-
 # Shared judgements of notebooks 10 and 11 ---------------------------------------------------
 
 def float_mismatch(got: Any, expected: float, what: str, rtol: float = 1e-4, atol: float = 1e-6) -> str | None:

@@ -7,8 +7,8 @@ import random
 
 import torch
 
+from helpers.checks.core import Exercise
 from helpers.checks.judges import BROADCAST_TRAP, not_a_tensor, tensor_like, tensor_mismatch
-from helpers.checks.core import Exercise, describe
 from helpers.checks.nb10 import float_mismatch, multiple_of, tuple_of
 
 
@@ -124,7 +124,8 @@ def judge_train(got, case, expected):
     finite = bool(torch.isfinite(have).all()) and math.isfinite(w) and math.isfinite(b)
     if not finite or float(have.max()) > 1e3 * float(have[0]):
         largest = 2 / hessian_eigenvalues(x)[1]
-        said = f"your training diverged: the loss grows instead of shrinking. For this data the largest stable learning rate is about {largest:.3g} (2 / λ_max of the loss's Hessian)"
+        said = ("your training diverged: the loss grows instead of shrinking. For this data the largest stable learning rate"
+                f" is about {largest:.3g} (2 / λ_max of the loss's Hessian)")
         if lr < largest:
             return (f"{said}, and lr = {lr:g} is below it, so your steps are larger than lr times the gradient of the mean squared error: "
                     f"a sum instead of a mean makes the gradient N = {x.numel()} times larger.")

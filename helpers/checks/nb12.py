@@ -10,18 +10,8 @@ import torch.nn.functional as F
 from torch import nn, optim
 from torch.utils.data import DataLoader, TensorDataset
 
-from helpers.checks import core
 from helpers.checks.core import Exercise, describe
-from helpers.checks.judges import (BROADCAST_TRAP, device_mismatch, dtype_mismatch, not_a_tensor, shape_mismatch, tensor_like,
-                                   values_mismatch)
-
-# A learner's function that feeds float64 data (numpy's, so a CSV's) to float32 weights raises before any
-# judge sees a result; this entry gives that error its fix. It belongs in core.KNOWN_ERRORS (asked of the
-# lead); until then notebook 12's checks add it, once.
-DTYPE_ERROR = ("have the same dtype", "the data and the weights must share one dtype: numpy (and so a CSV read with it) "
-               "gives float64, nn.Linear's weights are float32, so convert the data to float32.")
-if DTYPE_ERROR not in core.KNOWN_ERRORS:
-    core.KNOWN_ERRORS.append(DTYPE_ERROR)
+from helpers.checks.judges import BROADCAST_TRAP, device_mismatch, dtype_mismatch, not_a_tensor, shape_mismatch, tensor_like, values_mismatch
 
 
 def generator(rng: random.Random) -> torch.Generator:
@@ -239,7 +229,7 @@ def judge_standardize(got, case, expected):
     miss = pair_problem(got, "(train_z, test_z)")
     if miss:
         return miss
-    for name, have, want in zip(("train_z", "test_z"), got, expected):
+    for name, have, want in zip(("train_z", "test_z"), got, expected, strict=True):
         miss = tensor_like(have, want) or dtype_mismatch(have, want)
         if miss:
             return f"{name}: {miss}"
@@ -310,7 +300,7 @@ def fit_sgd(x: torch.Tensor, y: torch.Tensor, lr: float, steps: int) -> tuple[to
     nn.init.zeros_(net.weight)
     nn.init.zeros_(net.bias)
     sgd = optim.SGD(net.parameters(), lr=lr)
-    for step in range(steps):
+    for _ in range(steps):
         sgd.zero_grad()
         F.mse_loss(net(features), targets).backward()
         sgd.step()
