@@ -145,7 +145,7 @@ def node_text(data: dict) -> str:
         lines.append(f"{data['name']} {value}" if isinstance(data["value"], tuple) else f"{data['name']} = {value}")
     elif data["name"] or value:
         lines.append(data["name"] or value)
-    if data["grad"] is not None:
+    if data["grad"] is not None and not isinstance(data["grad"], tuple):  # a number, not a shape
         lines.append(f"grad {_number(data['grad'])}")
     return "\n".join(lines) or "?"
 
@@ -166,13 +166,13 @@ def draw_graph(graph: nx.DiGraph, edge_labels: dict[tuple[str, str], str] | None
     the local gradient; names are the nodes' `name` attributes. Returns the axes.
     """
     depth = max(nx.get_node_attributes(graph, "layer").values())
-    fontsize = 9 if depth < 6 else 8
+    fontsize = 9 if depth < 6 else 8 if depth < 10 else 7
     if ax is None:  # wide enough for the longest line of a box, and of an edge label, per layer
         widest = max(sum(1 for n in graph if graph.nodes[n]["layer"] == k) for k in range(depth + 1))
         box = max(len(line) for n in graph for line in graph.nodes[n]["text"].splitlines())
         label = max((len(text) for text in (edge_labels or {}).values()), default=0)
         per_layer = 0.8 + 0.6 * (fontsize * box + 8 * label) / 72  # a character is about 0.6 em wide
-        _, ax = plt.subplots(figsize=(min(16.0, 0.4 + per_layer * (depth + 1)), 0.6 + 1.1 * widest))
+        _, ax = plt.subplots(figsize=(min(20.0, 0.4 + per_layer * (depth + 1)), 0.6 + 1.1 * widest))
     position = nx.multipartite_layout(graph, subset_key="layer", align="vertical")
     position = {n: (-x, y) for n, (x, y) in position.items()}  # the output (layer 0) on the right
     boxes = {}

@@ -204,3 +204,11 @@ def test_rendering_is_identical_between_runs(tmp_path):
         images.append(path.read_bytes())
     assert images[0] == images[1]
     plt.close("all")
+
+
+def test_a_tensor_of_several_numbers_shows_its_shape_and_no_gradient_line():
+    W = torch.ones(2, 3, requires_grad=True)
+    (W * 2).sum().backward()
+    graph = autograd_graph((W * 2).sum(), dict(W=W))
+    (leaf,) = [n for n in graph if graph.nodes[n]["kind"] == "leaf"]
+    assert graph.nodes[leaf]["text"] == "W [2×3]" and graph.nodes[leaf]["grad"] == (2, 3)
