@@ -98,6 +98,26 @@ def expression(a, b, c):
     return [a.grad, b.grad, c.grad]
 
 
+def expression_forward_order(a, b, c):
+    """grads_of_expression with the backward rules run from the inputs forward."""
+    a, b, c = V(a), V(b), V(c)
+    e = a * b
+    d = e + c
+    L = d * a
+    L.grad = 1.0
+    for v in (e, d, L):
+        v._backward()
+    return [a.grad, b.grad, c.grad]
+
+
+def tanh_without_the_earlier_gradient(x, upstream):
+    v = V(x)
+    t = v.tanh()
+    t.grad = upstream
+    t._backward()
+    return [t.data, v.grad]
+
+
 def powers(a, b):
     """The notebook's power_grads, on V."""
     a, b = V(a), V(b)
@@ -152,6 +172,7 @@ MISTAKES = [
     ("09.1", with_slip("own factor", expression), "the *other* factor's data"),
     ("09.1", with_slip("no chain", expression), "multiplied by out.grad"),
     ("09.1", with_slip("nothing", expression), "every gradient is still 0"),
+    ("09.1", expression_forward_order, "Run them from the output back"),
     ("09.1", lambda a, b, c: [-g for g in expression(a, b, c)], "the sign is flipped"),
     ("09.1", lambda a, b, c: tuple(expression(a, b, c))[:2], "you returned 2 values"),
     ("09.2", order_by(remember=False), "appears 2 times"),
@@ -166,7 +187,8 @@ MISTAKES = [
     ("09.3", with_slip("sign", powers), "the sign is flipped"),
     ("09.3", with_slip("no chain", powers), "the chain rule"),
     ("09.3", with_slip("nothing", powers), "every gradient is still 0"),
-    ("09.4", with_slip("overwrite", tanh_backward), "never assign"),
+    ("09.4", with_slip("overwrite", tanh_backward), "A gradient must accumulate"),
+    ("09.4", tanh_without_the_earlier_gradient, "it was never set"),
     ("09.4", with_slip("t", tanh_backward), "not t itself but 1 − t²"),
     ("09.4", with_slip("1-t", tanh_backward), "with t squared"),
     ("09.4", with_slip("at x", tanh_backward), "uses the node's input"),

@@ -19,8 +19,8 @@ import torch
 from helpers.checks.core import Exercise
 from helpers.checks.nb07 import first_difference, numbers_mismatch, same_numbers
 
-STILL_ZERO = ("every gradient is still 0: the `_backward` you were asked to fill in adds nothing yet "
-              "(is the ... still there? Run the cell again after editing it).")
+STILL_ZERO = ("every gradient is still 0: does the backward pass start with gradient 1 at the output, and does the "
+              "`_backward` you filled in add anything yet (is the ... still there? Run its cell again after editing it)?")
 
 
 def leaves(*numbers):
@@ -46,6 +46,8 @@ def expression_mistakes(a, b, c):
     """What L = (a·b + c)·a gives with each known slip in the backward of *: (answer, hint) pairs."""
     d = a * b + c
     return [
+        ([d, 0.0, 0.0], "only the last edge's share arrived: the nodes ran their backward rules from the inputs forward. "
+                        "Run them from the output back (L, then d, then e), so each node is complete before it passes its gradient on."),
         ([a * b, a * a, a], "dL/da holds only its last path's share: a is used twice, and `=` overwrote what the first "
                             "path had put in a.grad. A gradient must accumulate: add to .grad (+=), never assign."),
         ([a + a * d, b * d, d], "the local gradient of a product with respect to one factor is the *other* factor's data, "
@@ -232,7 +234,8 @@ def backward_of_tanh(x, upstream):
 def tanh_mistakes(x, upstream):
     t = math.tanh(x)
     return [
-        ((1 - t ** 2) * upstream, "x.grad lost the 1.0 another path had already put there: a backward must add to .grad (+=), never assign."),
+        ((1 - t ** 2) * upstream, "x.grad lacks the 1.0 it held before tanh's backward ran: either it was never set, or the backward "
+                                  "assigned (=) instead of adding (+=). A gradient must accumulate."),
         (1 + t * upstream, "tanh's local gradient is not t itself but 1 − t², with t = tanh(x) the node's output."),
         (1 + (1 - t) * upstream, "tanh's local gradient is 1 − t², with t squared."),
         (1 + (1 - x ** 2) * upstream, "1 − x² uses the node's input; tanh's local gradient 1 − t² needs its output t = tanh(x)."),
