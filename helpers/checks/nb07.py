@@ -3,7 +3,7 @@
 Every answer is a short list of Python numbers (one partial derivative each). The judges look for the
 known mistakes first: the wrong factor of a product, a missing edge or path, a flipped sign, the
 sigmoid's local gradient taken as s instead of s(1 - s) or evaluated at the wrong point; then they
-name the first number that differs. `numbers_mismatch` and `same_numbers` serve notebooks 08 and 09 too.
+name the first number that differs (the shared list-of-numbers judgements live in judges.py).
 """
 
 from __future__ import annotations
@@ -11,49 +11,8 @@ from __future__ import annotations
 import math
 import random
 
-import torch
-
 from helpers.checks.core import Exercise
-
-REL, ABS = 1e-6, 1e-9  # float32 arithmetic passes; a wrong derivative is off by far more
-
-
-# Shared judgements for answers that are short lists of numbers -------------------------------
-
-def numbers_mismatch(got, expected: list[float], names: list[str]) -> str | None:
-    """A hint when `got` is not a list (or tuple) of len(expected) finite Python numbers; None when it is."""
-    wanted = f"a list of {len(expected)} Python floats [{', '.join(names)}]"
-    if got is None:
-        return "your function returned None — did you forget `return`?"
-    if isinstance(got, torch.Tensor):
-        return f"you returned a tensor; return {wanted} (.item() turns a one-element tensor into a float)."
-    if type(got) not in (list, tuple):
-        return f"you returned a {type(got).__name__}; expected {wanted}."
-    if len(got) != len(expected):
-        return f"you returned {len(got)} values; expected {wanted}."
-    for name, value in zip(names, got):
-        if isinstance(value, torch.Tensor):
-            return f"{name} is a tensor; return Python floats (.item() turns a one-element tensor into a float)."
-        if type(value) is bool or not isinstance(value, (int, float)):
-            return f"{name} is a {type(value).__name__}; expected a Python float."
-        if not math.isfinite(value):
-            return f"{name} is {value}; expected a finite number."
-    return None
-
-
-def same_numbers(got, other: list[float]) -> bool:
-    """True when the (already well-formed) answer equals `other` number for number."""
-    return len(got) == len(other) and all(math.isclose(g, o, rel_tol=REL, abs_tol=ABS) for g, o in zip(got, other))
-
-
-def first_difference(got, expected: list[float], names: list[str]) -> str | None:
-    """The first number that differs, with a word on a flipped sign; None when all agree."""
-    for name, value, want in zip(names, got, expected):
-        if not math.isclose(value, want, rel_tol=REL, abs_tol=ABS):
-            if math.isclose(value, -want, rel_tol=REL, abs_tol=ABS):
-                return f"{name} is {value:.6g}, expected {want:.6g}: the sign is flipped — check the sign of each local gradient on its path."
-            return f"{name} is {value:.6g}, expected {want:.6g}."
-    return None
+from helpers.checks.judges import ABS, REL, first_difference, numbers_mismatch, same_numbers
 
 
 def sigmoid(z: float) -> float:
@@ -170,8 +129,8 @@ def judge_sigmoid_neuron(got, case, expected):
         (1.0, "the path from L to each input crosses the sigmoid node: multiply by its local gradient σ'(z) = s(1 − s)."),
         (-s * (1 - s), "the signs are flipped: σ'(z) = s(1 − s) is positive, since s lies between 0 and 1."),
     ]
-    for local, hint in wrong_locals:
-        if same_numbers(got, [local * x, local * w, local]):
+    for wrong, hint in wrong_locals:  # each wrong local gradient, carried along the three paths
+        if same_numbers(got, [wrong * x, wrong * w, wrong]):
             return hint
     if same_numbers(got[:2], [expected[2] * w, expected[2] * x]):
         return "dL/dw and dL/dx are swapped: the local gradient of w·x with respect to one factor is the other factor."

@@ -17,7 +17,8 @@ import random
 import torch
 
 from helpers.checks.core import Exercise
-from helpers.checks.nb07 import first_difference, numbers_mismatch, same_numbers, sigmoid
+from helpers.checks.judges import first_difference, numbers_mismatch, same_numbers
+from helpers.checks.nb07 import sigmoid
 
 NAMES = ["W1", "bias1", "W2", "bias2", "W3", "bias3"]
 SHAPES = {"W1": (2, 2), "bias1": (2,), "W2": (2, 2), "bias2": (2,), "W3": (2, 1), "bias3": (1,)}
@@ -104,15 +105,15 @@ def flat_names() -> list[str]:
 
 
 def step(p: dict, grads: dict, lr: float) -> dict:
-    return {name: [[v - lr * g for v, g in zip(row, grow)] if isinstance(row, list) else row - lr * grow
-                   for row, grow in zip(p[name], grads[name])] for name in NAMES}
+    return {name: [[v - lr * g for v, g in zip(row, grow, strict=True)] if isinstance(row, list) else row - lr * grow
+                   for row, grow in zip(p[name], grads[name], strict=True)] for name in NAMES}
 
 
 def distinct(vectors: list[list[float]], gap: float = 1e-3) -> bool:
     """True when every two vectors differ somewhere by more than `gap` (so each mistake is told apart)."""
     for i in range(len(vectors)):
         for j in range(i + 1, len(vectors)):
-            if max(abs(u - v) for u, v in zip(vectors[i], vectors[j])) <= gap:
+            if max(abs(u - v) for u, v in zip(vectors[i], vectors[j], strict=True)) <= gap:
                 return False
     return True
 
@@ -306,7 +307,7 @@ def nested_mismatch(got, expected, where: str) -> str | None:
         if type(got) not in (list, tuple) or len(got) != len(expected):
             size = f" of {len(got)}" if type(got) in (list, tuple) else ""
             return f"{where} should be a list of {len(expected)}, as in params; you returned a {type(got).__name__}{size}."
-        for index, (g, e) in enumerate(zip(got, expected)):
+        for index, (g, e) in enumerate(zip(got, expected, strict=True)):
             miss = nested_mismatch(g, e, f"{where}[{index}]")
             if miss:
                 return miss
@@ -353,5 +354,6 @@ EXERCISES = [
     Exercise("08.2", "input_gradients", 2, input_gradients, inputs_public, inputs_hidden, judge_inputs,
              "∇x_i = Σ_j W1[i][j]·∇a_j, with no f' factor: inputs have no activation function."),
     Exercise("08.3", "train_step", 3, train_step, train_public, train_hidden, judge_train,
-             "the whole backward pass with the old weights, then every parameter moved by −lr × its gradient: what loss.backward() followed by an optimizer step does."),
+             "the whole backward pass with the old weights, then every parameter moved by −lr × its gradient:"
+             " what loss.backward() followed by an optimizer step does."),
 ]

@@ -17,7 +17,7 @@ import random
 import torch
 
 from helpers.checks.core import Exercise
-from helpers.checks.nb07 import first_difference, numbers_mismatch, same_numbers
+from helpers.checks.judges import first_difference, numbers_mismatch, same_numbers
 
 STILL_ZERO = ("every gradient is still 0: does the backward pass start with gradient 1 at the output, and does the "
               "`_backward` you filled in add anything yet (is the ... still there? Run its cell again after editing it)?")
@@ -83,7 +83,7 @@ def expression_hidden(rng: random.Random):
         right = grads_of_expression(a, b, c)
         answers = [right] + [answer for answer, _ in expression_mistakes(a, b, c)]
         if min(abs(abs(v) - 1) for v in (a, b, c)) > 0.2 and all(
-                max(abs(u - v) for u, v in zip(x, y)) > 1e-3 for i, x in enumerate(answers) for y in answers[i + 1:]):
+                max(abs(u - v) for u, v in zip(x, y, strict=True)) > 1e-3 for i, x in enumerate(answers) for y in answers[i + 1:]):
             cases.append((a, b, c))
     return cases
 
@@ -107,11 +107,12 @@ def topological_order_labels(spec):
 
 def judge_order(got, case, expected):
     (spec,) = case
-    inputs = {label: list(operands) for label, op, operands in spec}
+    inputs = {label: operands for label, _, operands in spec}
     if got is None:
         return "your function returned None — did you forget `return`?"
     if type(got) not in (list, tuple) or not all(type(label) is str for label in got):
-        return f"you returned {'a ' + type(got).__name__ if type(got) not in (list, tuple) else 'a list that holds more than labels'}; expected a list of labels (strings)."
+        what = "a " + type(got).__name__ if type(got) not in (list, tuple) else "a list that holds more than labels"
+        return f"you returned {what}; expected a list of labels (strings)."
     if not got:
         return "the order is empty: your topological_order returned nothing yet (None or an empty list)."
     unknown = [label for label in got if label not in inputs]
@@ -214,7 +215,7 @@ def power_hidden(rng: random.Random):
         a, b = (round(rng.choice([-1, 1]) * rng.uniform(0.4, 3.0), 2) for _ in range(2))
         answers = [power_grads(a, b)] + [answer for answer, _ in power_mistakes(a, b)]
         if min(abs(abs(a) - 1), abs(abs(b) - 1)) > 0.25 and all(
-                max(abs(u - v) for u, v in zip(x, y)) > 1e-3 for i, x in enumerate(answers) for y in answers[i + 1:]):
+                max(abs(u - v) for u, v in zip(x, y, strict=True)) > 1e-3 for i, x in enumerate(answers) for y in answers[i + 1:]):
             cases.append((a, b))
     return cases
 
