@@ -124,3 +124,18 @@ def test_every_registered_exercise_appears_once_in_its_notebook(name):
 def test_every_topic_notebook_has_at_least_three_exercises(name):
     if name != "00_setup.ipynb":
         assert len(exercises_in(NOTEBOOKS[name])) >= 3
+
+
+LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+\.ipynb)\)")
+
+
+@names
+def test_links_to_other_notebooks_point_to_existing_ones_with_their_titles(name):
+    """A link `[NN · Title](NN_slug.ipynb)` names a notebook that exists, by its current title."""
+    for cell in NOTEBOOKS[name].cells:
+        if cell.cell_type != "markdown" or is_navigation(cell):
+            continue
+        for text, target in LINK.findall(cell.source):
+            assert target == INDEX or target in TITLES, f"{name} links to {target}, which does not exist"
+            if re.match(r"\d\d · ", text):
+                assert " ".join(text.split()) == TITLES[target], f"{name}: the link text {text!r} is not {target}'s title"
