@@ -10,16 +10,16 @@ from helpers.checks.core import PASSED
 NOTEBOOK = "03"
 
 
-def before_is_an_alias(x, y):
-    before = x
-    x.add_(y)
-    return before, x
+def before_is_an_alias(a, b):
+    before = a
+    a.add_(b)
+    return before, a
 
 
-def add_without_underscore(x, y):
-    before = x.clone()
-    x.add(y)
-    return before, x
+def add_without_underscore(a, b):
+    before = a.clone()
+    a.add(b)
+    return before, a
 
 
 MISTAKES = [
@@ -37,10 +37,10 @@ MISTAKES = [
     ("03.2", lambda values, width: values // width + 1, "bins count from 0"),
     ("03.2", lambda values, width: values % width, "that is the remainder"),
     ("03.2", lambda values, width: (values / width).floor(), "expected torch.int64"),
-    ("03.3", before_is_an_alias, "another name for the same tensor as x"),
-    ("03.3", lambda x, y: (x, x.add_(y)), "another name for the same tensor as x"),
-    ("03.3", add_without_underscore, "x.add(y) (without the underscore) returns a new tensor"),
-    ("03.3", lambda x, y: x + y, "return a pair of two tensors"),
+    ("03.3", before_is_an_alias, "another name for the same tensor as a"),
+    ("03.3", lambda a, b: (a, a.add_(b)), "another name for the same tensor as a"),
+    ("03.3", add_without_underscore, "a.add(b) (without the underscore) returns a new tensor"),
+    ("03.3", lambda a, b: a + b, "return a pair of two tensors"),
     ("03.4", lambda pred, y: ((pred - y) ** 2).mean(), "pred - y compared every prediction with every target"),
     ("03.4", lambda pred, y: (pred - y) ** 2, "silently"),
     ("03.4", lambda pred, y: ((pred.squeeze(1) - y) ** 2).sum(), "the sum of the squared errors"),
@@ -61,8 +61,8 @@ def test_every_idiomatic_answer_passes():
         ("03.1", lambda t: t.sum() / t.numel()),
         ("03.1", lambda t: t.mean(dtype=torch.float32)),
         ("03.2", lambda values, width: values // width),
-        ("03.3", lambda x, y: (x.clone(), x.add_(y))),
-        ("03.3", lambda x, y: (x.clone(), x + y)),
+        ("03.3", lambda a, b: (a.clone(), a.add_(b))),
+        ("03.3", lambda a, b: (a.clone(), a + b)),
         ("03.4", lambda pred, y: ((pred.view(-1) - y) ** 2).mean()),
         ("03.4", lambda pred, y: ((pred - y.unsqueeze(1)) ** 2).mean()),
         ("03.4", lambda pred, y: torch.nn.functional.mse_loss(pred[:, 0], y)),

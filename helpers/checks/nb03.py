@@ -104,28 +104,27 @@ def bin_hidden(rng: random.Random):
     return cases
 
 
-# 03.3 before_and_after(x, y): x's values before and after an in-place add_ -----------------
+# 03.3 before_and_after(a, b): a's values before and after an in-place add_ -----------------
 
-def before_and_after(x: torch.Tensor, y: torch.Tensor) -> tuple:
-    before = x.clone()
-    x.add_(y)
-    return before, x
+def before_and_after(a: torch.Tensor, b: torch.Tensor) -> tuple:
+    before = a.clone()
+    a.add_(b)
+    return before, a
 
 
 def judge_before_and_after(got, case, expected):
-    x, y = case
     if type(got) not in (tuple, list) or len(got) != 2:
-        return f"you returned {describe(got)}; return a pair of two tensors: (x before, x after)."
+        return f"you returned {describe(got)}; return a pair of two tensors: (a before, a after)."
     hints = [on_cpu(part, want) for part, want in zip(got, expected)]
     if any(hints):
         return next(h for h in hints if h)
     before, after = got
     want_before, want_after = expected
     if close(before, want_after) and close(after, want_after):
-        return ("both tensors hold x + y: your 'before' is another name for the same tensor as x, not a copy, so add_ "
-                "changed it too. Keep a copy (clone) of x before you add.")
+        return ("both tensors hold a + b: your 'before' is another name for the same tensor as a, not a copy, so add_ "
+                "changed it too. Keep a copy (clone) of a before you add.")
     if close(before, want_before) and close(after, want_before):
-        return ("x did not change: x.add(y) (without the underscore) returns a new tensor and leaves x as it was. "
+        return ("a did not change: a.add(b) (without the underscore) returns a new tensor and leaves a as it was. "
                 "Only the methods ending in _ change the tensor they are called on.")
     return tensor_mismatch(before, want_before) or tensor_mismatch(after, want_after)
 
@@ -136,13 +135,13 @@ def before_after_public():
 
 
 def before_after_hidden(rng: random.Random):
-    """Float tensors and a y with no zero, so before and after differ everywhere."""
+    """Float tensors and a b with no zero, so before and after differ everywhere."""
     cases = []
     for _ in range(3):
         shape = (rng.randint(2, 4), rng.randint(2, 5))
-        x = torch.tensor([round(rng.uniform(-5, 5), 2) for _ in range(shape[0] * shape[1])]).view(shape)
-        y = torch.tensor([round(rng.choice([-1, 1]) * rng.uniform(0.5, 5), 2) for _ in range(shape[0] * shape[1])]).view(shape)
-        cases.append((x, y))
+        a = torch.tensor([round(rng.uniform(-5, 5), 2) for _ in range(shape[0] * shape[1])]).view(shape)
+        b = torch.tensor([round(rng.choice([-1, 1]) * rng.uniform(0.5, 5), 2) for _ in range(shape[0] * shape[1])]).view(shape)
+        cases.append((a, b))
     return cases
 
 
@@ -234,7 +233,7 @@ EXERCISES = [
     Exercise("03.2", "bin_index", 2, bin_index, bin_public, bin_hidden, judge_bin_index,
              "floor division (values // width, or torch.div(..., rounding_mode='floor')) rounds toward minus infinity, so -1 lands in bin -1, and the result stays int64."),
     Exercise("03.3", "before_and_after", 2, before_and_after, before_after_public, before_after_hidden, judge_before_and_after,
-             "x.clone() keeps the old values in memory of their own, and x.add_(y) then changes x itself."),
+             "a.clone() keeps the old values in memory of their own, and a.add_(b) then changes a itself."),
     Exercise("03.4", "mse", 2, mse, mse_public, mse_hidden, judge_mse,
              "with pred made (N,) first (squeeze(1), view(-1) or pred[:, 0]) the subtraction pairs each prediction with its own target."),
     Exercise("03.5", "center_rows", 2, center_rows, center_public, center_hidden, judge_center_rows,
