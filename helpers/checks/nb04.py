@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
 import torch
 
 from helpers.checks.core import Exercise, describe
@@ -119,8 +120,6 @@ def prepare_hidden(rng: random.Random):
 # 04.3 percentiles(t, qs): NumPy's percentiles of a tensor that may require grad ---------------
 
 def percentiles(t: torch.Tensor, qs: list) -> list:
-    import numpy as np
-
     return np.percentile(t.detach().cpu().numpy(), qs).tolist()
 
 
