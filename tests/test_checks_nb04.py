@@ -27,7 +27,7 @@ MISTAKES = [
     ("04.2", lambda batch, device, dtype: {k: t.to(device) for k, t in batch.items()}, "give .to(...) the dtype as well as the device"),
     ("04.2", lambda batch, device, dtype: {k: t.float() for k, t in batch.items()}, "expected meta"),
     ("04.2", lambda batch, device, dtype: [t.to(device, dtype) for t in batch.values()], "you returned a Python list"),
-    ("04.2", lambda batch, device, dtype: {"inputs": t.to(device, dtype) for t in batch.values()}, "keep batch's names"),
+    ("04.2", lambda batch, device, dtype: {"inputs": t.to(device, dtype) for t in batch.values()}, "keep batch's names"),  # noqa: B035
     ("04.3", lambda t, qs: np.percentile(t.numpy(), qs).tolist(), "call .detach() first"),
     ("04.3", lambda t, qs: np.percentile(t.detach().numpy(), qs), "you returned a NumPy array"),
     ("04.3", lambda t, qs: list(np.percentile(t.detach().numpy(), qs)), "not a Python float"),

@@ -39,10 +39,14 @@ def judge_element(got, case, expected):
     if type(value) is int and value != expected:
         rows, cols = t.shape
         wrong = [  # (index used, the mistake behind it); the first that explains the answer wins
-            ((row, col), f"you returned {value}, which is t[{row}, {col}]: the {ordinal(row + 1)} row, {ordinal(col + 1)} column. Indices count from 0, so the n-th row has index n - 1 (and the same for columns)."),
-            ((col - 1, row - 1), f"you returned {value}, the element in the {ordinal(col)} row, {ordinal(row)} column: the first index picks the row, the second the column."),
-            ((row - 1, col), f"you returned {value}, which is t[{row - 1}, {col}]: the row is right, but the column index is one too far. Indices count from 0 for columns too."),
-            ((row, col - 1), f"you returned {value}, which is t[{row}, {col - 1}]: the column is right, but the row index is one too far. Indices count from 0 for rows too."),
+            ((row, col), f"you returned {value}, which is t[{row}, {col}]: the {ordinal(row + 1)} row, {ordinal(col + 1)} column. Indices count from 0,"
+                         " so the n-th row has index n - 1 (and the same for columns)."),
+            ((col - 1, row - 1), f"you returned {value}, the element in the {ordinal(col)} row, {ordinal(row)} column: the first index picks the row,"
+                                 " the second the column."),
+            ((row - 1, col), f"you returned {value}, which is t[{row - 1}, {col}]: the row is right, but the column index is one too far. Indices count"
+                             " from 0 for columns too."),
+            ((row, col - 1), f"you returned {value}, which is t[{row}, {col - 1}]: the column is right, but the row index is one too far. Indices count"
+                             " from 0 for rows too."),
         ]
         for (r, c), hint in wrong:
             if 0 <= r < rows and 0 <= c < cols and value == t[r, c].item():
@@ -82,12 +86,14 @@ def zero_negatives(t: torch.Tensor) -> torch.Tensor:
 def judge_zero_negatives(got, case, expected):
     (t,) = case
     if got is None:
-        return "your function returned None: assigning through a mask changes a tensor in place and gives nothing back. Return the tensor you changed (a copy, so that t itself stays as it was)."
+        return ("your function returned None: assigning through a mask changes a tensor in place and gives nothing back. Return the tensor you changed"
+                " (a copy, so that t itself stays as it was).")
     miss = on_cpu(got, expected)
     if miss:
         return miss
     if got.dim() == 1 and got.shape != expected.shape and got.numel() < t.numel():
-        return f"you returned {got.numel()} of the {t.numel()} elements, in one row: indexing with a mask picks the matching elements out. Keep t's shape: assign 0 to the masked positions instead."
+        return (f"you returned {got.numel()} of the {t.numel()} elements, in one row: indexing with a mask picks the matching elements out. Keep t's"
+                " shape: assign 0 to the masked positions instead.")
     if same(got, t.abs()):
         return "you flipped the sign of the negative elements; they should become 0."
     if same(got, torch.where(t > 0, torch.zeros_like(t), t)):
@@ -129,9 +135,11 @@ def judge_row_argmax(got, case, expected):
         return miss
     rows, cols = scores.shape
     if got.dim() == 0:
-        return "you returned one number: without dim, argmax looks at the whole tensor as one flat list. Say which dimension to reduce, so you get one answer per row."
+        return ("you returned one number: without dim, argmax looks at the whole tensor as one flat list. Say which dimension to reduce, so you get one"
+                " answer per row.")
     if same(got, scores.argmax(dim=0)):
-        return f"you returned {cols} indices, one per column: dim=0 reduces over the rows (down each column). One answer per row means reducing across the columns, dim=1."
+        return (f"you returned {cols} indices, one per column: dim=0 reduces over the rows (down each column). One answer per row means reducing across"
+                " the columns, dim=1.")
     if got.shape == (rows, 1):
         return f"the shape is {(rows, 1)}, expected {(rows,)}: keepdim=True keeps the reduced dimension as a size-1 column; leave it out here."
     if got.is_floating_point() and same(got, scores.max(dim=1).values):
@@ -179,7 +187,8 @@ def judge_flatten_transposed(got, case, expected):
     if got.shape == t.t().shape:
         return f"you returned a tensor of shape {tuple(got.shape)}, the transpose itself; it still has to become one row of {t.numel()} numbers (1-D)."
     if same(got, t.flatten()):
-        return "these are t's rows one after another, in the order they sit in memory; view or reshape keep that order even when you ask for the shape (columns, rows). Transpose first, so the columns are read one after another."
+        return ("these are t's rows one after another, in the order they sit in memory; view or reshape keep that order even when you ask for the shape"
+                " (columns, rows). Transpose first, so the columns are read one after another.")
     return tensor_mismatch(got, expected)
 
 
@@ -200,9 +209,11 @@ EXERCISES = [
     Exercise("02.1", "element_at", 1, element_at, element_public, element_hidden, judge_element,
              "t[row - 1, col - 1]: the n-th row has index n - 1, because indices count from 0; .item() makes it a Python number."),
     Exercise("02.2", "zero_negatives", 2, zero_negatives, zero_negatives_public, zero_negatives_hidden, judge_zero_negatives,
-             "a boolean mask marks the negative elements and assigning 0 through it sets them all at once; on a copy, t stays as it was (t.clamp(min=0) does the same in one call)."),
+             "a boolean mask marks the negative elements and assigning 0 through it sets them all at once; on a copy, t stays as it was"
+             " (t.clamp(min=0) does the same in one call)."),
     Exercise("02.3", "row_argmax", 2, row_argmax, argmax_public, argmax_hidden, judge_row_argmax,
              "argmax(dim=1) reduces across the columns, so you get one index per row; dim=0 would give one per column."),
     Exercise("02.4", "flatten_transposed", 2, flatten_transposed, flatten_transposed_public, flatten_transposed_hidden, judge_flatten_transposed,
-             "t.t() is a view with swapped strides, not contiguous, so .view(-1) refuses it; .reshape(-1) copies when it must (as does .contiguous().view(-1))."),
+             "t.t() is a view with swapped strides, not contiguous, so .view(-1) refuses it; .reshape(-1) copies when it must (as does"
+             " .contiguous().view(-1))."),
 ]

@@ -40,9 +40,11 @@ def judge_mean(got, case, expected):
     if got.numel() == 1 and got.shape != expected.shape:
         return f"the shape is {tuple(got.shape)}, expected (): a mean over all elements is a 0-dim tensor (no keepdim, no dim)."
     if got.shape == expected.shape and not got.dtype.is_floating_point:
-        return f"the result is {got.dtype}: {got.item()} where the mean is {expected.item():.4f}. Dividing integers with // (or a rounding mode) drops the fraction and keeps the integer dtype; convert to float before you average."
+        return (f"the result is {got.dtype}: {got.item()} where the mean is {expected.item():.4f}. Dividing integers with // (or a rounding mode) drops"
+                " the fraction and keeps the integer dtype; convert to float before you average.")
     if got.dtype == torch.float64:
-        return "the dtype is torch.float64, expected torch.float32: .double() (and NumPy, whose default float is float64) gives float64; float32 is what was asked."
+        return ("the dtype is torch.float64, expected torch.float32: .double() (and NumPy, whose default float is float64) gives float64; float32 is"
+                " what was asked.")
     return tensor_mismatch(got, expected)
 
 
@@ -115,7 +117,7 @@ def before_and_after(a: torch.Tensor, b: torch.Tensor) -> tuple:
 def judge_before_and_after(got, case, expected):
     if type(got) not in (tuple, list) or len(got) != 2:
         return f"you returned {describe(got)}; return a pair of two tensors: (a before, a after)."
-    hints = [on_cpu(part, want) for part, want in zip(got, expected)]
+    hints = [on_cpu(part, want) for part, want in zip(got, expected, strict=True)]
     if any(hints):
         return next(h for h in hints if h)
     before, after = got
@@ -159,10 +161,12 @@ def judge_mse(got, case, expected):
     trap = pred - y  # what the (N, 1) - (N,) subtraction silently gives: an (N, N) table
     n = len(y)
     if got.shape == (n, n):
-        return f"your result has shape {(n, n)}: pred - y compared every prediction with every target. Make both (N,) before subtracting, then average." + BROADCAST_TRAP
+        return (f"your result has shape {(n, n)}: pred - y compared every prediction with every target."
+                " Make both (N,) before subtracting, then average." + BROADCAST_TRAP)
     if got.shape == expected.shape and got.dtype == expected.dtype:
         if close(got, (trap**2).mean()):
-            return f"the value is the mean over a ({n}, {n}) table, not over {n} errors: pred has shape {tuple(pred.shape)} and y {tuple(y.shape)}, so pred - y compared every prediction with every target. Make both (N,) first." + BROADCAST_TRAP
+            return (f"the value is the mean over a ({n}, {n}) table, not over {n} errors: pred has shape {tuple(pred.shape)}"
+                    f" and y {tuple(y.shape)}, so pred - y compared every prediction with every target. Make both (N,) first." + BROADCAST_TRAP)
         errors = pred.squeeze(1) - y
         if close(got, (errors**2).sum()):
             return "that is the sum of the squared errors; the mean divides it by the number of examples."
@@ -229,9 +233,10 @@ def center_hidden(rng: random.Random):
 
 EXERCISES = [
     Exercise("03.1", "mean_as_float", 1, mean_as_float, mean_public, mean_hidden, judge_mean,
-             "t.float().mean(): convert first, because mean needs floats; float32 is what .float() gives."),
+             "convert to a float dtype first, because mean needs floats, then average; float32 is what .float() gives."),
     Exercise("03.2", "bin_index", 2, bin_index, bin_public, bin_hidden, judge_bin_index,
-             "floor division (values // width, or torch.div(..., rounding_mode='floor')) rounds toward minus infinity, so -1 lands in bin -1, and the result stays int64."),
+             "floor division (values // width, or torch.div(..., rounding_mode='floor')) rounds toward minus infinity, so -1 lands in bin -1, and the"
+             " result stays int64."),
     Exercise("03.3", "before_and_after", 2, before_and_after, before_after_public, before_after_hidden, judge_before_and_after,
              "a.clone() keeps the old values in memory of their own, and a.add_(b) then changes a itself."),
     Exercise("03.4", "mse", 2, mse, mse_public, mse_hidden, judge_mse,
