@@ -3,10 +3,11 @@
 ADDRESS is a running `dask.distributed` scheduler (tcp://host:8786), or `local` for a LocalCluster of
 --jobs worker processes on this machine. The instructor's process draws the hidden cases once from
 the secret and reads each student's files; a task carries those bytes (file name -> bytes) and the
-cases to a worker, which grades the student in a child process of its own with the same
-`grade.grade_files` as local grading, and sends back the record. The gradebook and the feedback are
-written by the instructor's process (`report.write_outputs`). Workers need the course's environment
-(its packages and `helpers`) but no shared filesystem and no secret.
+cases to a worker, which grades the student exactly as local grading does (`grade.run_worker`: a
+process of its own, forked from a server that imported the grader once, runs `grade.grade_files`)
+and sends back the record. The gradebook and the feedback are written by the instructor's process
+(`report.write_outputs`). Workers need the course's environment (its packages and `helpers`) but no
+shared filesystem and no secret.
 
 A worker lost mid-task (killed, out of memory, pre-empted) costs a retry: the scheduler runs the task
 again on another worker. A student whose every try loses its worker ends, after the scheduler's
@@ -17,12 +18,8 @@ many students are in flight as the cluster has worker threads, so only their fil
 
 from __future__ import annotations
 
-import json
-import os
-import pickle
-import subprocess
+import multiprocessing
 import sys
-import tempfile
 import uuid
 from collections import deque
 from concurrent.futures import CancelledError
@@ -35,8 +32,7 @@ from helpers.grading.sandbox import Limits
 
 RETRIES = 2  # further tries of a task that raised (a worker's death is the scheduler's allowed-failures)
 CONNECT_TIMEOUT = 30  # seconds to reach the scheduler
-PACKAGE_ROOT = Path(grade.__file__).resolve().parent.parent.parent  # the folder that holds `helpers`
-CHILD = "from helpers.grading.cluster import child; child()"
+LARGE_TASK = "distributed.admin.large-graph-warning-threshold"
 
 
 class ClusterError(RuntimeError):
@@ -50,51 +46,27 @@ class ClusterError(RuntimeError):
         self.records = records or []
 
 
-def grade_task(student: str, files: grade.Files, cases: bytes, limits: Limits, timeout: float) -> dict:
-    """On a Dask worker: grade one student in a child process, in the worker's own scratch space."""
-    try:
-        from distributed import get_worker
+def grade_task(submission: grade.Submission, cases: bytes, limits: Limits) -> dict:
+    """On a Dask worker: grade one student as local grading does (`grade.run_worker`), in the worker's scratch space."""
+    from distributed import get_worker
 
-        space = get_worker().local_directory  # Dask clears what a killed worker left there
-    except (ImportError, ValueError):
-        space = None
-    with tempfile.TemporaryDirectory(prefix="grade-", dir=space, ignore_cleanup_errors=True) as scratch:
-        return run_child(student, files, cases, limits, Path(scratch), timeout)
+    allow_children()
+    multiprocessing.get_context("forkserver").set_forkserver_preload([grade.__name__])
+    return grade.run_worker(submission, cases, limits, space=get_worker().local_directory)  # Dask clears what a killed worker left
 
 
-def run_child(student: str, files: grade.Files, cases: bytes, limits: Limits, scratch: Path, timeout: float) -> dict:
-    """Grade one student in a fresh Python process (`child`) and return its record.
+def allow_children() -> None:
+    """Let this Dask worker process start grading processes, as the grader's own process does.
 
-    As in local grading, the process's crash, hang or death (a kernel may kill its parent) is that
-    student's row only; it exits with its parent, so a lost worker leaves nothing running.
+    Dask's nanny starts each worker process as a multiprocessing daemon, and multiprocessing refuses
+    children to a daemon (they could outlive it). Here they cannot: when this process is gone, the fork
+    server exits, each grading process forked from it exits with it (`grade.exit_with_parent`), and
+    each kernel with its grading process. The flag only concerns this process's own children; the
+    nanny stops this process as before.
     """
-    payload = pickle.dumps((student, files, cases, limits, str(scratch)))
-    path = os.pathsep.join(filter(None, [str(PACKAGE_ROOT), os.environ.get("PYTHONPATH")]))
-    process = subprocess.Popen([sys.executable, "-c", CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                               cwd=scratch, env={**os.environ, "PYTHONPATH": path})
-    try:
-        out, _ = process.communicate(payload, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return grade.too_long(student)
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait()
-    try:
-        return json.loads(out) if process.returncode == 0 and out else grade.stopped(student, process.returncode)
-    except ValueError:
-        return grade.stopped(student, process.returncode)
-
-
-def child() -> None:
-    """The grading process of `run_child`: the task from stdin, the record as JSON to stdout."""
-    channel = os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)  # whatever else prints goes to stderr, not into the record
-    grade.exit_with_parent()
-    student, files, cases, limits, scratch = pickle.loads(sys.stdin.buffer.read())
-    record = grade.graded_or_failed(student, lambda: grade.grade_files(student, files, grade.load_cases(cases), limits, Path(scratch)))
-    channel.write(json.dumps(record).encode())
-    channel.close()
+    process = multiprocessing.current_process()
+    if process.daemon:
+        process.daemon = False
 
 
 def fingerprint() -> dict:
@@ -131,6 +103,7 @@ def killed(student: str, error) -> dict:
 def grade_class_dask(folders: list[Path], secret: str, limits: Limits, address: str, jobs: int, progress: bool = True) -> list[dict]:
     """Grade each student's folder on the Dask cluster at `address` ("local": a LocalCluster of `jobs`
     worker processes), with one progress bar; the records in folder order."""
+    import dask
     from distributed import Client, KilledWorker, LocalCluster, as_completed
     from tqdm import tqdm
 
@@ -138,6 +111,7 @@ def grade_class_dask(folders: list[Path], secret: str, limits: Limits, address: 
     ours = hidden.definitions_hash()
     records: dict[str, dict] = {}
     with ExitStack() as stack:
+        stack.enter_context(dask.config.set({LARGE_TASK: "2GiB"}))  # a task is a student's notebooks: up to 50 MiB each
         if address == "local":
             target = stack.enter_context(LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None))
         else:
@@ -169,7 +143,7 @@ def grade_class_dask(folders: list[Path], secret: str, limits: Limits, address: 
                 except OSError as error:  # an unreadable folder is that student's row, as it is locally
                     finish(folder.name, grade.grader_failed(folder.name, error))
                     continue
-                future = client.submit(grade_task, folder.name, files, cases, limits, grade.worker_timeout(files, limits),
+                future = client.submit(grade_task, grade.Submission(folder.name, files), cases, limits,
                                        key=(run, index), retries=RETRIES, pure=False)
                 names[future.key] = folder.name
                 running.add(future)

@@ -19,12 +19,14 @@ import multiprocessing
 import os
 import platform
 import re
+import select
 import shutil
 import tempfile
 import threading
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -43,6 +45,14 @@ REPO = Path(__file__).resolve().parent.parent.parent
 KERNEL_SIDE_SOURCE = Path(kernel_side.__file__).read_text(encoding="utf-8")
 NOTHING_GRADED = "nothing was graded"  # how the reason of a student whose grading failed ends
 Files = dict[str, "bytes | None"]  # file name -> its bytes, for the notebooks grading reads; None for any other file
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A student's files as grading reads them (`read_files`), away from their folder: what a Dask task carries."""
+
+    name: str  # the student's folder name
+    files: Files
 
 
 def exercises_of(number: str) -> list[Exercise]:
@@ -213,9 +223,10 @@ def grade_files(student: str, files: Files, cases: dict[str, list], limits: Limi
     return complete(record)
 
 
-def grade_student(folder: Path, cases: bytes, limits: Limits, scratch: Path | None = None) -> dict:
-    """Grade every course notebook in `folder` against the hidden cases (`draw_cases`' bytes), working in `scratch`."""
-    return grade_files(folder.name, read_files(folder), load_cases(cases), limits, scratch)
+def grade_student(folder: Path | Submission, cases: bytes, limits: Limits, scratch: Path | None = None) -> dict:
+    """Grade the course notebooks of a student's folder (or files) against the hidden cases (`draw_cases`' bytes)."""
+    files = folder.files if isinstance(folder, Submission) else read_files(folder)
+    return grade_files(folder.name, files, load_cases(cases), limits, scratch)
 
 
 def complete(record: dict) -> dict:
@@ -268,14 +279,20 @@ def graded_or_failed(student: str, grade: Callable[[], dict]) -> dict:
         return grader_failed(student, error)
 
 
-def exit_with_parent() -> None:
-    """In a grading process: exit as soon as its parent is gone (its kernels then exit too), not when grading ends."""
-    parent = os.getppid()
+def exit_with_parent(channel) -> None:
+    """In a grading process: exit as soon as the process waiting for its record on `channel` is gone.
+
+    Its kernels then exit too (a kernel exits when its parent does). The parent is not the fork server
+    (that lives on while any process forked from it does), so it is watched through the channel: the
+    write end of a pipe reports an error once no process can read it.
+    """
+    poller = select.poll()
+    poller.register(channel.fileno(), select.POLLERR)
 
     def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(1)
-        os._exit(1)
+        poller.poll()
+        if not channel.closed:  # not the record sent and the channel closed: no one is waiting any more
+            os._exit(1)
 
     threading.Thread(target=watch, name="exit with parent", daemon=True).start()
 
@@ -296,7 +313,7 @@ def too_long(student: str) -> dict:
     return failed_student(student, f"grading this student ran past the time limit; {NOTHING_GRADED}")
 
 
-def worker(folder: Path, cases: bytes, limits: Limits, scratch: Path, channel) -> None:
+def worker(folder: Path | Submission, cases: bytes, limits: Limits, scratch: Path, channel) -> None:
     """In the worker process: grade one student and send the record back as JSON.
 
     A fault in the grader itself is that student's row, with the traceback for the instructor.
@@ -308,22 +325,23 @@ def worker(folder: Path, cases: bytes, limits: Limits, scratch: Path, channel) -
         channel.close()
 
 
-def worker_process(*args) -> None:
+def worker_process(folder: Path | Submission, cases: bytes, limits: Limits, scratch: Path, channel) -> None:
     """The worker process's target: `worker`, in a process that exits with its parent."""
-    exit_with_parent()
-    worker(*args)
+    exit_with_parent(channel)
+    worker(folder, cases, limits, scratch, channel)
 
 
-def run_worker(folder: Path, cases: bytes, limits: Limits) -> dict:
-    """Grade one student in a process of its own (forked from a server that has imported torch once).
+def run_worker(folder: Path | Submission, cases: bytes, limits: Limits, space: str | None = None) -> dict:
+    """Grade one student (their folder, or their files) in a process of its own, forked from a server that has
+    imported torch once, working in a temporary folder in `space`.
 
     Its crash, hang or death (a kernel may kill its parent) is that student's row only.
     """
-    with tempfile.TemporaryDirectory(prefix="grade-", ignore_cleanup_errors=True) as scratch:  # removed even if the worker is killed
+    with tempfile.TemporaryDirectory(prefix="grade-", dir=space, ignore_cleanup_errors=True) as scratch:  # removed even if the worker is killed
         return watch_worker(folder, cases, limits, Path(scratch))
 
 
-def watch_worker(folder: Path, cases: bytes, limits: Limits, scratch: Path) -> dict:
+def watch_worker(folder: Path | Submission, cases: bytes, limits: Limits, scratch: Path) -> dict:
     """Start the worker, wait for its record within the time limit, and make sure it is gone."""
     context = multiprocessing.get_context("forkserver")
     receiving, sending = context.Pipe(duplex=False)
@@ -331,7 +349,8 @@ def watch_worker(folder: Path, cases: bytes, limits: Limits, scratch: Path) -> d
     process.start()
     sending.close()
     try:
-        if receiving.poll(worker_timeout((p.name for p in folder.iterdir()), limits)):
+        names = folder.files if isinstance(folder, Submission) else [p.name for p in folder.iterdir()]
+        if receiving.poll(worker_timeout(names, limits)):
             return json.loads(receiving.recv_bytes())
         return too_long(folder.name)
     except (EOFError, OSError, ValueError):
