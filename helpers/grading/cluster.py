@@ -125,6 +125,7 @@ def grade_class_dask(folders: list[Path], secret: str, limits: Limits, address: 
         queue, names = deque(enumerate(folders)), {}
         running = as_completed()
         bar = stack.enter_context(tqdm(total=len(folders), unit="student", desc="grading on dask", disable=not progress))
+        bar.set_postfix(failed=0)
         failures = 0
 
         def finish(student: str, record: dict) -> None:
