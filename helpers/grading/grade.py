@@ -2,12 +2,12 @@
 
 One function grades a student from what they handed in: `grade_files(student, files, cases, limits)`
 takes their files by name (the bytes of each notebook grading reads), the hidden cases drawn once
-from the secret by the instructor's process, and the limits, and works in a scratch folder. Locally
-(`grade_class`) each student is graded by it in a worker process forked from a server that imported
-torch once, and the record comes back as JSON; on a Dask cluster (`cluster`) a task carries the same
-files and cases to a worker, which runs the same function in a child process. Each notebook runs in
-its own temporary folder and fresh kernel (see `sandbox`); the submitted files are only ever read.
-A grading process that crashes, hangs or is killed costs only its own student.
+from the secret by the instructor's process, and the limits, and works in a scratch folder. Each
+student is graded by it in a worker process of its own (`run_worker`), forked from a server that
+imported torch once, and the record comes back as JSON: locally (`grade_class`) from the student's
+folder, on a Dask cluster (`cluster`) from the files a task carried to a Dask worker. Each notebook
+runs in its own temporary folder and fresh kernel (see `sandbox`); the submitted files are only ever
+read. A grading process that crashes, hangs or is killed costs only its own student.
 """
 
 from __future__ import annotations
