@@ -9,7 +9,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 JOBS   ?= 2
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: test lint test-unit test-notebooks test-browser student grade bench execute nav
+.PHONY: test lint test-unit test-notebooks test-gpu test-browser student grade bench execute nav
 
 # Tests, grading and benchmarks add requirements-dev.txt.
 $(DEV_STAMP): $(LAB_STAMP) requirements-dev.txt
@@ -27,6 +27,13 @@ test-unit: $(DEV_STAMP)
 
 test-notebooks: $(DEV_STAMP)
 	$(PY) -m pytest $(NBVAL) notebooks -n $(JOBS) --dist loadfile
+
+# The same nbval suite on a CUDA machine, with the CUDA code paths taken (04 times the GPU), and the
+# grader's tests (its kernels see no GPU). Refuses at once, exit 1, where torch sees no CUDA GPU.
+test-gpu: $(DEV_STAMP)
+	$(PY) -m helpers.environment
+	$(PY) -m pytest $(NBVAL) notebooks -n $(JOBS) --dist loadfile
+	$(PY) -m pytest tests/test_grading_grade.py -n $(JOBS)
 
 # Benchmarks: performance goals live here, not in timed unit tests.
 bench: $(DEV_STAMP)

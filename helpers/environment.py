@@ -151,3 +151,25 @@ def environment_report(requirements: Path = REQUIREMENTS) -> EnvironmentReport:
     pins = read_pins(requirements) if requirements.exists() else {}
     packages = [PackageRow(name, pinned, installed_version(name)) for name, pinned in pins.items()]
     return EnvironmentReport(facts, packages)
+
+
+def require_cuda() -> int:
+    """Exit status for `make test-gpu`: 0 with a CUDA GPU, else 1 with a message saying why not.
+
+    The GPU suite must never pass by skipping everything on a machine that has no GPU.
+    """
+    import sys
+
+    if torch.cuda.is_available():
+        print(f"CUDA {torch.version.cuda}: {torch.cuda.get_device_name(0)}; running the suite with the CUDA code paths")
+        return 0
+    build = f"this torch ({torch.__version__}) is built for CUDA {torch.version.cuda}, but no GPU or driver answers" if torch.version.cuda \
+        else f"this torch ({torch.__version__}) is a CPU-only build"
+    print(f"make test-gpu needs a CUDA GPU and torch.cuda.is_available() is False: {build}. "
+          "Run it on a machine with an NVIDIA GPU and PyPI's default (CUDA) torch wheel; `make test` is the CPU suite.",
+          file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(require_cuda())

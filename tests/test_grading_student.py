@@ -24,7 +24,7 @@ from helpers.checks import EXERCISES
 from helpers.environment import read_pins
 from helpers.grading.__main__ import main
 from helpers.grading.release import ReleaseError
-from helpers.grading.student import build
+from helpers.grading.student import build, solution_needles
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -34,20 +34,12 @@ def squeeze(text: str) -> str:
 
 
 def course_solution_statements() -> set[str]:
-    """Every statement of every solution: the notebooks' marked regions and the references' bodies."""
-    statements = set()
-    for path in sorted((REPO / "notebooks").glob("*.ipynb")):
-        for cell in nbformat.read(path, as_version=4).cells:
-            inside = False
-            for line in cell.source.splitlines():
-                if line.strip() in ("# BEGIN SOLUTION", "# END SOLUTION"):
-                    inside = line.strip() == "# BEGIN SOLUTION"
-                elif inside and not line.strip().startswith("#"):
-                    statements.add(squeeze(line))
+    """Every computing statement of every solution: the notebooks' marked regions and the references' bodies."""
+    references = []
     for exercise in EXERCISES.values():
         body = ast.parse(textwrap.dedent(inspect.getsource(exercise.reference))).body[0].body
-        statements |= {squeeze(line) for node in body if not isinstance(node, ast.Expr) for line in ast.unparse(node).splitlines()}
-    return {s for s in statements if len(s) >= 8}
+        references.append([line for node in body if not isinstance(node, ast.Expr) for line in ast.unparse(node).splitlines()])
+    return solution_needles(sorted((REPO / "notebooks").glob("*.ipynb")), references)
 
 
 def readable_text(path: Path) -> str:
@@ -71,7 +63,7 @@ def test_the_release_is_a_course_folder_a_learner_can_use(student_course):
 
 def test_no_reference_solution_code_is_in_any_file_of_the_release(student_course):
     statements = course_solution_statements()
-    assert any("torch.randint(1,7,(n,))" in s for s in statements)  # the search knows what to look for
+    assert "torch.randint(1,7,(n,))" in statements and "returntorch.randint(1,7,(n,))" in statements  # the search knows what to look for
     for path in (p for p in student_course.rglob("*") if p.is_file()):
         text = squeeze(readable_text(path))
         found = [s for s in statements if s in text]

@@ -76,7 +76,11 @@ KNOWN_ERRORS = [
     ("Can't call numpy() on Tensor that requires grad", "call .detach() first: t.detach().numpy()."),
     ("can't convert cuda", "copy it to the CPU first: t.cpu().numpy()."),
     ("Expected all tensors to be on the same device", "move every tensor to one device with .to(device)."),
-    ("Only Tensors of floating point", "only floating-point tensors can require gradients: make it float32 first."),
+    ("nly Tensors of floating point", "only floating-point tensors can require gradients: make it float32 first."),  # "Only"/"only": torch says both
+    ("have the same dtype", "the data and the weights must share one dtype: numpy (and so a CSV read with it) gives float64,"
+                            " nn.Linear's weights are float32, so convert the data to float32."),
+    ("Trying to backward through the graph a second time", "the graph was freed by the first backward(): run the forward pass again"
+                                                           " (or pass retain_graph=True to the first backward)."),
     ("a leaf Variable that requires grad is being used in an in-place operation", "update parameters inside `with torch.no_grad():`."),
     ("is out of bounds", "indices count from 0: the last of n items is n - 1."),
     ("out of range", "indices count from 0: the last of n items is n - 1."),

@@ -7,8 +7,9 @@ learner's packages, lab.mk as its Makefile (`make lab` does all set-up), a READM
 `helpers` package without the grader, in which every reference solution's and hidden-case
 generator's body is `...`. Checks judge the public cases against the reference's results, computed
 here and shipped as data (`helpers/checks/public_examples.pt`, read with weights_only=True).
-Before anything is written, every file is searched for every statement of a solution (the
-notebooks' solution regions and the references' bodies, whitespace-normalised): a hit writes nothing.
+Before anything is written, every file is searched for every solution (the notebooks' solution
+regions and the references' bodies, each whole and each of its distinctive lines, whitespace-free;
+see `release.leak_needles`): a hit writes nothing.
 """
 
 from __future__ import annotations
@@ -27,18 +28,12 @@ import torch
 import yaml
 
 from helpers.checks import EXERCISES, SHIPPED_EXAMPLES, public_examples
-from helpers.grading.release import BEGIN, END, ReleaseError, strings_in, strip_solutions
+from helpers.grading.release import ReleaseError, leak_needles, squeeze, strings_in, strip_solutions, strip_source
 
 REPO = Path(__file__).resolve().parent.parent.parent
 README = Path(__file__).with_name("student_readme.md")
 LEARNER_FILES = ("requirements.txt", "pyproject.toml", "helpers/jupyterlab_settings.json")
 LEFT_OUT_OF_HELPERS = ("grading", "notebooks.py", "__pycache__")  # the grader and maintainers' tools
-MIN_STATEMENT = 8  # normalised solution statements shorter than this (`returnx`) are too common to search for
-
-
-def squeeze(text: str) -> str:
-    """`text` without any whitespace: how solution statements and files are compared."""
-    return "".join(text.split())
 
 
 def stripped_functions(module) -> dict[str, str]:
@@ -76,26 +71,18 @@ def strip_check_module(source: str, names: set[str]) -> tuple[str, dict[str, lis
     return "\n".join(lines) + "\n", removed
 
 
-def notebook_solutions(nb: nbformat.NotebookNode) -> list[str]:
-    """The lines inside every `# BEGIN SOLUTION` / `# END SOLUTION` region of a notebook."""
-    found, inside = [], False
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        for line in cell.source.splitlines():
-            if line.strip() in (BEGIN, END):
-                inside = line.strip() == BEGIN
-            elif inside:
-                found.append(line)
-    return found
+def notebook_solutions(nb: nbformat.NotebookNode) -> list[list[str]]:
+    """The lines of each `# BEGIN SOLUTION` / `# END SOLUTION` region of a notebook."""
+    return [region for cell in nb.cells if cell.cell_type == "code" for region in strip_source(cell.source)[1]]
 
 
-def solution_statements(notebooks: list[Path], removed: list[str]) -> set[str]:
-    """Every statement of a solution, whitespace-normalised, long enough to search for."""
-    lines = [line for path in notebooks for line in notebook_solutions(nbformat.read(path, as_version=4))]
-    pieces = {squeeze(line) for line in lines if not line.strip().startswith("#")}
-    pieces |= {squeeze(line) for statement in removed for line in statement.splitlines()}
-    return {piece for piece in pieces if len(piece) >= MIN_STATEMENT}
+def solution_needles(notebooks: list[Path], references: list[list[str]]) -> set[str]:
+    """What the leak search looks for: the notebooks' solution regions and the references' bodies
+    (release.leak_needles; what the released notebooks' cells show is taught)."""
+    solved = [nbformat.read(path, as_version=4) for path in notebooks]
+    regions = [region for nb in solved for region in notebook_solutions(nb)]
+    taught = "\n".join(strip_source(cell.source)[0] for nb in solved for cell in nb.cells)
+    return leak_needles(regions + references, taught)
 
 
 def searchable_text(path: Path) -> str:
@@ -133,17 +120,18 @@ def learner_environment(course_yml: Path, requirements: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_helpers(target: Path) -> list[str]:
-    """The learner's `helpers` (no grader, stripped check modules, shipped examples); the references' statements."""
+def write_helpers(target: Path) -> list[list[str]]:
+    """The learner's `helpers` (no grader, stripped check modules, shipped examples); the references' bodies, as lines."""
     source = REPO / "helpers"
     shutil.copytree(source, target, ignore=shutil.ignore_patterns(*LEFT_OUT_OF_HELPERS))
-    removed: list[str] = []
+    removed: list[list[str]] = []
     for path in sorted((target / "checks").glob("nb[0-9]*.py")):
         module = importlib.import_module(f"helpers.checks.{path.stem}")
         roles = stripped_functions(module)
         text, statements = strip_check_module(path.read_text(encoding="utf-8"), set(roles))
         path.write_text(text, encoding="utf-8")
-        removed += [line for name, lines in statements.items() if roles[name] == "reference" for line in lines]
+        removed += [[line for statement in body for line in statement.splitlines()]
+                    for name, body in statements.items() if roles[name] == "reference"]
     examples = {key: public_examples(exercise) for key, exercise in sorted(EXERCISES.items())}
     buffer = io.BytesIO()
     torch.save(examples, buffer)
@@ -178,7 +166,7 @@ def build(out: Path, notebooks_dir: Path = REPO / "notebooks", repo: Path = REPO
         shutil.copy(repo / "lab.mk", stage / "Makefile")
         (stage / "environment.yml").write_text(learner_environment(repo / "environment.yml", repo / "requirements.txt"), encoding="utf-8")
         shutil.copy(README, stage / "README.md")
-        found = leaks(stage, solution_statements(notebooks, removed))
+        found = leaks(stage, solution_needles(notebooks, removed))
         if found:
             raise ReleaseError("solution code would leak into the student release: " + "; ".join(found[:5]))
         if out.exists():
