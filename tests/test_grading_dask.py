@@ -3,8 +3,9 @@
 A `dask scheduler` and two `dask worker` processes (the CLI, on 127.0.0.1) grade a small class of
 fixtures (the solution, two hostile ones, kills_grader among them, and a slow release) while the
 test kills the worker grading the slow one; its grading process and kernel go with it, and the
-gradebook and records match local grading's byte for byte, apart from timings. A submission that kills the Dask worker grading it, on every try, ends as its row
-after the scheduler's allowed tries (`--dask local`). Every process the tests start is stopped.
+gradebook and records match local grading's byte for byte, apart from timings. A submission that
+kills the Dask worker grading it, on every try, ends as its row after the scheduler's allowed
+tries (`--dask local`). Every process the tests start is stopped.
 """
 
 from __future__ import annotations
