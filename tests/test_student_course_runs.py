@@ -30,10 +30,14 @@ def clean_environment(home: Path) -> dict[str, str]:
 
 
 def run_all(course: Path, env: dict[str, str], out: Path) -> dict[str, nbformat.NotebookNode]:
-    """Execute every notebook of `course` with its own venv's Jupyter; the executed notebooks by name."""
+    """Execute every notebook of `course` with its own venv's Jupyter; the executed notebooks by name.
+
+    Every cell takes seconds, so the timeout is short: now and then (1 start in 10-30 here) nbclient's
+    kernel_info request after a kernel starts gets no reply and it waits the whole timeout, then goes on.
+    """
     names = sorted(p.name for p in (course / "notebooks").glob("*.ipynb"))
     subprocess.run([str(course / ".venv" / "bin" / "jupyter"), "nbconvert", "--to", "notebook", "--execute",
-                    "--ExecutePreprocessor.timeout=600", "--output-dir", str(out), *names],
+                    "--ExecutePreprocessor.timeout=120", "--KernelManager.transport=ipc", "--output-dir", str(out), *names],
                    cwd=course / "notebooks", env=env, check=True, capture_output=True, timeout=1800)
     return {name: nbformat.read(out / name, as_version=4) for name in names}
 
