@@ -25,6 +25,7 @@ import tempfile
 from pathlib import Path
 
 UID = GID = 65534  # "nobody" inside the sandbox's user namespace
+INSIDE = "/grader"  # where files of the grader the sandbox needs (the kernel's launcher) are bound, read-only
 TMPFS_BYTES = 64 * 2**20  # each of the private /tmp and /dev/shm (tmpfs is memory the rlimits do not count)
 SYSTEM = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"]  # read-only, where present
 ETC = ["/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime"]  # the loader's files; no passwd, no ssl
@@ -80,12 +81,13 @@ def exposed(hidden: list[Path]) -> list[str]:
     return [str(path) for path in hidden if any(inside(os.path.realpath(path), folder) for folder in bound)]
 
 
-def command(bwrap: str, folder: Path, argv: list[str], env: dict[str, str], *, readonly=(), writable=(), chdir: Path | None = None) -> list[str]:
+def command(bwrap: str, folder: Path, argv: list[str], env: dict[str, str], *, readonly: dict[str, str] | None = None,
+            writable=(), chdir: Path | None = None) -> list[str]:
     """The bwrap command that runs `argv` with environment `env` (only) in a sandbox whose one writable folder is `folder`.
 
     `folder` is bound at its own path (so paths mean the same inside and out), then each of
     `writable` (folders inside `folder`) again, as a mount of its own that the sandbox cannot
-    remove or rename, and each of `readonly` (files or folders) at its own path, read-only.
+    remove or rename, then each `readonly` {path outside: path inside} (files or folders) read-only.
     """
     line = [bwrap, "--unshare-all", "--unshare-user", "--disable-userns", "--uid", str(UID), "--gid", str(GID),
             "--hostname", "grader", "--die-with-parent", "--new-session", "--clearenv"]
@@ -105,8 +107,8 @@ def command(bwrap: str, folder: Path, argv: list[str], env: dict[str, str], *, r
     line += ["--bind", str(folder), str(folder)]
     for path in writable:
         line += ["--bind", str(path), str(path)]
-    for path in readonly:
-        line += ["--ro-bind", str(path), str(path)]
+    for source, target in (readonly or {}).items():
+        line += ["--ro-bind", str(source), str(target)]
     line += ["--remount-ro", "/", "--chdir", str(chdir or folder), "--", *argv]
     return line
 

@@ -44,7 +44,7 @@ MAX_ATTEMPTS = 4
 
 SEED_CELL = "(lambda s: (__import__('random').seed(s), __import__('numpy').random.seed(s), __import__('torch').manual_seed(s)))(0);"
 PROBE_TIMEOUT = 5
-LAUNCHER = os.path.realpath(launcher.__file__)  # run by path: inside the sandbox the only file of the checkout
+LAUNCHER = os.path.realpath(launcher.__file__)  # run by path; in the sandbox, bound alone at bwrap.INSIDE
 MAX_SOCKET_FOLDER = 90  # a Unix socket's path has at most 107 bytes; "/ipc-5" goes after the folder
 
 
@@ -257,12 +257,13 @@ class Session:
     def kernel_command(self, connection_file: str) -> list[str]:
         """The kernel's command line: the launcher with the limits, in the sandbox unless it is off."""
         limits = self.limits
-        argv = [sys.executable, "-S", LAUNCHER, str(limits.memory_bytes), str(limits.file_bytes),
+        inside = LAUNCHER if self.bwrap is None else f"{bwrap.INSIDE}/launcher.py"  # nothing else of the checkout is in the sandbox
+        argv = [sys.executable, "-S", inside, str(limits.memory_bytes), str(limits.file_bytes),
                 str(int(limits.notebook_timeout) + 60), str(limits.output_bytes), "-f", connection_file]
         if self.bwrap is None:
             return argv
-        readonly, writable = [self.lib, Path(LAUNCHER)], [self.io]  # each its own mount: the kernel cannot rename it away
-        return bwrap.command(self.bwrap, self.root, argv, self.env, readonly=readonly, writable=writable, chdir=self.workdir)
+        readonly = {self.lib: self.lib, LAUNCHER: inside}
+        return bwrap.command(self.bwrap, self.root, argv, self.env, readonly=readonly, writable=[self.io], chdir=self.workdir)
 
     def _client(self, sockets: Path) -> GuardedClient:
         km = LimitedKernelManager(kernel_name="python3", transport="ipc", connection_file=str(sockets / "connection.json"))
