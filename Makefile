@@ -69,13 +69,16 @@ clean:
 	rm -rf $(VENV) dist artifacts .pytest_cache
 
 # Instructors (helpers/grading): the student release, and a class graded into a gradebook.
+# Every kernel runs in a bubblewrap sandbox (bwrap from requirements-dev.txt); GRADE_ARGS adds options,
+# e.g. GRADE_ARGS=--no-sandbox where none can be made (see README, "Sandbox").
 SUBMISSIONS ?= submissions
 GRADES      ?= grades
+GRADE_ARGS  ?=
 student: $(DEV_STAMP)
 	$(PY) -m helpers.grading release --out dist/student
 
 grade: $(DEV_STAMP)
-	$(PY) -m helpers.grading grade $(SUBMISSIONS) --out $(GRADES)
+	$(PY) -m helpers.grading grade $(SUBMISSIONS) --out $(GRADES) $(GRADE_ARGS)
 
 # Every notebook run as a learner runs it: real JupyterLab in headless Chromium (tests/browser).
 # Installs Debian's chromium when missing and run as root; REQUIRE_BROWSER=1 makes a missing

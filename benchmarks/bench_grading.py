@@ -5,9 +5,11 @@
 Builds a class of STUDENTS copies of every solution notebook that has exercises (the grader does
 not execute notebooks without exercises), then times, on this machine:
   plain    executing every submission once with nbclient, one after another;
-  jobs=1   `python -m helpers.grading grade` with --jobs 1;
-  jobs=2   the same with --jobs 2.
-Prints the ratios grading/plain and jobs=1/jobs=2 as one JSON line.
+  jobs=1   `python -m helpers.grading grade` with --jobs 1 (kernels in the OS sandbox), median of --repeats runs;
+  no-sandbox  the same with --no-sandbox, median of --repeats runs, alternating with the jobs=1 runs;
+  jobs=2   the sandboxed grading with --jobs 2.
+Prints the ratios grading/plain and jobs=1/jobs=2 as one JSON line, then what the sandbox adds per
+notebook, (jobs=1 - no-sandbox) / notebooks, as `sandbox_cost_s_per_notebook: SECONDS`.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -50,11 +53,12 @@ def plain(paths: list[Path], root: Path) -> float:
     return time.perf_counter() - started
 
 
-def grade(root: Path, jobs: int) -> float:
+def grade(root: Path, jobs: int, *extra: str) -> float:
     out = root / f"grades-{jobs}"
+    shutil.rmtree(out, ignore_errors=True)
     env = {**os.environ, "GRADER_SECRET": "bench"}
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "helpers.grading", "grade", str(root / "submissions"), "--out", str(out), "--jobs", str(jobs), "--quiet"],
+    subprocess.run([sys.executable, "-m", "helpers.grading", "grade", str(root / "submissions"), "--out", str(out), "--jobs", str(jobs), "--quiet", *extra],
                    check=True, env=env, cwd=REPO, stdout=subprocess.DEVNULL)
     return time.perf_counter() - started
 
@@ -62,17 +66,26 @@ def grade(root: Path, jobs: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--students", type=int, default=4)
+    parser.add_argument("--repeats", type=int, default=3, help="runs with and without the sandbox (the median counts)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         paths = make_class(root, args.students)
-        times = {"plain": plain(paths, root), "jobs1": grade(root, 1), "jobs2": grade(root, 2)}
+        times = {"plain": plain(paths, root)}
+        sandboxed, unsandboxed = [], []
+        for _ in range(args.repeats):  # alternating, so a change in the machine's load hits both alike
+            sandboxed.append(grade(root, 1))
+            unsandboxed.append(grade(root, 1, "--no-sandbox"))
+        times |= {"jobs1": statistics.median(sandboxed), "jobs1_no_sandbox": statistics.median(unsandboxed), "jobs2": grade(root, 2)}
+    cost = (times["jobs1"] - times["jobs1_no_sandbox"]) / len(paths)
     print(json.dumps({
         "students": args.students, "notebooks": len(paths), "cores": os.cpu_count(),
         **{k: round(v, 1) for k, v in times.items()},
         "grading_over_plain": round(times["jobs1"] / times["plain"], 2),
         "speedup_2_jobs": round(times["jobs1"] / times["jobs2"], 2),
+        "sandbox_runs_s": [round(t, 1) for t in sandboxed], "no_sandbox_runs_s": [round(t, 1) for t in unsandboxed],
     }))
+    print(f"sandbox_cost_s_per_notebook: {cost:.2f}")
 
 
 if __name__ == "__main__":

