@@ -20,6 +20,7 @@ memory, floods output, or that the time limit cannot interrupt, is recorded and 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import subprocess
@@ -242,12 +243,15 @@ class Session:
         The kernel can write there and may plant symbolic links: old entries are unlinked (never
         followed), each file is written under a fresh name (O_EXCL) and renamed into place.
         """
+        if self.io.is_symlink():  # only without the sandbox, where io is no mount of its own
+            self.io.unlink()
         self.io.mkdir(exist_ok=True)  # again: without the sandbox the student's code may have deleted it
         for entry in os.scandir(self.io):
             if entry.is_dir(follow_symlinks=False):
                 shutil.rmtree(entry.path, ignore_errors=True)
             else:
-                os.unlink(entry.path)
+                with contextlib.suppress(FileNotFoundError):  # the kernel may be removing it too
+                    os.unlink(entry.path)
         for name, data in files.items():
             handle, temporary = tempfile.mkstemp(dir=self.io, prefix=".grader-")
             with os.fdopen(handle, "wb") as out:
