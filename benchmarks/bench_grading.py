@@ -9,7 +9,9 @@ not execute notebooks without exercises), then times, on this machine:
   no-sandbox  the same with --no-sandbox, median of --repeats runs, alternating with the jobs=1 runs;
   jobs=2   the sandboxed grading with --jobs 2.
 Prints the ratios grading/plain and jobs=1/jobs=2 as one JSON line, then what the sandbox adds per
-notebook, (jobs=1 - no-sandbox) / notebooks, as `sandbox_cost_s_per_notebook: SECONDS`.
+notebook, (jobs=1 - no-sandbox) / notebooks, as `sandbox_cost_s_per_notebook: SECONDS`. On a busy
+machine that difference drowns in noise; `sandbox_start_s` in the JSON line is a steadier lower
+bound: the median extra time of starting `python -S -c pass` in the sandbox, over 20 paired starts.
 """
 
 from __future__ import annotations
@@ -63,6 +65,23 @@ def grade(root: Path, jobs: int, *extra: str) -> float:
     return time.perf_counter() - started
 
 
+def sandbox_start(pairs: int = 20) -> float:
+    """Median extra seconds that starting a trivial Python in the grader's sandbox takes, over paired starts."""
+    from helpers.grading import bwrap
+
+    inner = [sys.executable, "-S", "-c", "pass"]
+    extra = []
+    with tempfile.TemporaryDirectory() as folder:
+        wrapped = bwrap.command(bwrap.executable(), Path(folder), inner, {"PATH": "/usr/bin:/bin"})
+        for _ in range(pairs):
+            started = time.perf_counter()
+            subprocess.run(wrapped, check=True, env={"PATH": "/usr/bin:/bin"})
+            middle = time.perf_counter()
+            subprocess.run(inner, check=True, env={"PATH": "/usr/bin:/bin"})
+            extra.append((middle - started) - (time.perf_counter() - middle))
+    return statistics.median(extra)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--students", type=int, default=4)
@@ -84,6 +103,7 @@ def main() -> None:
         "grading_over_plain": round(times["jobs1"] / times["plain"], 2),
         "speedup_2_jobs": round(times["jobs1"] / times["jobs2"], 2),
         "sandbox_runs_s": [round(t, 1) for t in sandboxed], "no_sandbox_runs_s": [round(t, 1) for t in unsandboxed],
+        "sandbox_start_s": round(sandbox_start(), 3),
     }))
     print(f"sandbox_cost_s_per_notebook: {cost:.2f}")
 
