@@ -173,6 +173,7 @@ def test_the_sandbox_command_binds_the_runtime_read_only_and_the_copy_writable_a
 
 
 def test_no_sandbox_says_why_and_how_to_fix_it_and_a_working_bwrap_on_path_is_the_fallback(monkeypatch, tmp_path):
+    working = bwrap.executable()  # before anything is patched (the choice is cached; below only uncached calls)
     monkeypatch.setattr(sys, "platform", "darwin")
     assert "needs Linux" in bwrap.choice.__wrapped__()[1]
     monkeypatch.setattr(sys, "platform", "linux")
@@ -184,7 +185,6 @@ def test_no_sandbox_says_why_and_how_to_fix_it_and_a_working_bwrap_on_path_is_th
     monkeypatch.setattr(bwrap, "candidates", lambda: [str(refusing)])
     path, reason = bwrap.choice.__wrapped__()
     assert path is None and "setting up uid map: Permission denied" in reason and "user namespaces" in reason
-    working = bwrap.executable()
     monkeypatch.setattr(bwrap, "candidates", lambda: [str(refusing), working])
     assert bwrap.choice.__wrapped__() == (working, "")
 
