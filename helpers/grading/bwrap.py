@@ -96,8 +96,8 @@ def command(bwrap: str, folder: Path, argv: list[str], env: dict[str, str], *, r
     """The bwrap command that runs `argv` with environment `env` (only) in a sandbox whose one writable folder is `folder`.
 
     `folder` is bound at its own path (so paths mean the same inside and out), then each of
-    `writable` (folders inside `folder`) again, as a mount of its own that the sandbox cannot
-    remove or rename, then each `readonly` {path outside: path inside} (files or folders) read-only.
+    `writable` (folders, in `folder` or not) at its own path, as a mount of its own that the sandbox
+    cannot remove or rename, then each `readonly` {path outside: path inside} (files or folders) read-only.
     """
     line = [bwrap, "--unshare-all", "--unshare-user", "--disable-userns", "--uid", str(UID), "--gid", str(GID),
             "--hostname", "grader", "--die-with-parent", "--new-session", "--clearenv"]

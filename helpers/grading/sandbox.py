@@ -8,7 +8,7 @@ reference solutions (read-only), then the venv's site-packages. Before ipykernel
 launcher (see `launcher`) sets resource limits: address space (the memory limit), file size, CPU
 time, no core files. Its environment is built from scratch (no GRADER_SECRET), HOME and TMPDIR
 point into the temporary folder, stdout/stderr go to /dev/null, its ZeroMQ sockets are Unix sockets
-in that folder, and every output message is counted and dropped.
+in a folder next to it, and every output message is counted and dropped.
 With `Limits(sandbox=False)` (`grade --no-sandbox`) the same kernel runs without bubblewrap, as the grader's user.
 A cell's output is capped twice: in the kernel, whose print raises OutputLimitExceeded past the
 limit (the kernel stays healthy), and here, where a kernel that gets past that is killed.
@@ -46,7 +46,7 @@ MAX_ATTEMPTS = 4
 SEED_CELL = "(lambda s: (__import__('random').seed(s), __import__('numpy').random.seed(s), __import__('torch').manual_seed(s)))(0);"
 PROBE_TIMEOUT = 5
 LAUNCHER = os.path.realpath(launcher.__file__)  # run by path; in the sandbox, bound alone at bwrap.INSIDE
-MAX_SOCKET_FOLDER = 90  # a Unix socket's path has at most 107 bytes; "/ipc-5" goes after the folder
+SOCKET_PATH_BYTES = 107  # at most, in a Unix socket's address
 
 
 @dataclass(frozen=True)
@@ -196,6 +196,15 @@ def kernel_environment(root: Path, lib: Path) -> dict[str, str]:
     }
 
 
+def socket_folder(near: Path) -> Path:
+    """A new folder for one kernel's connection file and Unix sockets: in `near` (the grader's scratch, which
+    the grader removes even when a worker is killed), or in /tmp where that path is too long for a socket."""
+    for parent in (near, Path("/tmp")):
+        if len(str(parent)) + len("/k-12345678/ipc-10") <= SOCKET_PATH_BYTES:
+            return Path(tempfile.mkdtemp(prefix="k-", dir=parent))
+    raise ValueError(f"{near} is too long a path for the kernel's Unix sockets, and /tmp is not there")
+
+
 class Session:
     """One notebook's grading run: attempts in fresh kernels until one runs through, within the limits."""
 
@@ -208,8 +217,7 @@ class Session:
         self.env = kernel_environment(root, self.lib)
         self.io = root / "io"  # files between the grader and the kernel (see `exchange`); its own mount in the sandbox
         self.io.mkdir()
-        if len(str(root)) > MAX_SOCKET_FOLDER:
-            raise ValueError(f"{root} is too long a path for the kernel's Unix sockets: set TMPDIR to a shorter folder")
+        self.sockets: Path | None = None  # the kernel's connection file and sockets: new for each attempt (see `_attempt`)
         self.bwrap = None
         if limits.sandbox:
             problem = sandbox_problem()
@@ -267,7 +275,7 @@ class Session:
         if self.bwrap is None:
             return argv
         readonly = {self.lib: self.lib, LAUNCHER: inside}
-        return bwrap.command(self.bwrap, self.root, argv, self.env, readonly=readonly, writable=[self.io], chdir=self.workdir)
+        return bwrap.command(self.bwrap, self.root, argv, self.env, readonly=readonly, writable=[self.io, self.sockets], chdir=self.workdir)
 
     def _client(self, sockets: Path) -> GuardedClient:
         km = LimitedKernelManager(kernel_name="python3", transport="ipc", connection_file=str(sockets / "connection.json"))
@@ -284,7 +292,7 @@ class Session:
 
     async def _attempt(self, skip: set[str], after) -> str | None:
         """One run in a fresh kernel; returns the label of the cell that made it stop, or None."""
-        sockets = Path(tempfile.mkdtemp(prefix="k-", dir=self.root))  # new each time: the last kernel could write in the old one
+        sockets = self.sockets = socket_folder(self.root.parent)  # new each time: the last kernel could write in the old one
         client = self._client(sockets)
         try:
             async with client.async_setup_kernel(env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
