@@ -10,8 +10,10 @@ not execute notebooks without exercises), then times, on this machine:
   jobs=2   the sandboxed grading with --jobs 2.
 Prints the ratios grading/plain and jobs=1/jobs=2 as one JSON line, then what the sandbox adds per
 notebook, (jobs=1 - no-sandbox) / notebooks, as `sandbox_cost_s_per_notebook: SECONDS`. On a busy
-machine that difference drowns in noise; `sandbox_start_s` in the JSON line is a steadier lower
-bound: the median extra time of starting `python -S -c pass` in the sandbox, over 20 paired starts.
+machine that difference drowns in noise; the JSON line also has the median of each notebook's own
+`seconds` (from the records: no process start-up) with and without the sandbox, and
+`sandbox_start_s`, a steadier lower bound: the median extra time of starting `python -S -c pass`
+in the sandbox, over 20 paired starts.
 """
 
 from __future__ import annotations
@@ -55,14 +57,18 @@ def plain(paths: list[Path], root: Path) -> float:
     return time.perf_counter() - started
 
 
-def grade(root: Path, jobs: int, *extra: str) -> float:
+def grade(root: Path, jobs: int, *extra: str, seconds: list | None = None) -> float:
+    """Seconds the grading command took; each notebook's own `seconds` (from its record) appended to `seconds`."""
     out = root / f"grades-{jobs}"
     shutil.rmtree(out, ignore_errors=True)
     env = {**os.environ, "GRADER_SECRET": "bench"}
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "helpers.grading", "grade", str(root / "submissions"), "--out", str(out), "--jobs", str(jobs), "--quiet", *extra],
                    check=True, env=env, cwd=REPO, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - started
+    took = time.perf_counter() - started
+    if seconds is not None:
+        seconds += [n["seconds"] for p in out.glob("*.json") for n in json.loads(p.read_text())["notebooks"]]
+    return took
 
 
 def sandbox_start(pairs: int = 20) -> float:
@@ -91,10 +97,10 @@ def main() -> None:
         root = Path(tmp)
         paths = make_class(root, args.students)
         times = {"plain": plain(paths, root)}
-        sandboxed, unsandboxed = [], []
+        sandboxed, unsandboxed, notebook_sandboxed, notebook_unsandboxed = [], [], [], []
         for _ in range(args.repeats):  # alternating, so a change in the machine's load hits both alike
-            sandboxed.append(grade(root, 1))
-            unsandboxed.append(grade(root, 1, "--no-sandbox"))
+            sandboxed.append(grade(root, 1, seconds=notebook_sandboxed))
+            unsandboxed.append(grade(root, 1, "--no-sandbox", seconds=notebook_unsandboxed))
         times |= {"jobs1": statistics.median(sandboxed), "jobs1_no_sandbox": statistics.median(unsandboxed), "jobs2": grade(root, 2)}
     cost = (times["jobs1"] - times["jobs1_no_sandbox"]) / len(paths)
     print(json.dumps({
@@ -103,6 +109,8 @@ def main() -> None:
         "grading_over_plain": round(times["jobs1"] / times["plain"], 2),
         "speedup_2_jobs": round(times["jobs1"] / times["jobs2"], 2),
         "sandbox_runs_s": [round(t, 1) for t in sandboxed], "no_sandbox_runs_s": [round(t, 1) for t in unsandboxed],
+        "notebook_s_median_sandbox": round(statistics.median(notebook_sandboxed), 3),
+        "notebook_s_median_no_sandbox": round(statistics.median(notebook_unsandboxed), 3),
         "sandbox_start_s": round(sandbox_start(), 3),
     }))
     print(f"sandbox_cost_s_per_notebook: {cost:.2f}")
