@@ -1,56 +1,39 @@
 # Two commands do all set-up on a fresh machine:
 #   make lab    create .venv if missing, install the learner's pinned packages and helpers, start JupyterLab
 #   make test   the same set-up plus the test packages, then the whole suite (unit tests, then strict nbval)
-# Set-up is re-run only when a requirements file or pyproject.toml changed.
-# TORCH=cpu (make lab TORCH=cpu, make test TORCH=cpu): torch from PyTorch's CPU-only wheel index
-# (about 200 MB instead of several GB of CUDA libraries on Linux); everything else from PyPI as usual.
+# The learner's part (setup, lab, TORCH=cpu) is lab.mk, which the student release ships as its Makefile.
 
-PYTHON ?= python3
-VENV   := .venv
-PY     := $(VENV)/bin/python
-PIP    := $(PY) -m pip install --quiet --disable-pip-version-check
-LAB_STAMP := $(VENV)/.installed-lab
+include lab.mk
+
 DEV_STAMP := $(VENV)/.installed-dev
-PORT   ?= 8888
 JOBS   ?= 2
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
-TORCH  ?=
-TORCH_PIN := $(shell grep -E '^torch==' requirements.txt)
-CPU_WHEELS := https://download.pytorch.org/whl/cpu
-ifneq ($(filter-out cpu,$(TORCH)),)
-$(error TORCH=$(TORCH): the only choice is TORCH=cpu (or leave it unset for PyPI's default build))
-endif
 
-.PHONY: setup lab test test-unit test-notebooks test-browser student grade bench execute nav clean
-
-setup: $(LAB_STAMP)
-
-# The learner's set-up: requirements.txt and the course's helpers package.
-$(LAB_STAMP): requirements.txt pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(if $(filter cpu,$(TORCH)),$(PIP) "$(TORCH_PIN)" --index-url $(CPU_WHEELS))
-	$(PIP) -r requirements.txt
-	$(PIP) --no-deps -e .
-	touch $@
+.PHONY: test lint test-unit test-notebooks test-gpu test-browser student grade bench execute nav
 
 # Tests, grading and benchmarks add requirements-dev.txt.
 $(DEV_STAMP): $(LAB_STAMP) requirements-dev.txt
 	$(PIP) -r requirements.txt -r requirements-dev.txt
 	touch $@
 
-# Root (containers, CI) must say --allow-root; everyone else must not need to.
-ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+test: lint test-unit test-notebooks
 
-lab: $(LAB_STAMP)
-	$(VENV)/bin/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=notebooks $(ALLOW_ROOT)
-
-test: test-unit test-notebooks
+# ruff over the code and the notebooks (rules in pyproject.toml; the broken fixtures are excluded).
+lint: $(DEV_STAMP)
+	$(VENV)/bin/ruff check helpers tests benchmarks notebooks
 
 test-unit: $(DEV_STAMP)
 	$(PY) -m pytest tests --ignore=tests/browser -n $(JOBS)
 
 test-notebooks: $(DEV_STAMP)
 	$(PY) -m pytest $(NBVAL) notebooks -n $(JOBS) --dist loadfile
+
+# The same nbval suite on a CUDA machine, with the CUDA code paths taken (04 times the GPU), and the
+# grader's tests (its kernels see no GPU). Refuses at once, exit 1, where torch sees no CUDA GPU.
+test-gpu: $(DEV_STAMP)
+	$(PY) -m helpers.environment
+	$(PY) -m pytest $(NBVAL) notebooks -n $(JOBS) --dist loadfile
+	$(PY) -m pytest tests/test_grading_grade.py -n $(JOBS)
 
 # Benchmarks: performance goals live here, not in timed unit tests.
 bench: $(DEV_STAMP)
@@ -65,15 +48,16 @@ execute: $(DEV_STAMP)
 nav: $(DEV_STAMP)
 	$(PY) -m helpers.notebooks nav notebooks/*.ipynb
 
-clean:
-	rm -rf $(VENV) dist artifacts .pytest_cache
+clean::
+	rm -rf dist artifacts .pytest_cache
 
 # Instructors (helpers/grading): the student release, and a class graded into a gradebook.
-# Every kernel runs in a bubblewrap sandbox (bwrap from requirements-dev.txt); GRADE_ARGS adds options,
-# e.g. GRADE_ARGS=--no-sandbox where none can be made (see README, "Sandbox").
+# Every kernel runs in a bubblewrap sandbox (bwrap from requirements-dev.txt; README, "Sandbox"):
+# GRADE_ARGS=--no-sandbox only where none can be made.
 SUBMISSIONS ?= submissions
 GRADES      ?= grades
 GRADE_ARGS  ?=
+# e.g. make grade SUBMISSIONS=class GRADES=grades GRADE_ARGS="--only ann bob --roster roster.csv"
 student: $(DEV_STAMP)
 	$(PY) -m helpers.grading release --out dist/student
 

@@ -83,31 +83,35 @@ class EnvironmentReport:
         """True when every pinned package is installed at its pinned release."""
         return all(row.ok for row in self.packages)
 
+    @property
+    def verdict(self) -> str:
+        return "All pinned packages match." if self.ok else "Some packages differ: run each command in the fix column, then restart the kernel."
+
     def __str__(self) -> str:
         width = max(len(k) for k in self.facts)
         lines = [f"{key:<{width}}  {value}" for key, value in self.facts.items()]
         lines.append("")
+        lines.append(f"   {'package':<15} {'pinned':<10} {'installed':<14} fix")
         for row in self.packages:
-            mark = "ok " if row.ok else "FIX"
-            have = row.installed or "missing"
-            lines.append(f"{mark} {row.name:<15} pinned {row.pinned:<10} installed {have:<14} {row.fix}")
+            mark = "✓" if row.ok else "✗"
+            lines.append(f"{mark}  {row.name:<15} {row.pinned:<10} {row.installed or 'missing':<14} {row.fix}".rstrip())
         lines.append("")
-        lines.append("All pinned packages match." if self.ok else "Some packages differ: run the FIX lines, then restart the kernel.")
+        lines.append(self.verdict)
         return "\n".join(lines)
 
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
-        facts = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th><td style='text-align:left'>{html.escape(v)}</td></tr>" for k, v in self.facts.items())
+        facts = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th><td style='text-align:left'>{html.escape(v)}</td></tr>"
+                        for k, v in self.facts.items())
         rows = "".join(
             f"<tr><td>{'✓' if r.ok else '✗'}</td><td style='text-align:left'>{html.escape(r.name)}</td><td>{html.escape(r.pinned)}</td>"
-            f"<td>{html.escape(r.installed or 'missing')}</td><td style='text-align:left'><code>{html.escape(r.fix)}</code></td></tr>"
+            f"<td>{html.escape(r.installed or 'missing')}</td><td style='text-align:left'>{f'<code>{html.escape(r.fix)}</code>' if r.fix else ''}</td></tr>"
             for r in self.packages
         )
-        verdict = "All pinned packages match." if self.ok else "Some packages differ: run the fixes shown, then restart the kernel."
         return (
             f"<table>{facts}</table><table><tr><th></th><th>package</th><th>pinned</th><th>installed</th><th>fix</th></tr>{rows}</table>"
-            f"<p><b>{html.escape(verdict)}</b></p>"
+            f"<p><b>{html.escape(self.verdict)}</b></p>"
         )
 
 
@@ -147,3 +151,25 @@ def environment_report(requirements: Path = REQUIREMENTS) -> EnvironmentReport:
     pins = read_pins(requirements) if requirements.exists() else {}
     packages = [PackageRow(name, pinned, installed_version(name)) for name, pinned in pins.items()]
     return EnvironmentReport(facts, packages)
+
+
+def require_cuda() -> int:
+    """Exit status for `make test-gpu`: 0 with a CUDA GPU, else 1 with a message saying why not.
+
+    The GPU suite must never pass by skipping everything on a machine that has no GPU.
+    """
+    import sys
+
+    if torch.cuda.is_available():
+        print(f"CUDA {torch.version.cuda}: {torch.cuda.get_device_name(0)}; running the suite with the CUDA code paths")
+        return 0
+    build = f"this torch ({torch.__version__}) is built for CUDA {torch.version.cuda}, but no GPU or driver answers" if torch.version.cuda \
+        else f"this torch ({torch.__version__}) is a CPU-only build"
+    print(f"make test-gpu needs a CUDA GPU and torch.cuda.is_available() is False: {build}. "
+          "Run it on a machine with an NVIDIA GPU and PyPI's default (CUDA) torch wheel; `make test` is the CPU suite.",
+          file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(require_cuda())

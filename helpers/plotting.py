@@ -24,7 +24,7 @@ def show_distributions(samples: dict[str, torch.Tensor], densities: dict[str, De
     """
     densities = densities or {}
     fig, axes = plt.subplots(1, len(samples), figsize=(4 * len(samples), 3), squeeze=False)
-    for ax, (name, values) in zip(axes[0], samples.items()):
+    for ax, (name, values) in zip(axes[0], samples.items(), strict=True):
         values = values.detach().cpu().flatten()
         if values.dtype.is_floating_point:
             ax.hist(values.numpy(), bins=bins, density=True, color="#4c72b0")

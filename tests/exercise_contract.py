@@ -14,18 +14,19 @@ message, never a traceback; the student release's placeholder is "not attempted"
 from __future__ import annotations
 
 import ast
+import importlib
 import inspect
 import io
 import textwrap
 
 import numpy as np
-import pytest
 import torch
 
 from helpers.checks import EXERCISES, check
 from helpers.checks.core import FAILED, NOT_ATTEMPTED, PASSED, clone_case
 from helpers.grading import cases as hidden
 from helpers.grading import judge, kernel_side
+from helpers.grading.student import stripped_functions
 
 SECRETS = ("contract-a", "contract-b", "contract-c")
 
@@ -135,11 +136,42 @@ def test_junk_input_gets_a_message_not_a_traceback(exercise_id):
         assert "Traceback" not in repr(result)
 
 
-def test_student_release_placeholder_is_not_attempted(exercise_id):
-    def placeholder(*args):
-        """What the student release leaves."""
-        ...
+def test_public_cases_do_not_depend_on_the_global_random_state(exercise_id):
+    """The student release ships them computed once; the course computes them at each check."""
+    exercise = EXERCISES[exercise_id]
+    torch.manual_seed(1)
+    first = round_trip(exercise.public_cases())
+    torch.manual_seed(2)
+    assert repr(round_trip(exercise.public_cases())) == repr(first)
 
+
+def test_reference_and_hidden_cases_are_module_level_functions_the_release_can_strip(exercise_id):
+    module = importlib.import_module(f"helpers.checks.nb{exercise_id[:2]}")
+    assert stripped_functions(module)  # raises ReleaseError naming the one that is not
+
+
+def placeholder(*args):
+    """What the student release leaves."""
+    ...
+
+
+def test_student_release_check_agrees_with_the_course_on_the_reference_and_placeholder(exercise_id, student_check):
+    for answer in (EXERCISES[exercise_id].reference, placeholder):
+        torch.manual_seed(0)
+        ours = repr(check(exercise_id, answer))
+        torch.manual_seed(0)
+        assert repr(student_check(exercise_id, answer)) == ours
+
+
+def test_student_release_check_agrees_with_the_course_on_each_mistake(mistake, student_check):
+    exercise_id, attempt, _ = mistake
+    torch.manual_seed(0)
+    ours = repr(check(exercise_id, attempt))
+    torch.manual_seed(0)
+    assert repr(student_check(exercise_id, attempt)) == ours
+
+
+def test_student_release_placeholder_is_not_attempted(exercise_id):
     assert check(exercise_id, placeholder).status == NOT_ATTEMPTED
     assert check(exercise_id).status == NOT_ATTEMPTED
 

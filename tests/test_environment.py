@@ -45,7 +45,8 @@ def test_report_names_a_one_line_fix_for_each_mismatch(tmp_path):
     assert rows["not-a-real-package-xyz"].installed is None
     assert not report.ok
     text = str(report)
-    assert "FIX numpy" in text and "missing" in text and "Some packages differ" in text
+    assert "✗  numpy" in text and 'pip install "numpy==0.0.1"' in text and "missing" in text
+    assert "run each command in the fix column" in text and text.splitlines()[-len(rows) - 3].rstrip().endswith("fix")
 
 
 def test_report_lists_python_torch_and_accelerators():
@@ -65,4 +66,28 @@ def test_report_checks_the_learners_packages_only():
 def test_report_renders_html_with_escaped_text():
     report = EnvironmentReport({"a<b": "c"}, [PackageRow("x", "1", None)])
     html = report._repr_html_()
-    assert "a&lt;b" in html and "missing" in html and "Some packages differ" in html
+    assert "a&lt;b" in html and "missing" in html and "the fix column" in html
+
+
+def test_a_package_that_matches_has_an_empty_fix_cell_not_an_empty_code_box():
+    html = EnvironmentReport({"a": "b"}, [PackageRow("torch", "2.13.0", "2.13.0+cpu")])._repr_html_()
+    assert "<code></code>" not in html and "<td style='text-align:left'></td>" in html
+
+
+def test_make_test_gpu_refuses_at_once_on_a_machine_without_cuda():
+    """It must never pass by skipping everything: without CUDA it exits 1 before running anything."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import pytest
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA GPU: make test-gpu runs the suite here")
+    repo = Path(__file__).resolve().parent.parent
+    result = subprocess.run([sys.executable, "-m", "helpers.environment"], cwd=repo, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert "make test-gpu needs a CUDA GPU" in result.stderr and "CPU-only build" in result.stderr
+    makefile = (repo / "Makefile").read_text()
+    recipe = makefile[makefile.index("test-gpu: "):].split("\n\n")[0]
+    assert recipe.splitlines()[1].strip() == "$(PY) -m helpers.environment", "the check must come first in the recipe"

@@ -63,3 +63,8 @@ def test_kernel_sides_placeholder_test_agrees_with_the_checks():
 
     for function in (todo, done, lambda: None, len):
         assert is_placeholder(function) == checks_is_placeholder(function)
+
+
+def test_a_meta_tensor_travels_as_it_is_so_its_device_shows():
+    result = as_data(torch.ones(3, 2, dtype=torch.float64, device="meta"))
+    assert result.device.type == "meta" and result.shape == (3, 2) and result.dtype == torch.float64

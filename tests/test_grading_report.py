@@ -5,9 +5,11 @@ from __future__ import annotations
 import csv
 import json
 
+import pytest
+
 from helpers.checks import EXERCISES
 from helpers.grading.grade import complete
-from helpers.grading.report import write_outputs
+from helpers.grading.report import RosterError, read_roster, summary_for_terminal, write_outputs
 
 
 def record(student: str, problems=()) -> dict:
@@ -36,3 +38,72 @@ def test_students_whose_names_clash_as_file_names_get_distinct_files(tmp_path):
     names = sorted(p.name for p in tmp_path.glob("*.json"))
     assert len(names) == 3 and all("/" not in n and not n.startswith(".") for n in names)
     assert {json.loads((tmp_path / n).read_text())["student"] for n in names} == {"a b", "a_b", "../x"}
+
+
+def graded_record(student: str, points: dict[str, float], problems=()) -> dict:
+    """A student graded on notebook 01 with these points (full points pass, 0 fails, else partial)."""
+    graded = record(student, problems)
+    for key, got in points.items():
+        top = EXERCISES[key].points
+        status = "passed" if got == top else "failed" if got == 0 else "partial"
+        graded["exercises"][key].update(points=got, status=status)
+    graded["total"] = sum(g["points"] for g in graded["exercises"].values())
+    return graded
+
+
+def rows_of(path):
+    return list(csv.reader(path.open(newline="", encoding="utf-8")))
+
+
+def test_regrading_one_student_keeps_every_other_row_and_replaces_only_its_own(tmp_path):
+    write_outputs([graded_record("ann", {"01.1": 1}), graded_record("bob", {"01.2": 1}), graded_record("cy", {})], tmp_path)
+    write_outputs([graded_record("bob", {"01.2": 1, "01.3": 2})], tmp_path)
+    rows = {row[0]: row for row in rows_of(tmp_path / "grades.csv")[1:]}
+    assert sorted(rows) == ["ann", "bob", "cy"]
+    assert rows["ann"][-2] == "1" and rows["bob"][-2] == "3" and rows["cy"][-2] == "0"
+    assert sorted(p.name for p in tmp_path.glob("*.json")) == ["ann.json", "bob.json", "cy.json"]
+
+
+def test_outputs_are_written_atomically_with_no_temporary_file_left(tmp_path):
+    write_outputs([record("ann")], tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ann.json", "ann.md", "grades.csv", "summary.csv"]
+
+
+def test_summary_counts_attempted_passed_partial_and_names_students_with_problems(tmp_path):
+    records = [graded_record("ann", {"01.1": 1, "01.3": 1}), graded_record("bob", {"01.1": 0, "01.3": 2}, ["01_tensors.ipynb: the file is empty"]),
+               graded_record("cy", {})]
+    write_outputs(records, tmp_path)
+    rows = rows_of(tmp_path / "summary.csv")
+    table = {row[0]: row for row in rows if row}
+    assert rows[0] == ["exercise", "max_points", "mean_points", "attempted", "passed", "partial", "students"]
+    assert table["01.1"] == ["01.1", "1", "0.33", "2", "1", "0", "3"]
+    assert table["01.3"] == ["01.3", "2", "1.00", "2", "1", "1", "3"]
+    assert table["bob"] == ["bob", "1", "01_tensors.ipynb: the file is empty"] and "ann" not in table
+    text = summary_for_terminal(records)
+    assert "1 student(s) with problems (see their .md): bob" in text
+
+
+def test_a_roster_adds_id_and_name_columns_and_a_not_submitted_row(tmp_path):
+    roster_file = tmp_path / "roster.in.csv"
+    roster_file.write_text("student,id,name\nann,s-001,Ann Lee\nzoe,s-002,Zoë Ng\n", encoding="utf-8")
+    out = tmp_path / "out"
+    write_outputs([graded_record("ann", {"01.1": 1}), graded_record("bob", {})], out, read_roster(roster_file))
+    rows = rows_of(out / "grades.csv")
+    assert rows[0][:3] == ["student", "id", "name"] and rows[0][-1] == "status"
+    by_student = {row[0]: row for row in rows[1:]}
+    assert by_student["ann"][:3] == ["ann", "s-001", "Ann Lee"] and by_student["ann"][-1] == "graded"
+    assert by_student["zoe"][:3] == ["zoe", "s-002", "Zoë Ng"] and by_student["zoe"][-1] == "not submitted"
+    assert by_student["zoe"][-3] == "0" and by_student["bob"][1:3] == ["", ""]
+    write_outputs([graded_record("zoe", {"01.2": 1})], out)  # a later run without --roster keeps it
+    by_student = {row[0]: row for row in rows_of(out / "grades.csv")[1:]}
+    assert by_student["zoe"][-1] == "graded" and by_student["zoe"][2] == "Zoë Ng" and set(by_student) == {"ann", "bob", "zoe"}
+
+
+@pytest.mark.parametrize("text, reason", [("student,name\nann,Ann\n", "student,id,name"),
+                                          ("student,id,name\nann,1,A\nann,2,B\n", "listed twice"),
+                                          ("student,id,name\n,1,A\n", "empty")])
+def test_a_broken_roster_is_refused_with_the_reason(tmp_path, text, reason):
+    path = tmp_path / "roster.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(RosterError, match=reason):
+        read_roster(path)

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from nbval.plugin import find_comment_markers
 
 from helpers.checks import EXERCISES
 from helpers.notebooks import INDEX, course_notebooks, index_notebook, is_navigation, navigation_text, notebook_title
@@ -82,12 +83,17 @@ def test_one_setup_cell_seeds_everything(name):
 
 
 @names
-def test_ignored_outputs_say_why_and_nothing_is_skipped(name):
+def test_ignored_outputs_say_why_nbval_honours_the_marker_and_nothing_is_skipped(name):
+    """`# NBVAL_IGNORE_OUTPUT` alone on its line (nbval matches the whole comment), the reason on the next."""
     for cell in code_cells(NOTEBOOKS[name]):
         assert "NBVAL_SKIP" not in cell.source and "NBVAL_RAISES_EXCEPTION" not in cell.source
-        for line in cell.source.splitlines():
+        assert not cell.metadata.get("tags"), "markers are visible comments in this course, not hidden tags"
+        lines = cell.source.splitlines()
+        for at, line in enumerate(lines):
             if "NBVAL_IGNORE_OUTPUT" in line:
-                assert re.search(r"NBVAL_IGNORE_OUTPUT\s+\(.+\)", line), "say why the output cannot be compared"
+                assert line == "# NBVAL_IGNORE_OUTPUT", f"nbval ignores anything but the bare marker: {line!r}"
+                assert at + 1 < len(lines) and re.fullmatch(r"# \(not compared: .+\)", lines[at + 1]), "say why on the next line"
+                assert dict(find_comment_markers(cell.source)).get("check") is False, "nbval does not see the marker"
 
 
 def exercises_in(nb):
@@ -124,3 +130,18 @@ def test_every_registered_exercise_appears_once_in_its_notebook(name):
 def test_every_topic_notebook_has_at_least_three_exercises(name):
     if name != "00_setup.ipynb":
         assert len(exercises_in(NOTEBOOKS[name])) >= 3
+
+
+LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+\.ipynb)\)")
+
+
+@names
+def test_links_to_other_notebooks_point_to_existing_ones_with_their_titles(name):
+    """A link `[NN · Title](NN_slug.ipynb)` names a notebook that exists, by its current title."""
+    for cell in NOTEBOOKS[name].cells:
+        if cell.cell_type != "markdown" or is_navigation(cell):
+            continue
+        for text, target in LINK.findall(cell.source):
+            assert target == INDEX or target in TITLES, f"{name} links to {target}, which does not exist"
+            if re.match(r"\d\d · ", text):
+                assert " ".join(text.split()) == TITLES[target], f"{name}: the link text {text!r} is not {target}'s title"

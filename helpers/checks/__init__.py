@@ -6,11 +6,18 @@ exercises; they are found by name, so a new notebook's checks need no change her
 
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
+from pathlib import Path
 from typing import Any
 
-from helpers.checks.core import FAILED, Exercise, Result, evaluate, safely
+import torch
+
+from helpers.checks.core import FAILED, Case, Exercise, Result, evaluate, reference_results, safely
+
+# Only in the student release: the public cases and the reference's results, computed at release time.
+SHIPPED_EXAMPLES = Path(__file__).with_name("public_examples.pt")
 
 
 def load_exercises() -> dict[str, Exercise]:
@@ -33,13 +40,32 @@ def load_exercises() -> dict[str, Exercise]:
 EXERCISES = load_exercises()
 
 
+@functools.cache
+def shipped_examples() -> dict[str, tuple[list[Case], list[Any]]]:
+    """The student release's examples file, read as data only."""
+    return torch.load(SHIPPED_EXAMPLES, weights_only=True)
+
+
+def public_examples(exercise: Exercise) -> tuple[list[Case], list[Any]]:
+    """The exercise's public cases and the reference's result on each.
+
+    The course computes them; the student release, which holds no reference solution, reads them
+    from the file written at release time (`helpers.grading.student`).
+    """
+    if SHIPPED_EXAMPLES.exists():
+        return shipped_examples()[exercise.id]
+    with torch.random.fork_rng(devices=[]):  # cases drawn at random must not move the learner's generator
+        cases = exercise.public_cases()
+    return cases, reference_results(exercise, cases)
+
+
 def check(exercise_id: str, answer: Any = ...) -> Result:
     """Run the public cases of exercise `exercise_id` on `answer` and say what is right or wrong."""
     exercise = EXERCISES.get(exercise_id)
     if exercise is None:
         known = ", ".join(sorted(EXERCISES))
         return Result(str(exercise_id), FAILED, f"there is no exercise {exercise_id!r}; known ids: {known}.")
-    return safely(exercise.id, lambda: evaluate(exercise, answer, exercise.public_cases()))
+    return safely(exercise.id, lambda: evaluate(exercise, answer, *public_examples(exercise)))
 
 
-__all__ = ["EXERCISES", "Exercise", "Result", "check"]
+__all__ = ["EXERCISES", "Exercise", "Result", "check", "public_examples"]

@@ -76,7 +76,11 @@ KNOWN_ERRORS = [
     ("Can't call numpy() on Tensor that requires grad", "call .detach() first: t.detach().numpy()."),
     ("can't convert cuda", "copy it to the CPU first: t.cpu().numpy()."),
     ("Expected all tensors to be on the same device", "move every tensor to one device with .to(device)."),
-    ("Only Tensors of floating point", "only floating-point tensors can require gradients: make it float32 first."),
+    ("nly Tensors of floating point", "only floating-point tensors can require gradients: make it float32 first."),  # "Only"/"only": torch says both
+    ("have the same dtype", "the data and the weights must share one dtype: numpy (and so a CSV read with it) gives float64,"
+                            " nn.Linear's weights are float32, so convert the data to float32."),
+    ("Trying to backward through the graph a second time", "the graph was freed by the first backward(): run the forward pass again"
+                                                           " (or pass retain_graph=True to the first backward)."),
     ("a leaf Variable that requires grad is being used in an in-place operation", "update parameters inside `with torch.no_grad():`."),
     ("is out of bounds", "indices count from 0: the last of n items is n - 1."),
     ("out of range", "indices count from 0: the last of n items is n - 1."),
@@ -172,22 +176,32 @@ def call_limited(answer: Callable[..., Any], case: Case) -> Any:
         return answer(*clone_case(case))
 
 
-def evaluate(exercise: Exercise, answer: Any, cases: list[Case]) -> Result:
-    """Run `answer` on each case and judge it against the reference; the first miss is the verdict."""
+def reference_results(exercise: Exercise, cases: list[Case]) -> list[Any]:
+    """The reference's result on each case, leaving torch's global generator as it was.
+
+    So the learner's function draws the same random numbers whether or not the reference ran
+    first (the student release reads these results from a file instead of running a reference).
+    """
+    with torch.random.fork_rng(devices=[]):
+        return [exercise.reference(*clone_case(case)) for case in cases]
+
+
+def evaluate(exercise: Exercise, answer: Any, cases: list[Case], expected: list[Any]) -> Result:
+    """Run `answer` on each case and judge it against the expected result; the first miss is the verdict."""
     if is_placeholder(answer):
         return Result(exercise.id, NOT_ATTEMPTED, f"replace the ... in `{exercise.target}` with your code, run that cell, then run this one again.")
     if not callable(answer):
         return Result(exercise.id, FAILED, f"pass the function `{exercise.target}` itself (no parentheses); you passed {describe(answer)}.")
-    for case in cases:
+    for case, want in zip(cases, expected, strict=True):
         call = call_repr(exercise.target, case)
         try:
             got = call_limited(answer, case)
         except TooSlow:
-            return Result(exercise.id, FAILED, f"{call}: it was stopped after {CASE_SECONDS:g} s; the reference takes well under a second — look for a loop that never ends or one that runs far more often than needed.")
+            return Result(exercise.id, FAILED, f"{call}: it was stopped after {CASE_SECONDS:g} s; the reference takes well under a second"
+                                               " — look for a loop that never ends or one that runs far more often than needed.")
         except Exception as error:  # the learner's error, reported as a hint, never a traceback
             return Result(exercise.id, FAILED, f"{call}: {explain_exception(error)}")
-        expected = exercise.reference(*clone_case(case))
-        hint = exercise.judge(got, case, expected)
+        hint = exercise.judge(got, case, want)
         if hint:
             return Result(exercise.id, FAILED, f"{call}: {hint}")
     return Result(exercise.id, PASSED, exercise.praise)

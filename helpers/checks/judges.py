@@ -7,6 +7,7 @@ never trust an object's own comparison methods.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -40,7 +41,8 @@ def shape_mismatch(got: torch.Tensor, expected: torch.Tensor) -> str | None:
         return None
     have, want = tuple(got.shape), tuple(expected.shape)
     if got.numel() == expected.numel() and got.squeeze().shape == expected.squeeze().shape:
-        return f"the shape is {have}, expected {want}: the same numbers with an extra or a missing dimension of size 1 (a column of shape (N, 1) is not a vector of shape (N,))."
+        return (f"the shape is {have}, expected {want}: the same numbers with an extra or a missing dimension of size 1"
+                " (a column of shape (N, 1) is not a vector of shape (N,)).")
     if have == want[::-1]:
         return f"the shape is {have}, expected {want}: rows and columns are swapped."
     return f"the shape is {have}, expected {want}."
@@ -105,4 +107,45 @@ def number_mismatch(got: Any, expected: int | float, kind: type = int) -> str | 
         return f"you returned {describe(got)}; expected a Python {kind.__name__}."
     if got != expected:
         return f"you returned {got}, expected {expected}."
+    return None
+
+
+# Answers that are short lists of Python numbers (gradients by hand in notebooks 07-09) -----------
+
+REL, ABS = 1e-6, 1e-9  # float32 arithmetic passes; a wrong derivative is off by far more
+
+
+def numbers_mismatch(got, expected: list[float], names: list[str]) -> str | None:
+    """A hint when `got` is not a list (or tuple) of len(expected) finite Python numbers; None when it is."""
+    wanted = f"a list of {len(expected)} Python floats [{', '.join(names)}]"
+    if got is None:
+        return "your function returned None — did you forget `return`?"
+    if isinstance(got, torch.Tensor):
+        return f"you returned a tensor; return {wanted} (.item() turns a one-element tensor into a float)."
+    if type(got) not in (list, tuple):
+        return f"you returned a {type(got).__name__}; expected {wanted}."
+    if len(got) != len(expected):
+        return f"you returned {len(got)} values; expected {wanted}."
+    for name, value in zip(names, got, strict=True):
+        if isinstance(value, torch.Tensor):
+            return f"{name} is a tensor; return Python floats (.item() turns a one-element tensor into a float)."
+        if type(value) is bool or not isinstance(value, (int, float)):
+            return f"{name} is a {type(value).__name__}; expected a Python float."
+        if not math.isfinite(value):
+            return f"{name} is {value}; expected a finite number."
+    return None
+
+
+def same_numbers(got, other: list[float]) -> bool:
+    """True when the (already well-formed) answer equals `other` number for number."""
+    return len(got) == len(other) and all(math.isclose(g, o, rel_tol=REL, abs_tol=ABS) for g, o in zip(got, other, strict=True))
+
+
+def first_difference(got, expected: list[float], names: list[str]) -> str | None:
+    """The first number that differs, with a word on a flipped sign; None when all agree."""
+    for name, value, want in zip(names, got, expected, strict=True):
+        if not math.isclose(value, want, rel_tol=REL, abs_tol=ABS):
+            if math.isclose(value, -want, rel_tol=REL, abs_tol=ABS):
+                return f"{name} is {value:.6g}, expected {want:.6g}: the sign is flipped — check the sign of each local gradient on its path."
+            return f"{name} is {value:.6g}, expected {want:.6g}."
     return None

@@ -9,7 +9,6 @@ import torch
 from helpers.checks.core import Exercise
 from helpers.checks.judges import number_mismatch, tensor_like, tensor_mismatch
 
-
 # 01.1 rank_of(t): the number of dimensions --------------------------------------------------
 
 def rank_of(t: torch.Tensor) -> int:
@@ -129,7 +128,8 @@ def judge_uniform(got, case, expected):
     smallest, largest = float(got.min()), float(got.max())
     slack = 1e-5 * max(1.0, abs(low), abs(high))
     if smallest < low - slack or largest >= high + slack:
-        return f"the samples span [{smallest:.3f}, {largest:.3f}], outside [{low:g}, {high:g}): stretch [0, 1) to the width of the interval, then move it to start at low."
+        return (f"the samples span [{smallest:.3f}, {largest:.3f}], outside [{low:g}, {high:g}):"
+                " stretch [0, 1) to the width of the interval, then move it to start at low.")
     if n >= 1000:
         return f"the samples only span [{smallest:.3f}, {largest:.3f}]; they should spread over all of [{low:g}, {high:g})."
     return None
@@ -204,9 +204,10 @@ EXERCISES = [
     Exercise("01.2", "from_nested", 1, from_nested, from_nested_public, from_nested_hidden, judge_from_nested,
              "dtype=torch.float32 overrides the int64 that torch.tensor infers from Python ints."),
     Exercise("01.3", "dice_rolls", 2, dice_rolls, dice_public, dice_hidden, judge_dice,
-             "torch.randint(1, 7, (n,)) covers 1 to 6: low is included, high is not."),
+             "randint includes low and excludes high, so the faces 1 to 6 take high = 7."),
     Exercise("01.4", "uniform", 2, uniform, uniform_public, uniform_hidden, judge_uniform,
-             "low + (high - low) * torch.rand(n) stretches [0, 1) to the width, then shifts it to low."),
+             "stretching torch.rand's [0, 1) by the width and then shifting it by low lands every sample in [low, high)."),
     Exercise("01.5", "normal", 2, normal, normal_public, normal_hidden, judge_normal,
-             "the samples have the mean and spread you were asked for: a standard normal (torch.randn) scaled by std and shifted by mean is exactly that distribution, and torch.normal(mean, std, (n,)) draws it in one call."),
+             "the samples have the mean and spread you were asked for: a standard normal (torch.randn) scaled by std and shifted"
+             " by mean is exactly that distribution, and torch.normal(mean, std, (n,)) draws it in one call."),
 ]

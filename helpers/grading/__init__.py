@@ -3,7 +3,8 @@
     python -m helpers.grading release --out dist/student
     python -m helpers.grading grade SUBMISSIONS --out grades [--jobs N] [--timeout SECONDS]
 
-Modules, one job each: `release` strips solutions; `notebook` reads a submission safely;
+Modules, one job each: `release` strips a notebook's solutions; `student` builds the student
+course (no answers in it); `notebook` reads a submission safely;
 `cases` draws hidden cases from the instructor's secret; `kernel_side` is the code that runs in
 the student's kernel; `sandbox` runs a notebook in a fresh, limited kernel, which `launcher`
 starts inside the OS sandbox that `bwrap` builds; `judge` scores the results in the grader's

@@ -11,8 +11,8 @@ from pathlib import Path
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m helpers.grading", description="Student release and class grading.")
     commands = parser.add_subparsers(dest="command", required=True)
-    release = commands.add_parser("release", help="write the student copy of every notebook (solutions stripped)")
-    release.add_argument("--out", type=Path, required=True, help="folder for the student notebooks")
+    release = commands.add_parser("release", help="write the student course, with no answers in it, and its .zip")
+    release.add_argument("--out", type=Path, required=True, help="folder for the student course (new, empty, or an earlier release)")
     release.add_argument("--notebooks", type=Path, default=Path("notebooks"), help="the solution notebooks (default: notebooks/)")
     grade = commands.add_parser("grade", help="grade SUBMISSIONS/<student>/<notebook>.ipynb into a gradebook")
     grade.add_argument("submissions", type=Path)
@@ -22,27 +22,34 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     grade.add_argument("--cell-timeout", type=float, default=60, help="seconds per cell (default 60)")
     grade.add_argument("--memory", type=int, default=3072, help="MiB of address space per kernel (default 3072)")
     grade.add_argument("--secret", default=None, help="the instructor's secret (default: $GRADER_SECRET)")
+    grade.add_argument("--only", nargs="+", metavar="NAME", default=None,
+                       help="grade only these students' folders of SUBMISSIONS; the others' rows in OUT are kept")
+    grade.add_argument("--roster", type=Path, default=None,
+                       help="CSV with columns student,id,name: adds the LMS id and name to grades.csv, and a "
+                            "'not submitted' row for each listed student without a submission (kept in OUT for later runs)")
     grade.add_argument("--quiet", action="store_true", help="no progress bar")
     grade.add_argument("--no-sandbox", action="store_true", help="run kernels without the OS sandbox (as your own user): only where none can be made")
     return parser.parse_args(argv)
 
 
 def run_release(args: argparse.Namespace) -> int:
-    from helpers.grading.release import ReleaseError, release
+    from helpers.grading.release import ReleaseError
+    from helpers.grading.student import build
 
     try:
-        written = release(args.notebooks, args.out)
+        archive = build(args.out, args.notebooks)
     except (ReleaseError, OSError) as error:
         print(f"release failed, nothing written: {error}", file=sys.stderr)
         return 1
-    print(f"wrote {len(written)} student notebook(s) to {args.out}/")
+    count = len(list((args.out / "notebooks").glob("*.ipynb")))
+    print(f"wrote the student course ({count} notebooks, no answers) to {args.out}/ and {archive}")
     return 0
 
 
 def run_grade(args: argparse.Namespace) -> int:
     from helpers.grading.cases import SECRET_VARIABLE, SecretMissing, secret_from
-    from helpers.grading.grade import grade_class
-    from helpers.grading.report import write_outputs
+    from helpers.grading.grade import grade_class, students_in
+    from helpers.grading.report import RosterError, read_roster, read_roster_kept, stored_records, summary_for_terminal, write_outputs
     from helpers.grading.sandbox import Limits, SandboxUnavailable, sandbox_or_refuse
 
     if args.jobs < 1 or args.timeout <= 0 or args.cell_timeout <= 0 or args.memory < 1024:
@@ -54,19 +61,29 @@ def run_grade(args: argparse.Namespace) -> int:
         loose = sorted(p.name for p in args.submissions.glob("*") if p.is_file())
         if loose:
             print(f"ignored files at the top of {args.submissions}/ (expected <student>/<notebook>.ipynb): {', '.join(loose[:5])}", file=sys.stderr)
+        roster = read_roster(args.roster) if args.roster is not None else None
+        folders = students_in(args.submissions, args.only)
         isolation = sandbox_or_refuse(args.no_sandbox)
         limits = Limits(cell_timeout=min(args.cell_timeout, args.timeout), notebook_timeout=args.timeout, memory_bytes=args.memory * 2**20,
                         sandbox=not args.no_sandbox)
-        records = grade_class(args.submissions, secret, limits, args.jobs, progress=not args.quiet)
-    except (SecretMissing, FileNotFoundError, SandboxUnavailable) as error:
+        records = grade_class(folders, secret, limits, args.jobs, progress=not args.quiet)
+    except (SecretMissing, FileNotFoundError, RosterError, SandboxUnavailable) as error:
         print(f"grade: {error}", file=sys.stderr)
         return 2
     for record in records:
         record["sandbox"] = isolation
-    write_outputs(records, args.out)
-    troubled = sum(1 for r in records if r["problems"])
+    written = write_outputs(records, args.out, roster)
+    everyone = [record for _, record in stored_records(args.out).values()]
+    print(summary_for_terminal(everyone))
+    roster = roster if roster is not None else read_roster_kept(args.out)
+    if roster is not None:
+        graded = {record["student"] for record in everyone}
+        for what, names in (("in the roster with no submission (rows marked not submitted)", set(roster) - graded),
+                            ("graded but not in the roster (no id or name in grades.csv)", graded - set(roster))):
+            if names:
+                print(f"{len(names)} {what}: {', '.join(sorted(names))}")
     unsandboxed = "; NOT SANDBOXED (--no-sandbox): kernels ran as your own user" if args.no_sandbox else ""
-    print(f"graded {len(records)} student(s) into {args.out}/grades.csv; {troubled} with problems noted in their .json/.md{unsandboxed}")
+    print(f"graded {len(records)} student(s); {len(everyone)} in the gradebook {written[0]}; class summary {written[1]}{unsandboxed}")
     return 0
 
 

@@ -12,6 +12,7 @@ import asyncio
 import json
 import multiprocessing
 import platform
+import re
 import shutil
 import tempfile
 import time
@@ -84,7 +85,7 @@ def grade_notebook(path: Path, secret: str, limits: Limits, scratch: Path | None
 
         run = asyncio.run(session.execute(grading_cells))
         record["exercises"] = {e.id: grade_exercise(e, cases[e.id], io / f"{e.id}.pt", run) for e in exercises}
-    record["problems"] += run_problems(path.name, run, limits)
+    record["problems"] += run_problems(path.name, run, limits, sources)
     if suspicious:
         record["problems"].append(f"{path.name}: reaches for the course's reference solutions ({suspicious!r}); scored 0, flagged for review")
         for grade in record["exercises"].values():
@@ -94,16 +95,28 @@ def grade_notebook(path: Path, secret: str, limits: Limits, scratch: Path | None
     return record
 
 
-def run_problems(name: str, run, limits: Limits) -> list[str]:
-    """What went wrong while the notebook ran, one line each."""
-    problems = [f"{name}, {fault.where}: {fault.message}" for fault in run.faults]
+def run_problems(name: str, run, limits: Limits, sources: list[str]) -> list[str]:
+    """What went wrong while the notebook ran, one line each; a code cell is named by its first line too."""
+    problems = [f"{name}, {cell_name(fault.where, sources)}: {fault.message}" for fault in run.faults]
     if run.skipped:
-        problems.append(f"{name}: it was run again from the start without {', '.join(run.skipped)}")
+        problems.append(f"{name}: it was run again from the start without {', '.join(cell_name(s, sources) for s in run.skipped)}")
     if run.fatal:
         problems.append(f"{name}: {run.fatal}")
     if run.output_bytes > limits.output_bytes:
         problems.append(f"{name}: {run.output_bytes / 2**20:.0f} MiB of output were dropped")
     return problems
+
+
+def cell_name(label: str, sources: list[str]) -> str:
+    """"code cell 10" -> "code cell 10 (`for x in ...`)": the label with the cell's first line of code."""
+    match = re.fullmatch(r"code cell (\d+)", label)
+    if not match or not 0 < int(match.group(1)) <= len(sources):
+        return label
+    lines = [line.strip() for line in sources[int(match.group(1)) - 1].splitlines() if line.strip()]
+    if not lines:
+        return label
+    first = lines[0] if len(lines[0]) <= 60 else lines[0][:57] + "..."
+    return f"{label} (`{first.replace('`', chr(39))}`)"
 
 
 def grade_exercise(exercise: Exercise, cases: list, results: Path, run) -> dict:
@@ -237,18 +250,23 @@ def watch_worker(folder: Path, secret: str, limits: Limits, scratch: Path) -> di
         process.join(5)
 
 
-def students_in(submissions: Path) -> list[Path]:
-    """Each student's folder: SUBMISSIONS/<student>/."""
+def students_in(submissions: Path, only: list[str] | None = None) -> list[Path]:
+    """Each student's folder: SUBMISSIONS/<student>/ (only those named in `only`, when given)."""
     if not submissions.is_dir():
         raise FileNotFoundError(f"{submissions} is not a folder of SUBMISSIONS/<student>/<notebook>.ipynb")
-    return sorted(p for p in submissions.iterdir() if p.is_dir() and not p.name.startswith("."))
+    folders = sorted(p for p in submissions.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if only is None:
+        return folders
+    missing = sorted(set(only) - {p.name for p in folders})
+    if missing:
+        raise FileNotFoundError(f"no folder in {submissions} for --only {', '.join(missing)}")
+    return [p for p in folders if p.name in set(only)]
 
 
-def grade_class(submissions: Path, secret: str, limits: Limits, jobs: int, progress: bool = True) -> list[dict]:
-    """Grade every student, `jobs` at a time, with a progress bar; records in student order."""
+def grade_class(folders: list[Path], secret: str, limits: Limits, jobs: int, progress: bool = True) -> list[dict]:
+    """Grade each student's folder, `jobs` at a time, with a progress bar; records in folder order."""
     from tqdm import tqdm
 
-    folders = students_in(submissions)
     multiprocessing.get_context("forkserver").set_forkserver_preload([__name__])
     records = {}
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool, tqdm(total=len(folders), unit="student", desc="grading", disable=not progress) as bar:

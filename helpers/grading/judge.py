@@ -111,13 +111,14 @@ def score(exercise: Exercise, cases: list[Case], expected: list, record: dict) -
     """Points for one exercise: its points times the fraction of hidden cases passed."""
     status = record["status"]
     if status == "missing":
-        return ExerciseGrade(exercise.id, MISSING, 0, exercise.points, f"`{exercise.target}` is not defined after your notebook ran: keep the function's name as given, and see the errors listed above.")
+        return ExerciseGrade(exercise.id, MISSING, 0, exercise.points, f"`{exercise.target}` is not defined after your notebook ran:"
+                             " keep the function's name as given, and see the errors listed above.")
     if status == "placeholder":
         return ExerciseGrade(exercise.id, NOT_ATTEMPTED, 0, exercise.points, f"`{exercise.target}` still has the `...` placeholder.")
     if status != "ran":
         return ExerciseGrade(exercise.id, FAILED, 0, exercise.points, f"`{exercise.target}` is not a function.")
     records = record["cases"]
-    hints = [judge_case(exercise, case, want, records[i] if i < len(records) else None) for i, (case, want) in enumerate(zip(cases, expected))]
+    hints = [judge_case(exercise, case, want, records[i] if i < len(records) else None) for i, (case, want) in enumerate(zip(cases, expected, strict=True))]
     passed = sum(hint is None for hint in hints)
     seconds = sum(r["time"] for r in records if type(r) is dict and type(r.get("time")) is float and math.isfinite(r["time"]))
     points = round(exercise.points * passed / len(cases), 2) if cases else 0

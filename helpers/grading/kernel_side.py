@@ -40,8 +40,8 @@ def as_data(value, depth=0):
     kind = type(value)
     if value is None or kind in (bool, int, float, str):
         return value
-    if kind is torch.Tensor:
-        return value.detach().to("cpu").clone()
+    if kind is torch.Tensor:  # a meta tensor (shape and dtype, no data) travels as it is, so its device shows
+        return value.detach().clone() if value.device.type == "meta" else value.detach().to("cpu").clone()
     if kind.__module__ == "numpy" and hasattr(value, "dtype") and value.dtype.kind in "biufc":
         import numpy
 

@@ -1,15 +1,60 @@
-"""Write the gradebook (grades.csv), a JSON record and a feedback page per student."""
+"""Write the gradebook (grades.csv), the class summary, and a JSON record and feedback page per student.
+
+The JSON records in OUT are the gradebook's source of truth: grading some students writes their
+records, then grades.csv and summary.csv are rebuilt from every record in OUT. So re-grading one
+student replaces only that student's row, and a row is never lost. Each file is written atomically
+(a temporary file in OUT, then a rename), so an interrupted run leaves the old file or the new one.
+"""
 
 from __future__ import annotations
 
 import csv
+import io
 import json
+import os
 import re
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from helpers.checks import EXERCISES
 
 SYMBOLS = {"passed": "✓", "partial": "◐", "failed": "✗"}
+ATTEMPTED = {"passed", "partial", "failed"}
+NOT_SUBMITTED = "not submitted"
+ROSTER_FILE = "roster.csv"
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    """One row of an instructor's roster: the student's folder name, LMS id and display name."""
+
+    student: str
+    lms_id: str
+    name: str
+
+
+class RosterError(ValueError):
+    """The roster file cannot be used; the message says why."""
+
+
+def read_roster(path: Path) -> dict[str, RosterEntry]:
+    """The roster CSV (header `student,id,name`), keyed by student folder name."""
+    try:
+        rows = list(csv.DictReader(path.open(newline="", encoding="utf-8-sig")))
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise RosterError(f"the roster {path} cannot be read ({error})") from None
+    if not rows or not {"student", "id", "name"} <= set(rows[0]):
+        raise RosterError(f"the roster {path} needs a header row with the columns student,id,name")
+    roster: dict[str, RosterEntry] = {}
+    for number, row in enumerate(rows, start=2):
+        student = (row["student"] or "").strip()
+        if not student:
+            raise RosterError(f"{path}, line {number}: the student column is empty")
+        if student in roster:
+            raise RosterError(f"{path}, line {number}: {student!r} is listed twice")
+        roster[student] = RosterEntry(student, (row["id"] or "").strip(), (row["name"] or "").strip())
+    return roster
 
 
 def safe_name(student: str) -> str:
@@ -17,17 +62,120 @@ def safe_name(student: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", student).lstrip(".") or "student"
 
 
-def write_gradebook(records: list[dict], out: Path) -> Path:
-    """grades.csv: `student,<exercise id>...,total,max`, one row per student."""
-    ids = sorted(EXERCISES)
-    path = out / "grades.csv"
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["student", *ids, "total", "max"])
-        for record in records:
-            points = [f"{record['exercises'][key]['points']:g}" for key in ids]
-            writer.writerow([record["student"], *points, f"{record['total']:g}", record["max"]])
+def write_atomically(path: Path, text: str) -> Path:
+    """Write `text` to `path` through a temporary file in the same folder and a rename."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
+            file.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
     return path
+
+
+def stored_records(out: Path) -> dict[str, tuple[Path, dict]]:
+    """The student records already in OUT, by student, with the file each is in."""
+    found = {}
+    for path in sorted(out.glob("*.json")):  # only student records are JSON in OUT
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(record, dict) and isinstance(record.get("student"), str) and isinstance(record.get("exercises"), dict):
+            found[record["student"]] = (path, record)
+    return found
+
+
+def record_file(student: str, out: Path, stored: dict[str, tuple[Path, dict]]) -> Path:
+    """The JSON file of `student` in OUT: the one it already has, or a new name no other student uses."""
+    if student in stored:
+        return stored[student][0]
+    taken = {path.stem.lower() for path, _ in stored.values()}
+    name = base = safe_name(student)
+    number = 0
+    while name.lower() in taken:  # two folder names that differ only in odd characters or case
+        number += 1
+        name = f"{base}-{number}"
+    return out / f"{name}.json"
+
+
+def points_of(record: dict, key: str) -> float:
+    """The points of exercise `key` in `record` (0 for an exercise the record predates)."""
+    grade = record["exercises"].get(key)
+    return grade["points"] if isinstance(grade, dict) else 0
+
+
+def gradebook_text(records: list[dict], roster: dict[str, RosterEntry] | None) -> str:
+    """grades.csv: `student,<exercise id>...,total,max`, one row per student in name order.
+
+    With a roster: `student,id,name,<exercise id>...,total,max,status`, a row for every roster
+    student (status "not submitted" when no submission was graded) and for every graded student.
+    """
+    ids = sorted(EXERCISES)
+    maximum = sum(e.points for e in EXERCISES.values())
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    by_student = {record["student"]: record for record in records}
+    if roster is None:
+        writer.writerow(["student", *ids, "total", "max"])
+        for student in sorted(by_student):
+            record = by_student[student]
+            writer.writerow([student, *(f"{points_of(record, key):g}" for key in ids), f"{record['total']:g}", maximum])
+        return buffer.getvalue()
+    writer.writerow(["student", "id", "name", *ids, "total", "max", "status"])
+    for student in sorted(set(by_student) | set(roster)):
+        entry = roster.get(student, RosterEntry(student, "", ""))
+        record = by_student.get(student)
+        if record is None:
+            writer.writerow([student, entry.lms_id, entry.name, *("0" for _ in ids), "0", maximum, NOT_SUBMITTED])
+        else:
+            writer.writerow([student, entry.lms_id, entry.name, *(f"{points_of(record, key):g}" for key in ids),
+                             f"{record['total']:g}", maximum, "graded"])
+    return buffer.getvalue()
+
+
+def summary_rows(records: list[dict]) -> list[list[str]]:
+    """Per exercise: max points, mean points, how many attempted / passed / partial; then who had problems."""
+    graded = records
+    rows = [["exercise", "max_points", "mean_points", "attempted", "passed", "partial", "students"]]
+    for key in sorted(EXERCISES):
+        grades = [r["exercises"][key] for r in graded if isinstance(r["exercises"].get(key), dict)]
+        statuses = [g["status"] for g in grades]
+        mean = sum(g["points"] for g in grades) / len(grades) if grades else 0
+        rows.append([key, str(EXERCISES[key].points), f"{mean:.2f}", str(sum(s in ATTEMPTED for s in statuses)),
+                     str(statuses.count("passed")), str(statuses.count("partial")), str(len(grades))])
+    total_mean = sum(r["total"] for r in graded) / len(graded) if graded else 0
+    rows.append(["total", str(sum(e.points for e in EXERCISES.values())), f"{total_mean:.2f}", "", "", "", str(len(graded))])
+    rows.append([])
+    rows.append(["student with problems", "problems", "first problem"])
+    for record in sorted(graded, key=lambda r: r["student"]):
+        if record["problems"]:
+            rows.append([record["student"], str(len(record["problems"])), record["problems"][0]])
+    return rows
+
+
+def summary_text(records: list[dict]) -> str:
+    """summary.csv's text."""
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(summary_rows(records))
+    return buffer.getvalue()
+
+
+def summary_for_terminal(records: list[dict]) -> str:
+    """The summary as aligned columns, for the end of a grading run."""
+    rows = summary_rows(records)
+    split = rows.index([])
+    table, problems = rows[:split], rows[split + 2:]
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    lines = ["  ".join(cell.rjust(width) if i else cell.ljust(width) for i, (cell, width) in enumerate(zip(row, widths, strict=True)))
+             for row in table]
+    if problems:
+        lines += ["", f"{len(problems)} student(s) with problems (see their .md): " + ", ".join(row[0] for row in problems)]
+    else:
+        lines += ["", "no student's submission had problems"]
+    return "\n".join(lines)
 
 
 def feedback(record: dict) -> str:
@@ -44,17 +192,38 @@ def feedback(record: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_outputs(records: list[dict], out: Path) -> list[Path]:
-    """grades.csv, and OUT/<student>.json and OUT/<student>.md for each student."""
+def roster_text(roster: dict[str, RosterEntry]) -> str:
+    """The roster as CSV (`student,id,name`), as kept in OUT/roster.csv."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["student", "id", "name"])
+    writer.writerows([entry.student, entry.lms_id, entry.name] for entry in roster.values())
+    return buffer.getvalue()
+
+
+def read_roster_kept(out: Path) -> dict[str, RosterEntry] | None:
+    """The roster an earlier run kept in OUT, or None."""
+    return read_roster(out / ROSTER_FILE) if (out / ROSTER_FILE).is_file() else None
+
+
+def write_outputs(records: list[dict], out: Path, roster: dict[str, RosterEntry] | None = None) -> list[Path]:
+    """OUT/<student>.json and .md for each record, then grades.csv and summary.csv from every record in OUT.
+
+    A roster given once is kept as OUT/roster.csv and used by later runs into the same OUT, so
+    re-grading one student without --roster keeps the roster's columns and rows.
+    """
     out.mkdir(parents=True, exist_ok=True)
-    written = [write_gradebook(records, out)]
-    taken: set[str] = set()
+    if roster is not None:
+        write_atomically(out / ROSTER_FILE, roster_text(roster))
+    roster = read_roster_kept(out)
+    stored = stored_records(out)
+    written = []
     for record in records:
-        name = base = safe_name(record["student"])
-        while name.lower() in taken:  # two folder names that differ only in odd characters or case
-            name = f"{base}-{len(taken)}"
-        taken.add(name.lower())
-        (out / f"{name}.json").write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-        (out / f"{name}.md").write_text(feedback(record), encoding="utf-8")
-        written += [out / f"{name}.json", out / f"{name}.md"]
+        path = record_file(record["student"], out, stored)
+        stored[record["student"]] = (path, record)
+        written.append(write_atomically(path, json.dumps(record, indent=1, ensure_ascii=False) + "\n"))
+        written.append(write_atomically(path.with_suffix(".md"), feedback(record)))
+    everyone = [record for _, record in stored.values()]
+    written.insert(0, write_atomically(out / "summary.csv", summary_text(everyone)))
+    written.insert(0, write_atomically(out / "grades.csv", gradebook_text(everyone, roster)))
     return written

@@ -15,7 +15,15 @@ import nbformat
 import pytest
 
 from browser_session import (
-    ARTIFACTS, CHROMIUM_ARGS, FIXTURES, HOW_TO_GET_CHROMIUM, REPO, REPORTS, REQUIRE_BROWSER, find_chromium, new_page,
+    ARTIFACTS,
+    CHROMIUM_ARGS,
+    FIXTURES,
+    HOW_TO_GET_CHROMIUM,
+    REPO,
+    REPORTS,
+    REQUIRE_BROWSER,
+    find_chromium,
+    new_page,
 )
 from helpers.grading.release import strip_solutions
 from jupyterlab_server import JupyterLabServer, descendants, is_alive, venv_jupyter

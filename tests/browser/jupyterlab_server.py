@@ -22,13 +22,10 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-# The news and update prompt would cover the page; windowing off keeps every cell in the DOM, so
-# each cell's prompt, outputs and screenshot are there to read (JupyterLab 4 may virtualise them).
+# Windowing off keeps every cell in the DOM, so each cell's prompt, outputs and screenshot are there
+# to read (JupyterLab 4 may virtualise them). The news and update prompt is turned off by the
+# settings the course ships (helpers/jupyterlab_settings.json, installed by make), as a learner gets it.
 USER_SETTINGS = {
-    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
-        "fetchNews": "false",
-        "checkForUpdates": False,
-    },
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
 }
 
@@ -92,7 +89,7 @@ class JupyterLabServer:
     def environment(self) -> dict[str, str]:
         """The server's environment: isolated Jupyter directories, and the settings above."""
         dirs = {name: self.state_dir / name for name in ("config", "runtime", "settings", "workspaces")}
-        for name, path in dirs.items():
+        for path in dirs.values():
             path.mkdir(parents=True, exist_ok=True)
         for filename, values in USER_SETTINGS.items():
             plugin_dir, _, file = filename.rpartition("/")

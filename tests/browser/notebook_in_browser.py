@@ -224,7 +224,7 @@ def inspect_cells(cells: list[dict], saved: nbformat.NotebookNode | None, report
     report.executed = sum(1 for c in cells if c["code"] and re.fullmatch(r"\[\d+\]:", c["prompt"]))
     report.images = sum(len(c["images"]) for c in cells)
     report.widgets = sum(len(c["widgets"]) for c in cells)
-    for index, (cell, saved_cell) in enumerate(zip(cells, saved_cells)):
+    for index, (cell, saved_cell) in enumerate(zip(cells, saved_cells, strict=True)):
         if not cell["code"]:
             continue
         if cell["source"].strip() and not re.fullmatch(r"\[\d+\]:", cell["prompt"]):
@@ -251,7 +251,8 @@ def compare_with_saved(index: int, cell: dict, saved_cell, report: NotebookRepor
     shown_images = sum(1 for o in cell["own"] if (o["mime"] or "").startswith("image/"))
     if shown_widgets < expected_widgets:
         fallback = "; ".join(o["text"][:100] for o in cell["own"] if not o["widget"]) or "nothing"
-        report.add(Problem(index, "widget not rendered", f"{expected_widgets} widget output(s) saved, {shown_widgets} shown as widgets (shown instead: {fallback})"))
+        report.add(Problem(index, "widget not rendered",
+                           f"{expected_widgets} widget output(s) saved, {shown_widgets} shown as widgets (shown instead: {fallback})"))
     if shown_images < expected_images:
         report.add(Problem(index, "image not rendered", f"{expected_images} image output(s) saved, {shown_images} shown as images"))
 

@@ -1,0 +1,212 @@
+"""Exercises of notebook 10 (autograd in PyTorch)."""
+
+from __future__ import annotations
+
+import math
+import random
+from typing import Any
+
+import torch
+
+from helpers.checks.core import Exercise, describe
+from helpers.checks.judges import not_a_tensor, tensor_like, tensor_mismatch
+
+# Shared judgements of notebooks 10 and 11 ---------------------------------------------------
+
+def float_mismatch(got: Any, expected: float, what: str, rtol: float = 1e-4, atol: float = 1e-6) -> str | None:
+    """A hint when `got` is not a Python float close to `expected` (`what` names it in the hint)."""
+    if isinstance(got, torch.Tensor):
+        return f"{what} is a tensor ({describe(got)}); return a Python float: .item() turns a one-element tensor into one."
+    if got is None:
+        return f"{what} is None — did you forget to return it?"
+    if type(got) is bool or not isinstance(got, (int, float)):
+        return f"{what} is {describe(got)}; expected a Python float."
+    if not math.isfinite(got):
+        return f"{what} is {got}, expected {expected:.6g}."
+    if not math.isclose(got, expected, rel_tol=rtol, abs_tol=atol):
+        return f"{what} is {got:.6g}, expected {expected:.6g}."
+    return None
+
+
+def multiple_of(got: torch.Tensor, expected: torch.Tensor) -> float | None:
+    """k when `got` is k times `expected` for one number k (to 1e-4), else None."""
+    have, want = got.detach().double().flatten(), expected.detach().double().flatten()
+    if have.shape != want.shape or not bool(torch.isfinite(have).all()) or float(want.norm()) == 0.0:
+        return None
+    k = float(have @ want / (want @ want))
+    if torch.allclose(have, k * want, rtol=1e-4, atol=1e-5 * float(want.abs().max())):
+        return k
+    return None
+
+
+def tuple_of(got: Any, size: int, shape: str) -> str | None:
+    """A hint when `got` is not a tuple (or list) of `size` items, described as `shape`."""
+    if type(got) in (tuple, list) and len(got) == size:
+        return None
+    if got is None:
+        return f"your function returned None — did you forget `return`? Return {shape}."
+    return f"you returned {describe(got)}; return {shape}."
+
+
+# 10.1 seed_gradient(values): the seed's example, out = mean(3 (x + 2)^2), and x.grad ----------
+
+def seed_gradient(values: list) -> tuple:
+    x = torch.tensor(values, dtype=torch.float32, requires_grad=True)
+    result = (3 * (x + 2) ** 2).mean()
+    result.backward()
+    return result.item(), x.grad
+
+
+def judge_seed_gradient(got, case, expected):
+    (values,) = case
+    want_out, want_grad = expected
+    shape = "a pair: (out as a Python float, x.grad)"
+    if isinstance(got, torch.Tensor) and got.shape == want_grad.shape:
+        return f"you returned one tensor; return {shape}."
+    miss = tuple_of(got, 2, shape)
+    if miss:
+        return miss
+    out, grad = got
+    if isinstance(out, torch.Tensor) and out.shape == want_grad.shape and type(grad) is float:
+        return f"the pair is the wrong way round; return {shape}."
+    if isinstance(out, torch.Tensor) or type(out) not in (int, float):
+        return float_mismatch(out, want_out, "out")
+    if grad is None:
+        return ("x.grad is None: backward() fills .grad only on the leaf you made with requires_grad=True — "
+                "check that backward() ran and that you read .grad of that tensor, not of a result computed from it.")
+    miss = not_a_tensor(grad) or tensor_like(grad, want_grad)
+    if miss:
+        return f"x.grad: {miss}"
+    x = torch.tensor(values, dtype=torch.float64)
+    n = x.numel()
+    if torch.allclose(grad.detach().double(), x):
+        return "you returned x itself; return its gradient, x.grad, which backward() filled in."
+    k = multiple_of(grad, want_grad)
+    if (k is not None and abs(k - n) < 1e-3) or math.isclose(out, n * want_out, rel_tol=1e-4):
+        return (f"your result is {n} times the expected one, the number of elements: out is the mean of the z_i, "
+                f"so each x_i enters it with weight 1/{n}; take the mean, not the sum.")
+    if k is not None and abs(k - round(k)) < 1e-3 and round(k) >= 2:
+        return f"your gradient is exactly {round(k)} times the expected one: gradients accumulate in .grad, one backward() call per forward pass."
+    return float_mismatch(out, want_out, "out") or tensor_mismatch(grad, want_grad, atol=1e-4, rtol=1e-4)
+
+
+def seed_gradient_public():
+    return [([[1, 1], [1, 1]],), ([0.5, -1.0, 2.0],), ([[-3, 0, 4]],)]
+
+
+def seed_gradient_hidden(rng: random.Random):
+    """Whole numbers only (int64 if left alone), 3 to 12 of them, nested or flat, never all at -2."""
+    cases = []
+    for _ in range(4):
+        rows, cols = rng.choice([(1, rng.randint(3, 6)), (2, rng.randint(2, 4)), (3, 3)])
+        table = [[rng.choice([v for v in range(-6, 7) if v != -2]) for _ in range(cols)] for _ in range(rows)]
+        cases.append((table if rows > 1 else table[0],))
+    return cases
+
+
+# 10.2 descend(start, lr, steps): gradient descent on f(w) = (w - 3)^2 with autograd ---------
+
+def descend(start: float, lr: float, steps: int) -> torch.Tensor:
+    weight = torch.tensor(float(start), requires_grad=True)
+    visited = [weight.item()]
+    for _ in range(steps):
+        f = (weight - 3) ** 2
+        f.backward()
+        with torch.no_grad():  # the update must not be recorded
+            weight -= lr * weight.grad
+        weight.grad.zero_()
+        visited.append(weight.item())
+    return torch.tensor(visited)
+
+
+def descent_without_zeroing(start: float, lr: float, steps: int, sign: float = 1.0, zero: bool = False) -> torch.Tensor:
+    """The path a mistaken loop takes (gradients summed over steps unless `zero`, or `sign` = -1 for ascent)."""
+    w, grad, path = float(start), 0.0, [float(start)]
+    for _ in range(steps):
+        grad = (grad if not zero else 0.0) + 2 * (w - 3)
+        w -= sign * lr * grad
+        path.append(w)
+    return torch.tensor(path, dtype=torch.float64)
+
+
+def judge_descend(got, case, expected):
+    start, lr, steps = case
+    if not_a_tensor(got) is None and got.dim() == 1 and got.numel() == steps:
+        return (f"your path has {steps} entries; it should have steps + 1 = {steps + 1}: "
+                "the starting point, then w after each update.")
+    miss = tensor_like(got, expected)
+    if miss:
+        return miss
+    have = got.detach().double()
+    if steps >= 2 and bool((have == have[-1]).all()) and not bool((expected == expected[-1]).all()):
+        return ("every entry equals the last w: you stored the tensor w itself (or a detach() of it, which shares its memory), "
+                "so each in-place update changed them all; record the value at that moment, as a number.")
+    close = lambda path: bool(torch.allclose(have, path, rtol=1e-4, atol=1e-4))  # noqa: E731
+    if close(descent_without_zeroing(start, lr, steps)):
+        return ("gradients accumulate: after k backward() calls w.grad holds the sum of all k gradients "
+                "unless you reset it to zero after each update.")
+    if close(descent_without_zeroing(start, lr, steps, sign=-1.0, zero=True)):
+        return "w moves away from the minimum at 3: step against the gradient, subtracting lr times it."
+    return tensor_mismatch(got, expected, atol=1e-4, rtol=1e-4)
+
+
+def descend_public():
+    return [(0.0, 0.1, 20), (10.0, 0.3, 15)]
+
+
+def descend_hidden(rng: random.Random):
+    """Starts at least 3 away from the minimum, 8 to 25 steps, stable learning rates 0.05-0.35."""
+    return [(round(rng.choice([rng.uniform(-6, 0), rng.uniform(6, 12)]), 2), round(rng.uniform(0.05, 0.35), 3),
+             rng.randint(8, 25)) for _ in range(4)]
+
+
+# 10.3 weighted_gradient(values, weights): backward(gradient=...) for a vector result ---------
+
+def weighted_gradient(values: list, weights: list) -> torch.Tensor:
+    x = torch.tensor(values, dtype=torch.float32, requires_grad=True)
+    cubes = x ** 3
+    cubes.backward(gradient=torch.tensor(weights, dtype=torch.float32))
+    return x.grad
+
+
+def judge_weighted_gradient(got, case, expected):
+    values, weights = case
+    miss = tensor_like(got, expected)
+    if miss:
+        return miss
+    x = torch.tensor(values, dtype=torch.float64)
+    plain = 3 * x**2
+    if torch.allclose(got.detach().double(), plain, rtol=1e-4, atol=1e-5):
+        return ("that is the gradient of the plain sum of y: every y_i weighted by 1. "
+                "Weight each y_i by weights[i]: backward() of a vector result takes those weights as its gradient argument.")
+    if torch.allclose(got.detach().double(), plain / x.numel(), rtol=1e-4, atol=1e-5):
+        return "that is the gradient of the mean of y; each y_i should be weighted by weights[i], not by 1/n."
+    return tensor_mismatch(got, expected, atol=1e-5, rtol=1e-4)
+
+
+def weighted_gradient_public():
+    return [([1.0, 2.0, 3.0], [1.0, 0.5, -1.0]), ([0.5, -2.0], [2.0, 0.0])]
+
+
+def weighted_gradient_hidden(rng: random.Random):
+    """4 to 8 values away from 0; weights away from 1 and 1/n, so neither sum nor mean can pass."""
+    cases = []
+    for _ in range(3):
+        n = rng.randint(4, 8)
+        values = [round(rng.choice([-1, 1]) * rng.uniform(0.5, 3), 2) for _ in range(n)]
+        weights = [round(rng.choice([rng.uniform(-2, -0.5), rng.uniform(1.5, 3)]), 2) for _ in range(n)]
+        cases.append((values, weights))
+    return cases
+
+
+EXERCISES = [
+    Exercise("10.1", "seed_gradient", 2, seed_gradient, seed_gradient_public, seed_gradient_hidden, judge_seed_gradient,
+             "a float32 leaf with requires_grad=True, one forward pass, one backward(): x.grad is 1.5 (x_i + 2) "
+             "for four numbers, 6 (x_i + 2) / n in general."),
+    Exercise("10.2", "descend", 2, descend, descend_public, descend_hidden, judge_descend,
+             "backward(), an update inside torch.no_grad(), .grad reset to zero, and a plain number recorded per step: "
+             "the training loop in miniature."),
+    Exercise("10.3", "weighted_gradient", 1, weighted_gradient, weighted_gradient_public, weighted_gradient_hidden,
+             judge_weighted_gradient,
+             "y.backward(gradient=v) computes the gradient of sum(v_i * y_i): 3 x_i^2 v_i here."),
+]

@@ -1,0 +1,398 @@
+"""Exercises of notebook 12 (linear regression the PyTorch way, on real data)."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import torch
+import torch.nn.functional as F
+from torch import nn, optim
+from torch.utils.data import DataLoader, TensorDataset
+
+from helpers.checks.core import Exercise, describe
+from helpers.checks.judges import BROADCAST_TRAP, device_mismatch, dtype_mismatch, not_a_tensor, shape_mismatch, tensor_like, values_mismatch
+
+
+def generator(rng: random.Random) -> torch.Generator:
+    """A torch generator seeded from the case generator, so hidden tensors follow from the secret."""
+    return torch.Generator().manual_seed(rng.randrange(2**31))
+
+
+def close(have: torch.Tensor, want, atol: float = 1e-4, rtol: float = 1e-4) -> bool:
+    """True when a tensor agrees elementwise with another of its shape, or with one number, in float64."""
+    have = have.detach().to(torch.float64)
+    want = torch.as_tensor(want, dtype=torch.float64)
+    if want.shape != have.shape:
+        if want.dim() != 0:
+            return False
+        want = want.expand_as(have)
+    return bool(torch.allclose(have, want, atol=atol, rtol=rtol))
+
+
+def finite(value: torch.Tensor) -> bool:
+    return bool(torch.isfinite(value).all())
+
+
+def pair_problem(got, names: str) -> str | None:
+    """A hint when `got` is not a pair (a tuple or list of two values)."""
+    if got is None:
+        return "your function returned None — did you forget `return`?"
+    if type(got) not in (tuple, list) or len(got) != 2:
+        return f"return the pair {names}: two values, as a tuple; you returned {describe(got)}."
+    return None
+
+
+def python_float_problem(got, what: str) -> str | None:
+    """A hint when `got` is not a Python float (a one-element tensor gets `.item()` advice)."""
+    if type(got) is float:
+        return None
+    if isinstance(got, torch.Tensor):
+        return f"{what} is a tensor ({describe(got)}); return a Python float — .item() converts a one-element tensor."
+    if got is None:
+        return f"{what} is None — did you forget `return`?"
+    if type(got).__module__ == "numpy":
+        return f"{what} is a numpy {type(got).__name__}; return a Python float (float(...) converts it)."
+    return f"{what} is {describe(got)}; expected a Python float."
+
+
+# 12.1 batch_gradients(x, y, w, b, batch_size): the gradient of each mini-batch's loss -------------
+
+def batch_gradients(x: torch.Tensor, y: torch.Tensor, w: float, b: float, batch_size: int) -> torch.Tensor:
+    linear = nn.Linear(1, 1)
+    nn.init.constant_(linear.weight, w)
+    nn.init.constant_(linear.bias, b)
+    grads = []
+    for x_batch, y_batch in DataLoader(TensorDataset(x, y), batch_size=batch_size):
+        linear.zero_grad()
+        F.mse_loss(linear(x_batch), y_batch).backward()
+        grads.append(torch.cat([linear.weight.grad.flatten(), linear.bias.grad]))
+    return torch.stack(grads)
+
+
+def judge_batch_gradients(got, case, expected):
+    x, y, w, b, batch_size = case
+    n = x.shape[0]
+    miss = not_a_tensor(got) or device_mismatch(got, expected)
+    if miss:
+        return miss
+    if got.dim() == 2 and got.shape[1] == 2 and got.shape[0] == expected.shape[0] - 1 and n % batch_size:
+        return (f"you returned {got.shape[0]} rows for {expected.shape[0]} batches: the last batch holds the {n % batch_size} rows "
+                "left over, and a DataLoader keeps it (unless it is told to drop it).")
+    miss = shape_mismatch(got, expected) or dtype_mismatch(got, expected)
+    if miss:
+        return miss
+    have, want = got.detach().to(torch.float64), expected.to(torch.float64)
+    if not finite(have):
+        return "your gradients hold inf or nan: compute them at the given (w, b) without updating anything."
+    if close(have, want):
+        return None
+    if close(have, want.cumsum(0)):
+        return ("row k is the sum of the gradients of batches 0 to k: .grad accumulates across backward() calls, "
+                "so each batch must start from zeroed gradients (zero_grad before its backward()).")
+    sizes = torch.tensor([min(batch_size, n - start) for start in range(0, n, batch_size)], dtype=torch.float64)
+    if close(have, want * sizes[:, None]):
+        return ("each row is its batch's size times too large: the loss must be the batch's mean squared error, not its sum.")
+    if close(have[:-1], want[:-1]) and close(have[-1:], want[-1:] * sizes[-1] / batch_size):
+        return (f"all rows are right except the last: that batch holds only {int(sizes[-1])} rows, so divide by the batch's "
+                f"own size (take a mean), not by batch_size = {batch_size}.")
+    scale = float((have * want).sum() / (want * want).sum())
+    if close(have, want * scale):
+        if abs(scale - 0.5) < 1e-3:
+            return "every gradient is exactly half the right one: the derivative of a square, (pred - y)², brings a factor 2."
+        return f"every gradient is {scale:.4g} times the right one: compute each batch's mean squared error and let backward() differentiate it."
+    if close((have * sizes[:, None]).sum(0), (want * sizes[:, None]).sum(0)):
+        return ("your batches average out to the right full-data gradient, but each row differs: the batches hold other rows "
+                "than the data's own order. Do not shuffle here: batch k is rows k·batch_size onwards.")
+    if close(have[:1], want[:1]):
+        return ("the first batch's gradient is right and later ones are not: every row must be the gradient at the same (w, b) "
+                "(nothing is updated between batches), each from zeroed gradients.")
+    return values_mismatch(got, expected, atol=1e-4, rtol=1e-4)
+
+
+def batch_gradients_public():
+    x = torch.linspace(-2, 2, 10).reshape(-1, 1)
+    g = torch.Generator().manual_seed(12)
+    x2 = torch.randn(50, 1, generator=g)
+    y2 = -2 * x2 + 1 + 0.3 * torch.randn(50, 1, generator=g)
+    return [(x, 3 * x + 0.8, 0.5, -1.0, 4), (x2, y2, 0.0, 0.0, 16)]
+
+
+def batch_gradients_hidden(rng: random.Random):
+    """3 data sets of 40 to 90 rows in 4 or more batches, the last one smaller; (w, b) away from the fit."""
+    cases = []
+    for _ in range(3):
+        g = generator(rng)
+        batch_size = rng.randint(6, 15)
+        n = batch_size * rng.randint(4, 6) + rng.randint(1, batch_size - 1)
+        x = rng.uniform(0.5, 2) * torch.randn(n, 1, generator=g) + rng.uniform(-1, 1)
+        y = rng.choice([-1, 1]) * rng.uniform(1, 4) * x + rng.uniform(-3, 3) + 0.5 * torch.randn(n, 1, generator=g)
+        cases.append((x, y, round(rng.uniform(-2, 2), 2), round(rng.uniform(-2, 2), 2), batch_size))
+    return cases
+
+
+# 12.2 r_squared(y, pred): the coefficient of determination, as a Python float ---------------------
+
+def r_squared(y: torch.Tensor, pred: torch.Tensor) -> float:
+    y, pred = y.reshape(-1), pred.reshape(-1)
+    ss_res = ((y - pred) ** 2).sum()
+    ss_tot = ((y - y.mean()) ** 2).sum()
+    return (1 - ss_res / ss_tot).item()
+
+
+def r_squared_mistakes(y: torch.Tensor, pred: torch.Tensor, expected: float) -> list[tuple[float, str]]:
+    """The values the known wrong formulas give on this case, each with its hint, in float64."""
+    ys, ps = tuple(y.shape), tuple(pred.shape)
+    y, pred = y.detach().to(torch.float64).flatten(), pred.detach().to(torch.float64).flatten()
+    n = y.numel()
+    spread = float(n * y.var(unbiased=False))  # the targets' squared differences from their mean, summed
+    unexplained = (1 - expected) * spread
+    every_pair = float(n * (y**2).sum() - 2 * y.sum() * pred.sum() + n * (pred**2).sum())  # (N, N) residuals, squared and summed
+    pairs = (f"with y of shape {ys} and pred of shape {ps}, y - pred broadcasts to an ({n}, {n}) matrix: every target "
+             f"is compared with every prediction. Flatten both to shape ({n},) first.{BROADCAST_TRAP}")
+    mistakes = [
+        (1 - expected, "you returned SS_res / SS_tot, the share of the targets' variation that the predictions leave "
+                       "unexplained; R² is one minus that share."),
+        (1 - unexplained / float((y**2).sum()), "SS_tot must measure how the targets spread around their mean: square the "
+                                                 "differences between y and y's mean, not y itself."),
+        (1 - unexplained / float(n * pred.var(unbiased=False)), "SS_tot is the spread of the targets y around their mean, "
+                                                                 "not the spread of the predictions."),
+        (1 - (unexplained / n) / float(y.var()), "you divided a mean of squared residuals (÷ N) by torch's var, which divides "
+                                                 "by N - 1: use sums for both, or the same divisor for both."),
+        (float(torch.corrcoef(torch.stack([y, pred]))[0, 1] ** 2), "you returned the squared correlation of y and pred; it "
+            "equals R² only for a least-squares fit with an intercept. For other predictions R² = 1 − SS_res / SS_tot "
+            "measures how far they fall from y."),
+    ]
+    if ys != ps and len(ys) + len(ps) == 3:
+        mistakes[:0] = [(1 - every_pair / spread, pairs), (1 - every_pair / (n * spread), pairs)]
+    return mistakes
+
+
+def judge_r_squared(got, case, expected):
+    y, pred = case
+    if isinstance(got, torch.Tensor) and got.numel() > 1:
+        return (f"you returned a tensor of shape {tuple(got.shape)}; R² is one number for the whole data set. "
+                f"Are y and pred the same shape? {BROADCAST_TRAP.strip()}")
+    miss = python_float_problem(got, "your result")
+    if miss:
+        return miss
+    if not math.isfinite(got):
+        return f"you returned {got}: R² is finite whenever the targets are not all equal."
+    if abs(got - expected) <= 2e-5:
+        return None
+    for value, hint in r_squared_mistakes(y, pred, expected):
+        if abs(got - value) <= 2e-5:
+            return f"you returned {got:.4f}, expected {expected:.4f}: {hint}"
+    return (f"you returned {got:.6g}, expected {expected:.6g}. R² = 1 − SS_res / SS_tot: SS_res sums the squared residuals "
+            "y − pred, SS_tot the squared differences between y and its mean.")
+
+
+def r_squared_public():
+    y = torch.tensor([1.0, 2.0, 4.0, 5.0, 8.0])
+    pred = torch.tensor([[1.5], [2.5], [3.0], [5.5], [7.0]])
+    g = torch.Generator().manual_seed(12)
+    y2 = 20 + 5 * torch.randn(40, 1, generator=g)
+    pred2 = 0.8 * y2 + 5 + 2 * torch.randn(40, 1, generator=g)
+    y3 = 3 * torch.randn(30, generator=g) - 10
+    pred3 = 1.2 * y3 + 1 + torch.randn(30, generator=g)
+    return [(y, pred), (y2, pred2), (y3, pred3)]
+
+
+def r_squared_hidden(rng: random.Random):
+    """4 cases of 25 to 60 values, targets far from 0, predictions not a least-squares fit, R² in [0.55, 0.93],
+    and y and pred of different shapes, (N,) against (N, 1), so that every known mistake gives another number."""
+    cases = []
+    while len(cases) < 4:
+        g = generator(rng)
+        n = rng.randint(25, 60)
+        y = rng.uniform(10, 50) * rng.choice([-1, 1]) + rng.uniform(2, 8) * torch.randn(n, generator=g)
+        pred = rng.choice([0.75, 0.85, 1.15, 1.25]) * y + rng.uniform(-3, 3) + rng.uniform(0.5, 3) * torch.randn(n, generator=g)
+        pred = pred - (pred.mean() - y.mean()) * rng.uniform(0.5, 1.5)
+        y, pred = (y, pred[:, None]) if rng.random() < 0.5 else (y[:, None], pred)
+        expected = r_squared(y, pred)
+        values = [expected] + [value for value, _ in r_squared_mistakes(y, pred, expected)]
+        if 0.55 <= expected <= 0.93 and min(abs(a - b) for i, a in enumerate(values) for b in values[i + 1:]) > 1e-3:
+            cases.append((y, pred))
+    return cases
+
+
+# 12.3 standardize(train, test): each column scaled with the training data's mean and std ---------
+
+def standardize(train: torch.Tensor, test: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    mean = train.mean(dim=0)
+    std = train.std(dim=0)
+    return (train - mean) / std, (test - mean) / std
+
+
+def judge_standardize(got, case, expected):
+    train, test = case
+    miss = pair_problem(got, "(train_z, test_z)")
+    if miss:
+        return miss
+    for name, have, want in zip(("train_z", "test_z"), got, expected, strict=True):
+        miss = tensor_like(have, want) or dtype_mismatch(have, want)
+        if miss:
+            return f"{name}: {miss}"
+    have_train, have_test = (t.detach().to(torch.float64) for t in got)
+    if not (finite(have_train) and finite(have_test)):
+        return "your result holds inf or nan: divide by each column's standard deviation (none of these is 0)."
+    data = train.to(torch.float64)
+    n = data.shape[0]
+    if not close(have_train, expected[0]):
+        means, stds = have_train.mean(0), have_train.std(0)
+        if close(have_train.mean(1), 0.0, atol=1e-3):
+            return ("train_z: each row now has mean 0: you took the statistics along dim=1, across the features of one "
+                    "example. Each feature (a column) gets its own mean and std, computed down the rows.")
+        if close(torch.cat([have_train, have_test.to(torch.float64)]).mean(0), 0.0, atol=1e-3):
+            return ("you computed the mean and std over the training and test rows together: the test data must not "
+                    "shape the statistics. Compute them on train only, then apply them to both.")
+        if close(have_train.mean(), 0.0, atol=1e-3) and close(have_train.std(), 1.0, atol=1e-3):
+            return ("train_z: you used one mean and one std for the whole table, mixing features measured in different "
+                    "units. Compute them per column (along dim=0).")
+        if close(means, 0.0, atol=1e-3) and close(stds, math.sqrt(n / (n - 1)), atol=1e-4, rtol=1e-5):
+            return ("train_z: your columns' std is sqrt(N / (N - 1)), not 1: you divided by the population standard "
+                    "deviation (÷ N). Use torch's default .std, which divides by N - 1.")
+        if close(means, 0.0, atol=1e-3) and close(stds * data.std(0), 1.0, atol=1e-3):
+            return "train_z: you divided by the variance; divide by the standard deviation, its square root."
+        if close(stds, 1.0, atol=1e-3):
+            return "train_z: the columns have std 1 but not mean 0: subtract each column's training mean too."
+        return f"train_z: {values_mismatch(got[0], expected[0], atol=1e-4, rtol=1e-4)}"
+    if not close(have_test, expected[1]):
+        if close(have_test.mean(0), 0.0, atol=1e-3) and close(have_test.std(0), 1.0, atol=1e-3):
+            return ("test_z has mean 0 and std 1 in every column: you standardised the test data with its own statistics. "
+                    "Use the training mean and std for the test data too, so both go through the same transformation.")
+        return f"test_z: {values_mismatch(got[1], expected[1], atol=1e-4, rtol=1e-4)} Transform it with the training mean and std."
+    return None
+
+
+def standardize_public():
+    train = torch.tensor([[1.0, 100.0], [2.0, 300.0], [3.0, 200.0], [4.0, 400.0]])
+    test = torch.tensor([[5.0, 0.0], [2.5, 250.0], [6.0, 600.0]])
+    g = torch.Generator().manual_seed(12)
+    train2 = torch.randn(30, 3, generator=g) * torch.tensor([2.0, 50.0, 0.1]) + torch.tensor([10.0, 1000.0, -1.0])
+    test2 = torch.randn(12, 3, generator=g) * torch.tensor([3.0, 40.0, 0.2]) + torch.tensor([12.0, 900.0, -0.8])
+    return [(train, test), (train2, test2)]
+
+
+def standardize_hidden(rng: random.Random):
+    """3 tables of 2 or 3 features on very different scales, 20 to 60 training rows, and test rows drawn
+    from shifted, rescaled distributions, so own statistics, a wrong axis or a wrong std each show."""
+    cases = []
+    for _ in range(3):
+        g = generator(rng)
+        features = rng.randint(2, 3)
+        means = torch.tensor([rng.choice([1, -1]) * rng.uniform(1, 10) * 10 ** rng.randint(0, 3) for _ in range(features)])
+        stds = torch.tensor([rng.uniform(1, 5) * 10 ** rng.randint(-1, 2) for _ in range(features)])
+        shift = torch.tensor([rng.choice([1, -1]) * rng.uniform(0.5, 1.5) for _ in range(features)])
+        scale = torch.tensor([rng.choice([0.6, 1.5]) for _ in range(features)])
+        train = means + stds * torch.randn(rng.randint(20, 60), features, generator=g)
+        test = means + shift * stds + scale * stds * torch.randn(rng.randint(10, 30), features, generator=g)
+        cases.append((train, test))
+    return cases
+
+
+# 12.4 fit_sgd(x, y, lr, steps): nn.Linear trained by optim.SGD on float64 data ------------------
+
+def fit_sgd(x: torch.Tensor, y: torch.Tensor, lr: float, steps: int) -> tuple[torch.Tensor, float]:
+    features = x.float()
+    targets = y.float().reshape(-1, 1)
+    net = nn.Linear(features.shape[1], 1)
+    nn.init.zeros_(net.weight)
+    nn.init.zeros_(net.bias)
+    sgd = optim.SGD(net.parameters(), lr=lr)
+    for _ in range(steps):
+        sgd.zero_grad()
+        F.mse_loss(net(features), targets).backward()
+        sgd.step()
+    return net.weight.detach().reshape(-1), net.bias.item()
+
+
+def largest_stable_lr(x: torch.Tensor) -> float:
+    """2 / the largest eigenvalue of the mean squared error's Hessian in (w, b), for features x."""
+    design = torch.cat([x.to(torch.float64), torch.ones(x.shape[0], 1, dtype=torch.float64)], dim=1)
+    return float(2 / torch.linalg.eigvalsh(2 * design.T @ design / x.shape[0])[-1])
+
+
+def mean_squared_error(x: torch.Tensor, y: torch.Tensor, w: torch.Tensor, b: float) -> float:
+    return float(((x.to(torch.float64) @ w.to(torch.float64) + b - y.to(torch.float64).flatten()) ** 2).mean())
+
+
+def judge_fit_sgd(got, case, expected):
+    x, y, lr, steps = case
+    want_w, want_b = expected
+    miss = pair_problem(got, "(w, b)")
+    if miss:
+        return miss
+    w, b = got
+    miss = tensor_like(w, want_w)
+    if miss:
+        return f"w: {miss}"
+    if w.dtype == torch.float64:
+        return ("w is float64: the data arrive as float64 (numpy reads a CSV that way) and your model computed in float64 "
+                "too. The course's models are float32: convert the data to float32 and keep nn.Linear's float32 weights.")
+    miss = dtype_mismatch(w, want_w) or python_float_problem(b, "b")
+    if miss:
+        return miss if miss.startswith("b ") else f"w: {miss}"
+    have = w.detach().to(torch.float64)
+    stable = largest_stable_lr(x)
+    if not (finite(have) and math.isfinite(b)) or float(have.abs().max()) > 1e6 * (1 + float(want_w.abs().max())):
+        return (f"your weights are inf, nan or huge: the training diverged. For this data the largest stable learning "
+                f"rate is about 2 / λ_max = {stable:.3g} (λ_max: the largest eigenvalue of the loss's Hessian), and the given "
+                f"lr = {lr:g} is below it for the mean squared error. Is your loss a sum instead of a mean? A sum multiplies "
+                f"the gradient, and so the step, by N = {x.shape[0]}.")
+    if close(have, want_w) and abs(b - want_b) <= 1e-4 * (1 + abs(want_b)):
+        return None
+    target_mean = float(y.to(torch.float64).mean())
+    if float(have.norm()) < 0.1 * float(want_w.norm()) and abs(b - target_mean) < 0.1 * (1 + abs(target_mean)):
+        return (f"your fit is nearly flat (w ≈ 0, b ≈ {target_mean:.3g}, the mean of y): the model's (N, 1) predictions met "
+                f"y of shape (N,), so the loss compared every prediction with every target and is smallest for a constant. "
+                f"Make the shapes match.{BROADCAST_TRAP}")
+    yours, best = mean_squared_error(x, y, have, b), mean_squared_error(x, y, want_w, want_b)
+    return (f"your fit (w = {[round(v, 4) for v in have.tolist()]}, b = {b:.4f}) has mean squared error {yours:.4g} on the data, "
+            f"the expected one {best:.4g}. If the gradients are not zeroed before each backward(), they accumulate and "
+            f"the weights circle the minimum without settling; also start from w = 0, b = 0, with the lr and steps given.")
+
+
+def fit_sgd_public():
+    g = torch.Generator().manual_seed(12)
+    x = 0.5 + 0.8 * torch.randn(30, 1, generator=g, dtype=torch.float64)
+    y = 2.5 * x[:, 0] - 1 + 0.2 * torch.randn(30, generator=g, dtype=torch.float64)
+    x2 = torch.randn(40, 2, generator=g, dtype=torch.float64) * torch.tensor([1.0, 0.7], dtype=torch.float64)
+    y2 = x2 @ torch.tensor([1.5, -3.0], dtype=torch.float64) + 4 + 0.3 * torch.randn(40, generator=g, dtype=torch.float64)
+    return [(x, y, 0.4, 60), (x2, y2, 0.3, 80)]
+
+
+def fit_sgd_hidden(rng: random.Random):
+    """3 float64 data sets of 20 to 60 rows, 1 or 2 features, clear slopes; lr about half the largest stable
+    one and enough steps to converge, so a sum loss diverges, broadcasting flattens and unzeroed gradients wander."""
+    cases = []
+    while len(cases) < 3:
+        g = generator(rng)
+        n, features = rng.randint(20, 60), rng.randint(1, 2)
+        x = torch.randn(n, features, generator=g, dtype=torch.float64)
+        x = x * torch.tensor([rng.uniform(0.5, 1.5) for _ in range(features)], dtype=torch.float64)
+        x = x + torch.tensor([rng.uniform(-1, 1) for _ in range(features)], dtype=torch.float64)
+        slopes = torch.tensor([rng.choice([1, -1]) * rng.uniform(1, 4) for _ in range(features)], dtype=torch.float64)
+        y = x @ slopes + rng.uniform(-3, 3) + 0.3 * torch.randn(n, generator=g, dtype=torch.float64)
+        lr = float(f"{rng.uniform(0.4, 0.6) * largest_stable_lr(x):.2g}")
+        design = torch.cat([x, torch.ones(n, 1, dtype=torch.float64)], dim=1)
+        eigenvalues = torch.linalg.eigvalsh(2 * design.T @ design / n)
+        rate = float((1 - lr * eigenvalues).abs().max())
+        steps = math.ceil(math.log(1e-7) / math.log(rate)) + 10
+        if steps <= 150:
+            cases.append((x, y, lr, steps))
+    return cases
+
+
+EXERCISES = [
+    Exercise("12.1", "batch_gradients", 2, batch_gradients, batch_gradients_public, batch_gradients_hidden, judge_batch_gradients,
+             "each batch's gradient comes from zeroed gradients at the same (w, b); weighted by batch size, they average to "
+             "the full-data gradient, which is why mini-batch SGD heads downhill on average."),
+    Exercise("12.2", "r_squared", 2, r_squared, r_squared_public, r_squared_hidden, judge_r_squared,
+             "R² = 1 − SS_res / SS_tot, with both shapes flattened first, so no (N, 1) meets an (N,)."),
+    Exercise("12.3", "standardize", 2, standardize, standardize_public, standardize_hidden, judge_standardize,
+             "train.mean(dim=0) and train.std(dim=0) are the training statistics of each column, and the test data goes "
+             "through the very same transformation."),
+    Exercise("12.4", "fit_sgd", 3, fit_sgd, fit_sgd_public, fit_sgd_hidden, judge_fit_sgd,
+             "float32 data, matching shapes, zeroed gradients and optim.SGD: the fit lands on the least-squares solution."),
+]

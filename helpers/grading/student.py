@@ -1,0 +1,185 @@
+"""The student release: a course folder a learner can use on its own, with no answers in it.
+
+    python -m helpers.grading release --out dist/student     (make student; also writes dist/student.zip)
+
+It holds the stripped notebooks (`release`), data/, requirements.txt, an environment.yml with the
+learner's packages, lab.mk as its Makefile (`make lab` does all set-up), a README for learners, and a
+`helpers` package without the grader, in which every reference solution's and hidden-case
+generator's body is `...`. Checks judge the public cases against the reference's results, computed
+here and shipped as data (`helpers/checks/public_examples.pt`, read with weights_only=True).
+Before anything is written, every file is searched for every solution (the notebooks' solution
+regions and the references' bodies, each whole and each of its distinctive lines, whitespace-free;
+see `release.leak_needles`): a hit writes nothing.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+import io
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path
+
+import nbformat
+import torch
+import yaml
+
+from helpers.checks import EXERCISES, SHIPPED_EXAMPLES, public_examples
+from helpers.grading.release import ReleaseError, leak_needles, squeeze, strings_in, strip_solutions, strip_source
+
+REPO = Path(__file__).resolve().parent.parent.parent
+README = Path(__file__).with_name("student_readme.md")
+LEARNER_FILES = ("requirements.txt", "pyproject.toml", "helpers/jupyterlab_settings.json")
+LEFT_OUT_OF_HELPERS = ("grading", "notebooks.py", "__pycache__")  # the grader and maintainers' tools
+
+
+def stripped_functions(module) -> dict[str, str]:
+    """The functions of a check module whose bodies the release removes, by name: references and hidden-case generators."""
+    names = {}
+    for exercise in module.EXERCISES:
+        for role, function in (("reference", exercise.reference), ("hidden cases", exercise.hidden_cases)):
+            if not inspect.isfunction(function) or function.__module__ != module.__name__ or function.__qualname__ != function.__name__:
+                raise ReleaseError(f"{exercise.id}: the {role} must be a module-level `def` of {module.__name__}")
+            names[function.__name__] = role
+    return names
+
+
+def strip_check_module(source: str, names: set[str]) -> tuple[str, dict[str, list[str]]]:
+    """`source` with the bodies of the module-level functions `names` replaced by `...` (docstrings kept).
+
+    Returns the new source and each function's removed statements (unparsed, for the leak search).
+    """
+    tree = ast.parse(source)
+    lines = source.splitlines()
+    removed: dict[str, list[str]] = {}
+    found = [node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name in names]
+    missing = names - {node.name for node in found}
+    if missing:
+        raise ReleaseError(f"cannot find the module-level function(s) {sorted(missing)} to strip")
+    for node in sorted(found, key=lambda n: n.lineno, reverse=True):  # bottom up, so line numbers stay valid
+        body = node.body
+        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+            body = body[1:]  # keep the docstring
+        if not body:
+            continue
+        removed[node.name] = [ast.unparse(statement) for statement in body]
+        indent = lines[body[0].lineno - 1][: body[0].col_offset]
+        lines[body[0].lineno - 1 : node.end_lineno] = [f"{indent}..."]
+    return "\n".join(lines) + "\n", removed
+
+
+def notebook_solutions(nb: nbformat.NotebookNode) -> list[list[str]]:
+    """The lines of each `# BEGIN SOLUTION` / `# END SOLUTION` region of a notebook."""
+    return [region for cell in nb.cells if cell.cell_type == "code" for region in strip_source(cell.source)[1]]
+
+
+def solution_needles(notebooks: list[Path], references: list[list[str]]) -> set[str]:
+    """What the leak search looks for: the notebooks' solution regions and the references' bodies
+    (release.leak_needles; what the released notebooks' cells show is taught)."""
+    solved = [nbformat.read(path, as_version=4) for path in notebooks]
+    regions = [region for nb in solved for region in notebook_solutions(nb)]
+    taught = "\n".join(strip_source(cell.source)[0] for nb in solved for cell in nb.cells)
+    return leak_needles(regions + references, taught)
+
+
+def searchable_text(path: Path) -> str:
+    """A file's text as a learner could read it (a notebook's sources and outputs, not its JSON escapes)."""
+    if path.suffix == ".ipynb":
+        nb = nbformat.read(path, as_version=4)
+        return "\n".join(s for cell in nb.cells for s in [cell.source, *strings_in(cell.get("outputs", []))])
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        return path.read_bytes().decode("latin-1")  # a binary file: its readable bytes
+
+
+def leaks(folder: Path, statements: set[str]) -> list[str]:
+    """`file: statement` for each solution statement found in a file of `folder`."""
+    found = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        text = squeeze(searchable_text(path))
+        found += [f"{path.relative_to(folder)}: {piece}" for piece in sorted(statements) if piece in text]
+    return found
+
+
+def learner_environment(course_yml: Path, requirements: Path) -> str:
+    """environment.yml for learners: python, pip and the packages of requirements.txt, at the course's versions."""
+    from helpers.environment import read_pins
+
+    spec = yaml.safe_load(course_yml.read_text(encoding="utf-8"))
+    learner = set(read_pins(requirements)) | {"pytorch", "python", "pip"}
+    keep = [dep for dep in spec["dependencies"] if dep.partition("=")[0].lower() in learner]
+    lines = ["# conda (conda-forge) environment with the versions of requirements.txt.",
+             "#   conda env create -f environment.yml && conda activate pytorch-first-principles",
+             "#   pip install --no-deps -e .   then   jupyter lab notebooks",
+             f"name: {spec['name']}", "channels:", *(f"  - {c}" for c in spec["channels"]), "dependencies:",
+             *(f"  - {dep}" for dep in keep)]
+    return "\n".join(lines) + "\n"
+
+
+def write_helpers(target: Path) -> list[list[str]]:
+    """The learner's `helpers` (no grader, stripped check modules, shipped examples); the references' bodies, as lines."""
+    source = REPO / "helpers"
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns(*LEFT_OUT_OF_HELPERS))
+    removed: list[list[str]] = []
+    for path in sorted((target / "checks").glob("nb[0-9]*.py")):
+        module = importlib.import_module(f"helpers.checks.{path.stem}")
+        roles = stripped_functions(module)
+        text, statements = strip_check_module(path.read_text(encoding="utf-8"), set(roles))
+        path.write_text(text, encoding="utf-8")
+        removed += [[line for statement in body for line in statement.splitlines()]
+                    for name, body in statements.items() if roles[name] == "reference"]
+    examples = {key: public_examples(exercise) for key, exercise in sorted(EXERCISES.items())}
+    buffer = io.BytesIO()
+    torch.save(examples, buffer)
+    (target / "checks" / SHIPPED_EXAMPLES.name).write_bytes(buffer.getvalue())
+    return removed
+
+
+def build(out: Path, notebooks_dir: Path = REPO / "notebooks", repo: Path = REPO) -> Path:
+    """Write the student course to `out` and `out`.zip; return the zip's path.
+
+    It is assembled in a temporary folder and moved into place only when no solution leaks. An
+    existing `out` is replaced only when it is empty or an earlier student release.
+    """
+    if out.exists() and any(out.iterdir()) and not (out / "helpers" / "checks" / SHIPPED_EXAMPLES.name).is_file():
+        raise ReleaseError(f"--out {out} exists and is not an earlier student release; choose a new or empty folder")
+    notebooks = sorted(notebooks_dir.glob("*.ipynb"))
+    if not notebooks:
+        raise ReleaseError(f"no notebooks found in {notebooks_dir}/")
+    with tempfile.TemporaryDirectory(prefix="student-", dir=out.parent if out.parent.exists() else None) as tmp:
+        stage = Path(tmp) / out.name
+        (stage / "notebooks").mkdir(parents=True)
+        for path in notebooks:
+            try:
+                nbformat.write(strip_solutions(nbformat.read(path, as_version=4)), stage / "notebooks" / path.name)
+            except ReleaseError as error:
+                raise ReleaseError(f"{path}: {error}") from None
+        if (repo / "data").is_dir():
+            shutil.copytree(repo / "data", stage / "data")
+        removed = write_helpers(stage / "helpers")
+        for name in LEARNER_FILES[:2]:
+            shutil.copy(repo / name, stage / name)
+        shutil.copy(repo / "lab.mk", stage / "Makefile")
+        (stage / "environment.yml").write_text(learner_environment(repo / "environment.yml", repo / "requirements.txt"), encoding="utf-8")
+        shutil.copy(README, stage / "README.md")
+        found = leaks(stage, solution_needles(notebooks, removed))
+        if found:
+            raise ReleaseError("solution code would leak into the student release: " + "; ".join(found[:5]))
+        if out.exists():
+            shutil.rmtree(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(stage), out)
+    return write_zip(out)
+
+
+def write_zip(folder: Path) -> Path:
+    """`folder`.zip, every file under the folder's own name, for a learning platform."""
+    archive = folder.with_suffix(".zip")
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            bundle.write(path, Path(folder.name) / path.relative_to(folder))
+    return archive
