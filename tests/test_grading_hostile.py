@@ -22,8 +22,8 @@ import threading
 from pathlib import Path
 
 import pytest
-
 from fixtures.make_fixtures import NETWORK_PORTS, REPO_MARKER, SANDBOX_CELLS
+
 from helpers.grading import judge
 from helpers.grading.sandbox import NO_SANDBOX
 
