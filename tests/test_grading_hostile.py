@@ -179,7 +179,7 @@ def test_a_cell_that_breaks_the_kernel_is_skipped_and_the_rest_of_the_notebook_s
     for category in ("infinite_loop", "os_exit", "memory_bomb"):
         notebook = records[category]["notebooks"][0]
         assert notebook["skipped"] == ["code cell 2"], category  # the hostile cell, right after the setup cell
-        statuses = {g["status"] for g in records[category]["exercises"].values()}
+        statuses = {g["status"] for key, g in records[category]["exercises"].items() if key.startswith("01.")}
         assert statuses == {judge.NOT_ATTEMPTED}, category  # the placeholders after the bad cell were defined
 
 
