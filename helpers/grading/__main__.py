@@ -28,6 +28,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                        help="CSV with columns student,id,name: adds the LMS id and name to grades.csv, and a "
                             "'not submitted' row for each listed student without a submission (kept in OUT for later runs)")
     grade.add_argument("--quiet", action="store_true", help="no progress bar")
+    grade.add_argument("--dask", metavar="ADDRESS", default=None,
+                       help="grade on a Dask cluster: a scheduler's address (tcp://host:8786), or 'local' for a "
+                            "LocalCluster of --jobs worker processes; --jobs does not apply to a scheduler's address")
     grade.add_argument("--no-sandbox", action="store_true", help="run kernels without the OS sandbox (as your own user): only where none can be made")
     return parser.parse_args(argv)
 
@@ -48,6 +51,7 @@ def run_release(args: argparse.Namespace) -> int:
 
 def run_grade(args: argparse.Namespace) -> int:
     from helpers.grading.cases import SECRET_VARIABLE, SecretMissing, secret_from
+    from helpers.grading.cluster import ClusterError, grade_class_dask
     from helpers.grading.grade import grade_class, students_in
     from helpers.grading.report import RosterError, read_roster, read_roster_kept, stored_records, summary_for_terminal, write_outputs
     from helpers.grading.sandbox import Limits, SandboxUnavailable, sandbox_or_refuse
@@ -63,11 +67,21 @@ def run_grade(args: argparse.Namespace) -> int:
             print(f"ignored files at the top of {args.submissions}/ (expected <student>/<notebook>.ipynb): {', '.join(loose[:5])}", file=sys.stderr)
         roster = read_roster(args.roster) if args.roster is not None else None
         folders = students_in(args.submissions, args.only)
-        isolation = sandbox_or_refuse(args.no_sandbox)
+        isolation = sandbox_or_refuse(args.no_sandbox, remote=args.dask not in (None, "local"))
         limits = Limits(cell_timeout=min(args.cell_timeout, args.timeout), notebook_timeout=args.timeout, memory_bytes=args.memory * 2**20,
                         sandbox=not args.no_sandbox)
-        records = grade_class(folders, secret, limits, args.jobs, progress=not args.quiet)
+        if args.dask is None:
+            records = grade_class(folders, secret, limits, args.jobs, progress=not args.quiet)
+        else:
+            records = grade_class_dask(folders, secret, limits, args.dask, args.jobs, progress=not args.quiet)
     except (SecretMissing, FileNotFoundError, RosterError, SandboxUnavailable) as error:
+        print(f"grade: {error}", file=sys.stderr)
+        return 2
+    except ClusterError as error:  # the students graded before the cluster failed are kept
+        if error.records:
+            for record in error.records:
+                record["sandbox"] = isolation
+            write_outputs(error.records, args.out, roster)
         print(f"grade: {error}", file=sys.stderr)
         return 2
     for record in records:

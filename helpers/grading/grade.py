@@ -1,27 +1,37 @@
-"""Grade a student's notebooks (in a worker process), and a whole class (across worker processes).
+"""Grade a student's notebooks (in a process of its own), and a whole class (across such processes).
 
-Each student is graded in a worker process of its own, forked from a server that imported torch
-once, and sends back its record as JSON. Each notebook runs in its own temporary folder and fresh
-kernel (see `sandbox`); the submitted files are only ever read. A worker that crashes, hangs or is
-killed costs only its own student.
+One function grades a student from what they handed in: `grade_files(student, files, cases, limits)`
+takes their files by name (the bytes of each notebook grading reads), the hidden cases drawn once
+from the secret by the instructor's process, and the limits, and works in a scratch folder. Each
+student is graded by it in a worker process of its own (`run_worker`), forked from a server that
+imported torch once, and the record comes back as JSON: locally (`grade_class`) from the student's
+folder, on a Dask cluster (`cluster`) from the files a task carried to a Dask worker. Each notebook
+runs in its own temporary folder and fresh kernel (see `sandbox`); the submitted files are only ever
+read. A grading process that crashes, hangs or is killed costs only its own student.
 """
 
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import multiprocessing
+import os
 import platform
 import re
+import select
 import shutil
 import tempfile
+import threading
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
 from io import BytesIO
 from pathlib import Path
+from typing import Callable, Iterable
 
 import torch
 
@@ -29,11 +39,21 @@ from helpers.checks import EXERCISES
 from helpers.checks.core import Exercise
 from helpers.grading import cases as hidden
 from helpers.grading import judge, kernel_side
-from helpers.grading.notebook import SubmissionError, code_sources, notebook_number, reaches_for_references, read_submission
+from helpers.grading.notebook import MAX_BYTES, SubmissionError, code_sources, notebook_number, reaches_for_references, read_submission
 from helpers.grading.sandbox import Limits, Session
 
 REPO = Path(__file__).resolve().parent.parent.parent
 KERNEL_SIDE_SOURCE = Path(kernel_side.__file__).read_text(encoding="utf-8")
+NOTHING_GRADED = "nothing was graded"  # how the reason of a student whose grading failed ends
+Files = dict[str, "bytes | None"]  # file name -> its bytes, for the notebooks grading reads; None for any other file
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A student's files as grading reads them (`read_files`), away from their folder: what a Dask task carries."""
+
+    name: str  # the student's folder name
+    files: Files
 
 
 def exercises_of(number: str) -> list[Exercise]:
@@ -47,47 +67,80 @@ def grading_cell(inputs: Path, results: Path, exercise: Exercise) -> str:
     return f"(lambda ns: (exec({KERNEL_SIDE_SOURCE!r}, ns), {call}))({{}});"
 
 
-def prepare_workdir(root: Path, path: Path) -> Path:
-    """Copy the submission (its bytes only) and the course's data/ into a fresh folder laid out like the repo."""
+def draw_cases(secret: str) -> bytes:
+    """Every exercise's hidden cases for this secret, drawn once by the instructor's process (torch.save bytes)."""
+    buffer = io.BytesIO()
+    torch.save({key: hidden.hidden_cases(exercise, secret) for key, exercise in sorted(EXERCISES.items())}, buffer)
+    return buffer.getvalue()
+
+
+def load_cases(blob: bytes) -> dict[str, list]:
+    """The hidden cases from `draw_cases`'s bytes (plain data: read with weights_only=True)."""
+    return torch.load(io.BytesIO(blob), weights_only=True)
+
+
+def read_files(folder: Path) -> Files:
+    """Every file of a student's folder by name (no dot-files): the bytes of each notebook grading reads.
+
+    A notebook that is not a regular file is None; one longer than a notebook may be is read only up to
+    one byte past the limit. Every other file is only named (None): it is listed as ignored.
+    """
+    names = sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
+    files: Files = dict.fromkeys(names)
+    for name in pick_notebooks(names)[0]:
+        path = folder / name
+        if not path.is_symlink() and path.is_file():
+            with path.open("rb") as file:
+                files[name] = file.read(MAX_BYTES + 1)
+    return files
+
+
+def prepare_workdir(root: Path, name: str, data: bytes) -> Path:
+    """A fresh folder laid out like the repo: notebooks/<name> with the submission's bytes, and the course's data/."""
     workdir = root / "notebooks"
     workdir.mkdir()
-    (workdir / path.name).write_bytes(path.read_bytes())
+    (workdir / name).write_bytes(data)
     if (REPO / "data").is_dir():
         shutil.copytree(REPO / "data", root / "data")
     return workdir
 
 
-def grade_notebook(path: Path, secret: str, limits: Limits, scratch: Path | None = None) -> dict:
-    """Grade one submitted notebook: {"file", "problems", "exercises": {id: grade}, "seconds", ...}."""
+def grade_notebook(name: str, data: bytes | None, cases: dict[str, list], limits: Limits, scratch: Path | None = None) -> dict:
+    """Grade one submitted notebook (its bytes): {"file", "problems", "exercises": {id: grade}, "seconds", ...}."""
     started = time.perf_counter()
-    exercises = exercises_of(notebook_number(path))
-    record = {"file": path.name, "problems": [], "exercises": {}}
-    try:
-        nb, notes = read_submission(path)
-    except SubmissionError as error:
-        record["problems"].append(f"{path.name}: {error}")
-        record["exercises"] = {e.id: ungraded(e, f"{path.name} could not be graded: {error}") for e in exercises}
-        return record
-    record["problems"] += [f"{path.name}: {note}" for note in notes]
-    sources = code_sources(nb)
-    suspicious = reaches_for_references(sources)
-    cases = {e.id: hidden.hidden_cases(e, secret) for e in exercises}
+    exercises = exercises_of(notebook_number(Path(name)))
+    record = {"file": name, "problems": [], "exercises": {}}
     with tempfile.TemporaryDirectory(prefix="grade-", dir=scratch, ignore_cleanup_errors=True) as tmp:
         root = Path(tmp)
-        session = Session(sources, prepare_workdir(root, path), root, limits)
-        io = session.io
+        try:
+            if data is None:
+                raise SubmissionError("it is not a regular file")
+            if len(data) > MAX_BYTES:
+                raise SubmissionError(f"the file is more than the {MAX_BYTES // 2**20} MiB a notebook may have")
+            workdir = prepare_workdir(root, name, data)
+            nb, notes = read_submission(workdir / name)
+        except SubmissionError as error:
+            record["problems"].append(f"{name}: {error}")
+            record["exercises"] = {e.id: ungraded(e, f"{name} could not be graded: {error}") for e in exercises}
+            return record
+        record["problems"] += [f"{name}: {note}" for note in notes]
+        sources = code_sources(nb)
+        suspicious = reaches_for_references(sources)
+        cases = {e.id: cases[e.id] for e in exercises}
+        session = Session(sources, workdir, root, limits)
+        io_dir = session.io
 
         def grading_cells() -> list[tuple[str, str]]:
             inputs = BytesIO()
             torch.save(cases, inputs)
             session.exchange({"inputs.pt": inputs.getvalue()})  # the only file there: results of an earlier attempt must not count
-            return [(f"exercise {e.id}", grading_cell(io / "inputs.pt", io / f"{e.id}.pt", e)) for e in exercises]
+            return [(f"exercise {e.id}", grading_cell(io_dir / "inputs.pt", io_dir / f"{e.id}.pt", e)) for e in exercises]
 
         run = asyncio.run(session.execute(grading_cells))
-        record["exercises"] = {e.id: grade_exercise(e, cases[e.id], io / f"{e.id}.pt", run) for e in exercises}
-    record["problems"] += run_problems(path.name, run, limits, sources)
+        record["exercises"] = {e.id: grade_exercise(e, cases[e.id], io_dir / f"{e.id}.pt", run) for e in exercises}
+    record["problems"] += run_problems(name, run, limits, sources)
     if suspicious:
-        record["problems"].append(f"{path.name}: reaches for the course's reference solutions ({suspicious!r}); scored 0, flagged for review")
+        record["problems"].append(f"{name}: reaches for the course's reference solutions ({suspicious!r}); scored 0, flagged for review")
         for grade in record["exercises"].values():
             grade.update(points=0, status=judge.NOT_GRADED, message="flagged for review: the notebook reaches for the reference solutions.")
     record["attempts"], record["skipped"] = run.attempts, run.skipped
@@ -136,37 +189,44 @@ def ungraded(exercise: Exercise, reason: str, status: str = judge.NOT_GRADED) ->
     return judge.ExerciseGrade(exercise.id, status, 0, exercise.points, reason).as_dict()
 
 
-def pick_notebooks(folder: Path) -> tuple[list[Path], list[str], list[str]]:
-    """The files to grade (one per notebook number with exercises), the files ignored, and why."""
+def pick_notebooks(names: Iterable[str]) -> tuple[list[str], list[str], list[str]]:
+    """Of a student's file names: those to grade (one per notebook number with exercises), those ignored, and why."""
     course = {p.name for p in (REPO / "notebooks").glob("*.ipynb")}
-    chosen: dict[str, Path] = {}
+    chosen: dict[str, str] = {}
     ignored, problems = [], []
-    for path in sorted(p for p in folder.iterdir() if not p.name.startswith(".")):
-        number = notebook_number(path)
+    for name in sorted(names):
+        number = notebook_number(Path(name))
         if number is None:
-            ignored.append(path.name)
+            ignored.append(name)
         elif exercises_of(number):
-            if number in chosen and not (path.name in course and chosen[number].name not in course):
-                problems.append(f"{path.name}: a second notebook {number}; only {chosen[number].name} was graded")
+            if number in chosen and not (name in course and chosen[number] not in course):
+                problems.append(f"{name}: a second notebook {number}; only {chosen[number]} was graded")
                 continue
             if number in chosen:
-                problems.append(f"{chosen[number].name}: a second notebook {number}; only {path.name} was graded")
-            chosen[number] = path
+                problems.append(f"{chosen[number]}: a second notebook {number}; only {name} was graded")
+            chosen[number] = name
     return [chosen[n] for n in sorted(chosen)], ignored, problems
 
 
-def grade_student(folder: Path, secret: str, limits: Limits, scratch: Path | None = None) -> dict:
-    """Grade every course notebook in `folder` (working in `scratch`): the student's whole record."""
-    paths, ignored, problems = pick_notebooks(folder)
-    record = {"student": folder.name, "exercises": {}, "notebooks": [], "problems": problems, "ignored": ignored}
-    for path in paths:
-        notebook = grade_notebook(path, secret, limits, scratch)
+def grade_files(student: str, files: Files, cases: dict[str, list], limits: Limits, scratch: Path | None = None) -> dict:
+    """Grade a student from their files (name -> bytes, see `read_files`) and the hidden cases, working in
+    `scratch`: the student's whole record. Local and Dask grading both grade through this."""
+    names, ignored, problems = pick_notebooks(files)
+    record = {"student": student, "exercises": {}, "notebooks": [], "problems": problems, "ignored": ignored}
+    for name in names:
+        notebook = grade_notebook(name, files[name], cases, limits, scratch)
         record["exercises"].update(notebook.pop("exercises"))
         record["problems"] += notebook["problems"]
         record["notebooks"].append(notebook)
-    if not paths:
+    if not names:
         record["problems"].append("no course notebook with exercises was found (expected files like 01_tensors.ipynb)")
     return complete(record)
+
+
+def grade_student(folder: Path | Submission, cases: bytes, limits: Limits, scratch: Path | None = None) -> dict:
+    """Grade the course notebooks of a student's folder (or files) against the hidden cases (`draw_cases`' bytes)."""
+    files = folder.files if isinstance(folder, Submission) else read_files(folder)
+    return grade_files(folder.name, files, load_cases(cases), limits, scratch)
 
 
 def complete(record: dict) -> dict:
@@ -193,56 +253,109 @@ def versions() -> dict:
     return found
 
 
-def failed_student(folder: Path, reason: str) -> dict:
-    """The record of a student whose grading process itself failed."""
-    return complete({"student": folder.name, "exercises": {}, "notebooks": [], "problems": [reason], "ignored": []})
+def failed_student(student: str, reason: str) -> dict:
+    """The record of a student whose grading itself failed (`reason` ends with NOTHING_GRADED)."""
+    return complete({"student": student, "exercises": {}, "notebooks": [], "problems": [reason], "ignored": []})
 
 
-def worker_timeout(folder: Path, limits: Limits) -> float:
-    """How long one student's worker may take: each notebook's limit, plus start-up and slack."""
-    notebooks = sum(1 for p in folder.iterdir() if notebook_number(p))
+def grading_failed(record: dict) -> bool:
+    """Whether `record` is a `failed_student`'s: nothing was graded because grading itself failed."""
+    return not record["notebooks"] and any(problem.endswith(NOTHING_GRADED) for problem in record["problems"])
+
+
+def grader_failed(student: str, error: BaseException, when: str = "") -> dict:
+    """The row of a student on whose submission the grader itself failed, with the traceback for the instructor."""
+    record = failed_student(student, f"the grader failed on this submission{' ' + when if when else ''} "
+                                     f"({type(error).__name__}: {error}); {NOTHING_GRADED}")
+    record["grader_error"] = "".join(traceback.format_exception(error))
+    return record
+
+
+def graded_or_failed(student: str, grade: Callable[[], dict]) -> dict:
+    """grade(); when the grader itself fails, that student's row (`grader_failed`)."""
+    try:
+        return grade()
+    except BaseException as error:  # SystemExit too: the process calling this exists only to grade this student
+        return grader_failed(student, error)
+
+
+def exit_with_parent(channel) -> None:
+    """In a grading process: exit as soon as the process waiting for its record on `channel` is gone.
+
+    Its kernels then exit too (a kernel exits when its parent does). The parent is not the fork server
+    (that lives on while any process forked from it does), so it is watched through the channel: the
+    write end of a pipe reports an error once no process can read it.
+    """
+    poller = select.poll()
+    poller.register(channel.fileno(), select.POLLERR)
+
+    def watch() -> None:
+        poller.poll()
+        if not channel.closed:  # not the record sent and the channel closed: no one is waiting any more
+            os._exit(1)
+
+    threading.Thread(target=watch, name="exit with parent", daemon=True).start()
+
+
+def worker_timeout(names: Iterable[str], limits: Limits) -> float:
+    """How long one student's grading process may take: each notebook's limit, plus start-up and slack."""
+    notebooks = sum(1 for name in names if notebook_number(Path(name)))
     return 60 + max(1, notebooks) * (limits.notebook_timeout + 90)
 
 
-def worker(folder: Path, secret: str, limits: Limits, scratch: Path, channel) -> None:
+def stopped(student: str, exit_code: int | None) -> dict:
+    """The row of a student whose grading process stopped before it sent a record."""
+    return failed_student(student, f"the grading process stopped (exit code {exit_code}); {NOTHING_GRADED}")
+
+
+def too_long(student: str) -> dict:
+    """The row of a student whose grading process ran past `worker_timeout`."""
+    return failed_student(student, f"grading this student ran past the time limit; {NOTHING_GRADED}")
+
+
+def worker(folder: Path | Submission, cases: bytes, limits: Limits, scratch: Path, channel) -> None:
     """In the worker process: grade one student and send the record back as JSON.
 
     A fault in the grader itself is that student's row, with the traceback for the instructor.
     """
     try:
-        try:
-            record = grade_student(folder, secret, limits, scratch)
-        except BaseException as error:  # SystemExit too: this process exists only to grade this student
-            record = failed_student(folder, f"the grader failed on this submission ({type(error).__name__}: {error}); nothing was graded")
-            record["grader_error"] = traceback.format_exc()
+        record = graded_or_failed(folder.name, lambda: grade_student(folder, cases, limits, scratch))
         channel.send_bytes(json.dumps(record).encode())
     finally:
         channel.close()
 
 
-def run_worker(folder: Path, secret: str, limits: Limits) -> dict:
-    """Grade one student in a process of its own (forked from a server that has imported torch once).
+def worker_process(folder: Path | Submission, cases: bytes, limits: Limits, scratch: Path, channel) -> None:
+    """The worker process's target: `worker`, in a process that exits with its parent."""
+    exit_with_parent(channel)
+    worker(folder, cases, limits, scratch, channel)
+
+
+def run_worker(folder: Path | Submission, cases: bytes, limits: Limits, space: str | None = None) -> dict:
+    """Grade one student (their folder, or their files) in a process of its own, forked from a server that has
+    imported torch once, working in a temporary folder in `space`.
 
     Its crash, hang or death (a kernel may kill its parent) is that student's row only.
     """
-    with tempfile.TemporaryDirectory(prefix="grade-", ignore_cleanup_errors=True) as scratch:  # removed even if the worker is killed
-        return watch_worker(folder, secret, limits, Path(scratch))
+    with tempfile.TemporaryDirectory(prefix="grade-", dir=space, ignore_cleanup_errors=True) as scratch:  # removed even if the worker is killed
+        return watch_worker(folder, cases, limits, Path(scratch))
 
 
-def watch_worker(folder: Path, secret: str, limits: Limits, scratch: Path) -> dict:
+def watch_worker(folder: Path | Submission, cases: bytes, limits: Limits, scratch: Path) -> dict:
     """Start the worker, wait for its record within the time limit, and make sure it is gone."""
     context = multiprocessing.get_context("forkserver")
     receiving, sending = context.Pipe(duplex=False)
-    process = context.Process(target=worker, args=(folder, secret, limits, scratch, sending), name=f"grade {folder.name}")
+    process = context.Process(target=worker_process, args=(folder, cases, limits, scratch, sending), name=f"grade {folder.name}")
     process.start()
     sending.close()
     try:
-        if receiving.poll(worker_timeout(folder, limits)):
+        names = folder.files if isinstance(folder, Submission) else [p.name for p in folder.iterdir()]
+        if receiving.poll(worker_timeout(names, limits)):
             return json.loads(receiving.recv_bytes())
-        return failed_student(folder, "grading this student ran past the time limit; nothing was graded")
+        return too_long(folder.name)
     except (EOFError, OSError, ValueError):
         process.join(5)
-        return failed_student(folder, f"the grading process stopped (exit code {process.exitcode}); nothing was graded")
+        return stopped(folder.name, process.exitcode)
     finally:
         receiving.close()
         if process.is_alive():
@@ -268,9 +381,10 @@ def grade_class(folders: list[Path], secret: str, limits: Limits, jobs: int, pro
     from tqdm import tqdm
 
     multiprocessing.get_context("forkserver").set_forkserver_preload([__name__])
+    cases = draw_cases(secret)
     records = {}
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool, tqdm(total=len(folders), unit="student", desc="grading", disable=not progress) as bar:
-        futures = {pool.submit(run_worker, folder, secret, limits): folder for folder in folders}
+        futures = {pool.submit(run_worker, folder, cases, limits): folder for folder in folders}
         for future in as_completed(futures):
             records[futures[future].name] = future.result()
             bar.update()

@@ -100,10 +100,16 @@ def sandbox_problem() -> str | None:
     return None
 
 
-def sandbox_or_refuse(no_sandbox: bool) -> str:
-    """What the kernels will run in, for every record; SandboxUnavailable (saying why and how to fix it) when no sandbox can be made."""
+def sandbox_or_refuse(no_sandbox: bool, remote: bool = False) -> str:
+    """What the kernels will run in, for every record; SandboxUnavailable (saying why and how to fix it) when no sandbox can be made.
+
+    `remote`: the kernels run on other machines (Dask workers), where each Session makes its sandbox
+    or fails its student's grading with the reason; nothing is tried here.
+    """
     if no_sandbox:
         return NO_SANDBOX
+    if remote:
+        return "bubblewrap, on each Dask worker (where a worker cannot make it, its students' rows say why)"
     problem = sandbox_problem()
     if problem:
         raise SandboxUnavailable(
