@@ -25,7 +25,7 @@ import pytest
 from fixtures.make_fixtures import NETWORK_PORTS, REPO_MARKER, SANDBOX_CELLS
 
 from helpers.grading import judge
-from helpers.grading.sandbox import NO_SANDBOX
+from helpers.grading.sandbox import NO_SANDBOX, SANDBOXED
 
 REPO = Path(__file__).resolve().parent.parent
 SUBMISSIONS = Path(__file__).resolve().parent / "fixtures" / "submissions"
@@ -205,7 +205,7 @@ def test_in_the_sandbox_the_secret_appears_in_no_output_and_every_record_names_t
     assert SECRET not in graded["done"].stdout + graded["done"].stderr
     for path in graded["out"].iterdir():
         assert SECRET not in path.read_text(encoding="utf-8"), path.name
-    assert {record["sandbox"].split()[0] for record in graded["records"].values()} == {"bubblewrap"}
+    assert {record["sandbox"] for record in graded["records"].values()} == {SANDBOXED}
     assert "NOT SANDBOXED" not in graded["done"].stdout
 
 

@@ -202,3 +202,4 @@ def test_grade_refuses_without_a_sandbox_unless_told_and_a_session_will_not_run_
     with pytest.raises(SandboxUnavailable, match="a test"):
         Session([], tmp_path, tmp_path, Limits())
     assert sandbox.sandbox_or_refuse(True) == sandbox.NO_SANDBOX
+    assert sandbox.sandbox_or_refuse(False, remote=True) == sandbox.SANDBOXED  # Dask workers make (or refuse) their own

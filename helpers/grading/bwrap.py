@@ -57,15 +57,6 @@ def candidates() -> list[str]:
     return found
 
 
-def version(path: str) -> str:
-    """`bwrap --version`'s version number, or "unknown"."""
-    try:
-        out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=10).stdout.split()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return out[-1] if out else "unknown"
-
-
 def runtime_paths() -> list[str]:
     """The folders the kernel's Python needs (the venv, the interpreter behind it, site-packages), outermost first.
 

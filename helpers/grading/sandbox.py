@@ -100,24 +100,25 @@ def sandbox_problem() -> str | None:
     return None
 
 
+SANDBOXED = "bubblewrap: each kernel in an OS sandbox of its own (its copy and the runtime only, no other process, no network)"
+
+
 def sandbox_or_refuse(no_sandbox: bool, remote: bool = False) -> str:
-    """What the kernels will run in, for every record; SandboxUnavailable (saying why and how to fix it) when no sandbox can be made.
+    """What the kernels run in, for every record (the same wherever they run); SandboxUnavailable, saying
+    why and how to fix it, when no sandbox can be made.
 
     `remote`: the kernels run on other machines (Dask workers), where each Session makes its sandbox
     or fails its student's grading with the reason; nothing is tried here.
     """
     if no_sandbox:
         return NO_SANDBOX
-    if remote:
-        return "bubblewrap, on each Dask worker (where a worker cannot make it, its students' rows say why)"
-    problem = sandbox_problem()
+    problem = None if remote else sandbox_problem()
     if problem:
         raise SandboxUnavailable(
             f"no OS sandbox can be made for the grading kernels: {problem}. Without one, a hostile notebook can read and change "
             "whatever your user can (the reference solutions, other students' files, the secret): fix that, or pass --no-sandbox "
             "to grade anyway, with only the resource limits between the kernels and your machine.")
-    path = bwrap.executable()
-    return f"bubblewrap {bwrap.version(path)} ({path})"
+    return SANDBOXED
 
 
 class LimitedKernelManager(AsyncKernelManager):
