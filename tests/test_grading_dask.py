@@ -35,7 +35,9 @@ FIXED = ("solution", "kills_grader", "malformed_json")  # fixtures graded as the
 SLOW = "release_slow"  # the release with a cell that sleeps 15 s: the student whose worker the test kills
 CLASS = sorted([*FIXED, SLOW])
 SECRET = "dask-secret"
-ARGS = ["--secret", SECRET, "--quiet", "--timeout", "60", "--cell-timeout", "20", "--memory", "2048"]
+# --no-sandbox: these tests are about kernels that kill the processes above them, which a sandboxed
+# kernel cannot see (tests/test_grading_hostile.py grades the same fixtures in the sandbox).
+ARGS = ["--secret", SECRET, "--quiet", "--timeout", "60", "--cell-timeout", "20", "--memory", "2048", "--no-sandbox"]
 DASK = Path(sys.executable).with_name("dask")
 ALLOWED_FAILURES = "1"  # the scheduler's allowed-failures here: 2 tries, to keep the test short
 # A cell that kills the Dask worker grading it: its first ancestor started by multiprocessing's spawn.

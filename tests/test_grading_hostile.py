@@ -2,23 +2,35 @@
 scores more than the untouched student release, and leaves every submitted file byte-identical.
 
 The fixtures are tests/fixtures/submissions/<category>/ (made by tests/fixtures/make_fixtures.py),
-graded together as one class next to the untouched release and the solution.
+graded together as one class next to the untouched release and the solution, by `python -m
+helpers.grading grade` run as the instructor runs it: from the checkout, GRADER_SECRET in its
+environment, kernels in the OS sandbox. The class is a copy, so a sandbox that fails cannot change
+the committed fixtures. The sandbox's own fixtures (SANDBOX_CELLS) are also graded with
+--no-sandbox, where each attack must work: that shows they are real attacks, stopped by the sandbox.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import tempfile
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import pytest
+from fixtures.make_fixtures import NETWORK_PORTS, REPO_MARKER, SANDBOX_CELLS
 
 from helpers.grading import judge
-from helpers.grading.__main__ import main
+from helpers.grading.sandbox import NO_SANDBOX, SANDBOXED
 
+REPO = Path(__file__).resolve().parent.parent
 SUBMISSIONS = Path(__file__).resolve().parent / "fixtures" / "submissions"
 PWNED = Path("/tmp/grader-fixture-pwned")
+SECRET = "hostile-secret-5b1e"  # in the grader's initial environment only, as `GRADER_SECRET=... make grade` puts it
 CATEGORIES = sorted(p.name for p in SUBMISSIONS.iterdir() if p.name not in ("solution", "release"))
 
 # What the reason must say, per category (any one of the strings).
@@ -39,30 +51,98 @@ REASONS = {
     "claims_equality": ["__main__.Anything object", "__main__.AnyTensor object", "__main__.Number object"],
     "input_transformer": ["left no results"],
     "crafted_pickle": ["not plain data"],
-    "kills_grader": ["grading process stopped"],
+    "kills_grader": ["still has the `...` placeholder"],  # in the sandbox its kill reaches nothing; see the unsandboxed class
     "calls_reference": ["No module named 'helpers.checks.nb01'", "flagged for review"],
+    "reads_references": ["found no reference solutions to load"],
+    "copies_classmate": ["found no classmate's notebook to copy"],
+    "reads_secret": ["found no grading secret"],
+    "writes_outside": ["found nothing outside its folder to write to"],
+    "opens_network": ["could not connect to 127.0.0.1"],
 }
-
+UNSANDBOXED = [*SANDBOX_CELLS, "kills_grader", "solution", "release"]  # the class graded again with --no-sandbox
 
 def fingerprint(folder: Path) -> dict[str, str]:
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+class Listener:
+    """A TCP server on 127.0.0.1 (the first free port of NETWORK_PORTS) that keeps what each connection sends."""
+
+    def __init__(self):
+        self.received: list[bytes] = []
+        self.server = socket.socket()
+        for port in NETWORK_PORTS:
+            try:
+                self.server.bind(("127.0.0.1", port))
+                break
+            except OSError:
+                continue
+        else:
+            pytest.fail(f"no free port in {NETWORK_PORTS} for the test server")
+        self.server.listen()
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self):
+        while True:
+            try:
+                connection, _ = self.server.accept()
+            except OSError:  # closed
+                return
+            with connection:
+                connection.settimeout(5)
+                try:
+                    self.received.append(connection.recv(4096))
+                except OSError:
+                    self.received.append(b"")
+
+    def from_run(self, scratch: Path) -> list[bytes]:
+        """What reached the server from kernels of the run whose working copies were under `scratch`."""
+        return [data for data in self.received if data.startswith(str(scratch).encode())]
+
+    def close(self):
+        self.server.close()
+
+
+def markers_in_repo(scratch: Path) -> list[Path]:
+    """The files writes_outside left in the course checkout, from the run whose working copies were under `scratch`."""
+    return [p for p in REPO.glob(REPO_MARKER + "*") if p.read_text(errors="replace").startswith(str(scratch))]
+
+
+def grade_copy(root: Path, students: list[str], *extra: str) -> dict:
+    """Grade a copy of those fixture students as an instructor would; what the run did, and what it left."""
+    submissions, out, scratch = root / "submissions", root / "grades", root / "scratch"
+    scratch.mkdir()
+    for student in students:
+        shutil.copytree(SUBMISSIONS / student, submissions / student)
+    before = fingerprint(submissions)
+    listener = Listener()
+    env = {**os.environ, "GRADER_SECRET": SECRET, "TMPDIR": str(scratch)}  # TMPDIR: where the grader makes its working copies
+    try:
+        done = subprocess.run([sys.executable, "-m", "helpers.grading", "grade", str(submissions), "--out", str(out), "--jobs", "2",
+                               "--timeout", "60", "--cell-timeout", "10", "--memory", "2048", "--quiet", *extra],
+                              cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+    finally:
+        listener.close()
+        markers = markers_in_repo(scratch)
+        for marker in markers:
+            marker.unlink()
+    records = {p.stem: json.loads(p.read_text()) for p in out.glob("*.json")}
+    return {"done": done, "records": records, "before": before, "after": fingerprint(submissions), "out": out,
+            "leftovers": sorted(scratch.glob("grade-*")), "network": listener.from_run(scratch), "markers": markers}
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    """Grade the fixture class in place (the grader must not touch it); the records by student."""
+    """The whole fixture class, graded in the sandbox."""
     PWNED.unlink(missing_ok=True)
-    before = fingerprint(SUBMISSIONS)
-    out = tmp_path_factory.mktemp("hostile")
-    scratch = tmp_path_factory.mktemp("scratch")
-    saved, tempfile.tempdir = tempfile.tempdir, str(scratch)  # where the grader makes its working copies
-    try:
-        code = main(["grade", str(SUBMISSIONS), "--out", str(out), "--jobs", "2", "--secret", "hostile-secret",
-                     "--timeout", "60", "--cell-timeout", "10", "--memory", "2048", "--quiet"])
-    finally:
-        tempfile.tempdir = saved
-    records = {p.stem: json.loads(p.read_text()) for p in out.glob("*.json")}
-    return code, before, records, sorted(scratch.glob("grade-*"))  # (pymp-* is multiprocessing's own, removed at exit)
+    return grade_copy(tmp_path_factory.mktemp("hostile"), [p.name for p in SUBMISSIONS.iterdir()])
+
+
+@pytest.fixture(scope="module")
+def unsandboxed(tmp_path_factory):
+    """The sandbox's fixtures, the solution and the release, graded with --no-sandbox."""
+    return grade_copy(tmp_path_factory.mktemp("unsandboxed"), UNSANDBOXED, "--no-sandbox")
 
 
 def test_every_category_has_a_fixture_and_a_reason_to_find():
@@ -70,20 +150,19 @@ def test_every_category_has_a_fixture_and_a_reason_to_find():
 
 
 def test_grading_the_hostile_class_succeeds_and_leaves_every_submitted_file_byte_identical(graded):
-    code, before, _, _ = graded
-    assert code == 0
-    assert fingerprint(SUBMISSIONS) == before
+    assert graded["done"].returncode == 0, graded["done"].stderr
+    assert graded["after"] == graded["before"]
 
 
 def test_hostile_students_cost_nobody_else(graded):
-    _, _, records, _ = graded
+    records = graded["records"]
     assert records["solution"]["total"] == 8 and records["solution"]["problems"] == []
     assert records["release"]["total"] == 0
 
 
 @pytest.mark.parametrize("category", CATEGORIES)
 def test_hostile_submission_gets_a_row_with_a_reason_and_no_more_than_the_release(graded, category):
-    _, _, records, _ = graded
+    records = graded["records"]
     record = records[category]
     assert record["total"] <= records["release"]["total"]
     assert all(grade["status"] != judge.PASSED for grade in record["exercises"].values())
@@ -96,7 +175,7 @@ def test_a_crafted_pickle_never_runs_in_the_grader(graded):
 
 
 def test_a_cell_that_breaks_the_kernel_is_skipped_and_the_rest_of_the_notebook_still_runs(graded):
-    _, _, records, _ = graded
+    records = graded["records"]
     for category in ("infinite_loop", "os_exit", "memory_bomb"):
         notebook = records[category]["notebooks"][0]
         assert notebook["skipped"] == ["code cell 2"], category  # the hostile cell, right after the setup cell
@@ -105,13 +184,40 @@ def test_a_cell_that_breaks_the_kernel_is_skipped_and_the_rest_of_the_notebook_s
 
 
 def test_a_function_that_hangs_or_kills_the_kernel_costs_only_its_exercise(graded):
-    _, _, records, _ = graded
-    exercises = records["infinite_loop_in_function"]["exercises"]
+    exercises = graded["records"]["infinite_loop_in_function"]["exercises"]
     assert "ran past the time limit" in exercises["01.1"]["message"]
     assert "kernel died" in exercises["01.2"]["message"]
     assert {exercises[key]["status"] for key in ("01.3", "01.4", "01.5")} == {judge.NOT_ATTEMPTED}
 
 
 def test_no_working_copy_is_left_behind_even_when_a_worker_is_killed(graded):
-    *_, leftovers = graded
-    assert leftovers == []
+    assert graded["leftovers"] == []
+
+
+def test_in_the_sandbox_nothing_outside_the_working_copy_is_read_written_or_reached(graded):
+    assert graded["markers"] == []  # the course checkout
+    assert not (graded["out"] / "pwned.txt").exists()  # the output folder
+    assert graded["network"] == []  # the test server on 127.0.0.1
+    assert graded["records"]["kills_grader"]["problems"] == []  # the grader's processes are out of sight
+
+
+def test_in_the_sandbox_the_secret_appears_in_no_output_and_every_record_names_the_sandbox(graded):
+    assert SECRET not in graded["done"].stdout + graded["done"].stderr
+    for path in graded["out"].iterdir():
+        assert SECRET not in path.read_text(encoding="utf-8"), path.name
+    assert {record["sandbox"] for record in graded["records"].values()} == {SANDBOXED}
+    assert "NOT SANDBOXED" not in graded["done"].stdout
+
+
+def test_without_the_sandbox_each_of_its_fixtures_succeeds_and_every_record_says_so(unsandboxed):
+    records = unsandboxed["records"]
+    assert unsandboxed["done"].returncode == 0, unsandboxed["done"].stderr
+    assert "NOT SANDBOXED" in unsandboxed["done"].stdout
+    assert {record["sandbox"] for record in records.values()} == {NO_SANDBOX}
+    for category in ("reads_references", "copies_classmate"):  # full marks from the reference solutions / a classmate's notebook
+        assert records[category]["total"] == 8, json.dumps(records[category], indent=1)
+    assert SECRET in (unsandboxed["out"] / "reads_secret.md").read_text(encoding="utf-8")  # the secret, in the feedback
+    assert unsandboxed["after"] != unsandboxed["before"] and unsandboxed["markers"]  # others' hand-ins and the checkout changed
+    assert (unsandboxed["out"] / "pwned.txt").exists()
+    assert unsandboxed["network"]  # the test server was reached
+    assert "grading process stopped" in "\n".join(records["kills_grader"]["problems"])

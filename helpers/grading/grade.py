@@ -29,6 +29,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
+from io import BytesIO
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -127,13 +128,12 @@ def grade_notebook(name: str, data: bytes | None, cases: dict[str, list], limits
         suspicious = reaches_for_references(sources)
         cases = {e.id: cases[e.id] for e in exercises}
         session = Session(sources, workdir, root, limits)
-        io_dir = root / "io"
+        io_dir = session.io
 
         def grading_cells() -> list[tuple[str, str]]:
-            io_dir.mkdir(parents=True, exist_ok=True)  # again: the student's code may have deleted it
-            for stale in io_dir.glob("*.pt"):  # results of an earlier attempt must not count
-                stale.unlink()
-            torch.save(cases, io_dir / "inputs.pt")
+            inputs = BytesIO()
+            torch.save(cases, inputs)
+            session.exchange({"inputs.pt": inputs.getvalue()})  # the only file there: results of an earlier attempt must not count
             return [(f"exercise {e.id}", grading_cell(io_dir / "inputs.pt", io_dir / f"{e.id}.pt", e)) for e in exercises]
 
         run = asyncio.run(session.execute(grading_cells))

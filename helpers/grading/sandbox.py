@@ -1,11 +1,15 @@
-"""Run a notebook's code in a fresh, limited kernel, on a temporary working copy.
+"""Run a notebook's code in a fresh, limited kernel, inside an OS sandbox, on a temporary working copy.
 
-The kernel is `python -S` (no site-packages processing, so the editable course install with the
+The kernel runs inside bubblewrap (see `bwrap`): its temporary folder is the only writable one and,
+with the Python runtime (read-only), all it can see; no other process, no network, no secret. It is
+`python -S launcher.py` (no site-packages processing, so the editable course install with the
 reference solutions is not importable) with PYTHONPATH = a copy of `helpers` without the
-reference solutions, then the venv's site-packages. Before ipykernel starts, the launcher sets
-resource limits: address space (the memory limit), file size, CPU time, no core files.
-Its environment is built from scratch (no GRADER_SECRET), HOME and TMPDIR point into the
-temporary folder, stdout/stderr go to /dev/null, and every output message is counted and dropped.
+reference solutions (read-only), then the venv's site-packages. Before ipykernel starts, the
+launcher (see `launcher`) sets resource limits: address space (the memory limit), file size, CPU
+time, no core files. Its environment is built from scratch (no GRADER_SECRET), HOME and TMPDIR
+point into the temporary folder, stdout/stderr go to /dev/null, its ZeroMQ sockets are Unix sockets
+in a folder next to it, and every output message is counted and dropped.
+With `Limits(sandbox=False)` (`grade --no-sandbox`) the same kernel runs without bubblewrap, as the grader's user.
 A cell's output is capped twice: in the kernel, whose print raises OutputLimitExceeded past the
 limit (the kernel stays healthy), and here, where a kernel that gets past that is killed.
 
@@ -16,11 +20,13 @@ memory, floods output, or that the time limit cannot interrupt, is recorded and 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
 import sysconfig
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -31,55 +37,16 @@ from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
 import helpers
+from helpers.grading import bwrap, launcher
 
 TIMEOUT_ERROR = "GraderTimeout"
-OUTPUT_ERROR = "OutputLimitExceeded"  # raised in the kernel by LAUNCHER's CappedOutStream
+OUTPUT_ERROR = "OutputLimitExceeded"  # raised in the kernel by launcher.CappedOutStream
 MAX_ATTEMPTS = 4
-
-LAUNCHER = """
-import resource, sys
-memory, file_size, cpu, output_cap = (int(x) for x in sys.argv[1:5])
-for kind, value in ((resource.RLIMIT_AS, memory), (resource.RLIMIT_FSIZE, file_size),
-                    (resource.RLIMIT_CPU, cpu), (resource.RLIMIT_CORE, 0)):
-    try:
-        resource.setrlimit(kind, (value, value))
-    except (ValueError, OSError):  # macOS refuses some limits; Linux enforces them all
-        pass
-sys.argv = ["grader-kernel"] + sys.argv[5:]
-if sys.path and sys.path[0] == "":
-    del sys.path[0]
-from ipykernel import kernelapp
-from ipykernel.iostream import OutStream
-
-
-class OutputLimitExceeded(BaseException):
-    \"\"\"Raised by print in a cell past the output limit (BaseException: `except Exception` cannot hide it).\"\"\"
-
-
-class CappedOutStream(OutStream):
-    \"\"\"stdout/stderr that refuse a cell's writes past `output_cap` characters.
-
-    ipykernel buffers writes between flushes; a print loop fills that buffer faster than the grader
-    can read it, so without this cap the kernel runs out of memory, dies or times out at random.
-    \"\"\"
-
-    counts = {}  # characters written per request, stdout and stderr together
-
-    def write(self, string):
-        request = self.parent_header.get("msg_id")
-        written = CappedOutStream.counts.get(request, 0) + len(string)
-        if written > output_cap:
-            raise OutputLimitExceeded(f"more than {output_cap} characters of output")
-        CappedOutStream.counts = {request: written}
-        return super().write(string)
-
-
-sys.argv.append("--IPKernelApp.outstream_class=__main__.CappedOutStream")
-kernelapp.launch_new_instance()
-"""
 
 SEED_CELL = "(lambda s: (__import__('random').seed(s), __import__('numpy').random.seed(s), __import__('torch').manual_seed(s)))(0);"
 PROBE_TIMEOUT = 5
+LAUNCHER = os.path.realpath(launcher.__file__)  # run by path; in the sandbox, bound alone at bwrap.INSIDE
+SOCKET_PATH_BYTES = 107  # at most, in a Unix socket's address
 
 
 @dataclass(frozen=True)
@@ -91,6 +58,7 @@ class Limits:
     memory_bytes: int = 3 * 2**30  # address space: torch+numpy+matplotlib map 0.65 GiB, a kernel after notebook 01 peaks at 1.5 GiB
     file_bytes: int = 256 * 2**20
     output_bytes: int = 8 * 2**20  # a cell printing more than this is stopped (the kernel killed)
+    sandbox: bool = True  # run the kernel inside bubblewrap (False: `grade --no-sandbox`, only the limits above)
 
 
 @dataclass
@@ -113,13 +81,53 @@ class Run:
     attempts: int = 0
 
 
-class LimitedKernelManager(AsyncKernelManager):
-    """Starts ipykernel through LAUNCHER with the given limits, whatever the kernelspec says."""
+class SandboxUnavailable(RuntimeError):
+    """A sandboxed run was asked for where no sandbox can be made (the message says why)."""
 
-    launch_argv: list[str] = []
+
+NO_SANDBOX = "none (--no-sandbox): the kernels ran as the grader's own user, with only the resource limits"
+
+
+def sandbox_problem() -> str | None:
+    """Why the kernels cannot be sandboxed here (and how to fix it), or None when they can."""
+    reason = bwrap.unavailable()
+    if reason:
+        return reason
+    shown = bwrap.exposed([Path(helpers.__file__).resolve().parent])
+    if shown:
+        return (f"the sandbox would show the kernels the course's helpers with the reference solutions ({shown[0]} lies in "
+                "the Python runtime it binds read-only): install the course with `pip install -e .` into a venv outside it")
+    return None
+
+
+SANDBOXED = "bubblewrap: each kernel in an OS sandbox of its own (its copy and the runtime only, no other process, no network)"
+
+
+def sandbox_or_refuse(no_sandbox: bool, remote: bool = False) -> str:
+    """What the kernels run in, for every record (the same wherever they run); SandboxUnavailable, saying
+    why and how to fix it, when no sandbox can be made.
+
+    `remote`: the kernels run on other machines (Dask workers), where each Session makes its sandbox
+    or fails its student's grading with the reason; nothing is tried here.
+    """
+    if no_sandbox:
+        return NO_SANDBOX
+    problem = None if remote else sandbox_problem()
+    if problem:
+        raise SandboxUnavailable(
+            f"no OS sandbox can be made for the grading kernels: {problem}. Without one, a hostile notebook can read and change "
+            "whatever your user can (the reference solutions, other students' files, the secret): fix that, or pass --no-sandbox "
+            "to grade anyway, with only the resource limits between the kernels and your machine.")
+    return SANDBOXED
+
+
+class LimitedKernelManager(AsyncKernelManager):
+    """Starts ipykernel through `launcher` with the given limits (in the sandbox), whatever the kernelspec says."""
+
+    kernel_command: Callable[[str], list[str]]  # the connection file -> the command line (set by Session)
 
     def format_kernel_cmd(self, extra_arguments=None):
-        return [*self.launch_argv, "-f", os.path.realpath(self.connection_file)]
+        return self.kernel_command(os.path.realpath(self.connection_file))
 
 
 class GuardedClient(NotebookClient):
@@ -195,6 +203,15 @@ def kernel_environment(root: Path, lib: Path) -> dict[str, str]:
     }
 
 
+def socket_folder(near: Path) -> Path:
+    """A new folder for one kernel's connection file and Unix sockets: in `near` (the grader's scratch, which
+    the grader removes even when a worker is killed), or in /tmp where that path is too long for a socket."""
+    for parent in (near, Path("/tmp")):
+        if len(str(parent)) + len("/k-12345678/ipc-10") <= SOCKET_PATH_BYTES:
+            return Path(tempfile.mkdtemp(prefix="k-", dir=parent))
+    raise ValueError(f"{near} is too long a path for the kernel's Unix sockets, and /tmp is not there")
+
+
 class Session:
     """One notebook's grading run: attempts in fresh kernels until one runs through, within the limits."""
 
@@ -205,6 +222,15 @@ class Session:
         self.limits = limits
         self.lib = shadow_helpers(root / "lib")
         self.env = kernel_environment(root, self.lib)
+        self.io = root / "io"  # files between the grader and the kernel (see `exchange`); its own mount in the sandbox
+        self.io.mkdir()
+        self.sockets: Path | None = None  # the kernel's connection file and sockets: new for each attempt (see `_attempt`)
+        self.bwrap = None
+        if limits.sandbox:
+            problem = sandbox_problem()
+            if problem:
+                raise SandboxUnavailable(problem)
+            self.bwrap = bwrap.executable()
         self.deadline = 0.0
         self.run = Run()
 
@@ -226,10 +252,43 @@ class Session:
             self.run.skipped.append(culprit)
         return self.run
 
-    def _client(self) -> GuardedClient:
-        km = LimitedKernelManager(kernel_name="python3")
-        km.launch_argv = [sys.executable, "-S", "-c", LAUNCHER, str(self.limits.memory_bytes), str(self.limits.file_bytes),
-                          str(int(self.limits.notebook_timeout) + 60), str(self.limits.output_bytes)]
+    def exchange(self, files: dict[str, bytes]) -> None:
+        """Make `files` (name: content) the only files in the io folder, while the student's kernel may be running.
+
+        The kernel can write there and may plant symbolic links: old entries are unlinked (never
+        followed), each file is written under a fresh name (O_EXCL) and renamed into place.
+        """
+        if self.io.is_symlink():  # only without the sandbox, where io is no mount of its own
+            self.io.unlink()
+        self.io.mkdir(exist_ok=True)  # again: without the sandbox the student's code may have deleted it
+        for entry in os.scandir(self.io):
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                with contextlib.suppress(FileNotFoundError):  # the kernel may be removing it too
+                    os.unlink(entry.path)
+        for name, data in files.items():
+            handle, temporary = tempfile.mkstemp(dir=self.io, prefix=".grader-")
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+            os.replace(temporary, self.io / name)
+
+    def kernel_command(self, connection_file: str) -> list[str]:
+        """The kernel's command line: the launcher with the limits, in the sandbox unless it is off."""
+        limits = self.limits
+        inside = LAUNCHER if self.bwrap is None else f"{bwrap.INSIDE}/launcher.py"  # nothing else of the checkout is in the sandbox
+        argv = [sys.executable, "-S", inside, str(limits.memory_bytes), str(limits.file_bytes),
+                str(int(limits.notebook_timeout) + 60), str(limits.output_bytes), "-f", connection_file]
+        if self.bwrap is None:
+            return argv
+        readonly = {self.lib: self.lib, LAUNCHER: inside}
+        return bwrap.command(self.bwrap, self.root, argv, self.env, readonly=readonly, writable=[self.io, self.sockets], chdir=self.workdir)
+
+    def _client(self, sockets: Path) -> GuardedClient:
+        km = LimitedKernelManager(kernel_name="python3", transport="ipc", connection_file=str(sockets / "connection.json"))
+        km.ip = str(sockets / "ipc")
+        km.kernel_command = self.kernel_command
+        km.kernel_spec.interrupt_mode = "message"  # a SIGINT would reach bwrap, not the kernel: ask the kernel to interrupt itself
         nb = nbformat.v4.new_notebook()
         return GuardedClient(
             nb, self.limits.output_bytes, km=km, timeout=int(self.limits.cell_timeout), allow_errors=True,
@@ -240,7 +299,8 @@ class Session:
 
     async def _attempt(self, skip: set[str], after) -> str | None:
         """One run in a fresh kernel; returns the label of the cell that made it stop, or None."""
-        client = self._client()
+        sockets = self.sockets = socket_folder(self.root.parent)  # new each time: the last kernel could write in the old one
+        client = self._client(sockets)
         try:
             async with client.async_setup_kernel(env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
                 if await self._cell(client, "setup", SEED_CELL) is not None:
@@ -264,6 +324,7 @@ class Session:
             return None
         finally:
             self.run.output_bytes += client.total_bytes
+            shutil.rmtree(sockets, ignore_errors=True)
         return None
 
     def _flooded(self, label: str) -> None:

