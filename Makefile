@@ -23,7 +23,7 @@ lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check helpers tests benchmarks notebooks
 
 test-unit: $(DEV_STAMP)
-	$(PY) -m pytest tests --ignore=tests/browser -n $(JOBS)
+	$(PY) -m pytest tests --ignore=tests/browser -n $(JOBS) --dist loadfile
 
 test-notebooks: $(DEV_STAMP)
 	$(PY) -m pytest $(NBVAL) notebooks -n $(JOBS) --dist loadfile

@@ -126,6 +126,7 @@ def test_the_kernel_environment_carries_no_secret_and_no_reference_solutions(tmp
     env = kernel_environment(tmp_path, lib)
     assert SECRET not in json.dumps(env) and hidden.SECRET_VARIABLE not in env
     assert not list(lib.rglob("nb[0-9]*.py")) and not (lib / "helpers" / "grading").exists()
+    assert env["CUDA_VISIBLE_DEVICES"] == ""  # grading on the CPU, also where --no-sandbox leaves a GPU in reach
 
 
 def test_a_crafted_pickle_is_refused_and_never_run(tmp_path):

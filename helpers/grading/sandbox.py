@@ -187,7 +187,10 @@ def shadow_helpers(lib: Path) -> Path:
 
 
 def kernel_environment(root: Path, lib: Path) -> dict[str, str]:
-    """The kernel's whole environment: nothing of the grader's (no secret), one thread, a private HOME."""
+    """The kernel's whole environment: nothing of the grader's (no secret), one thread, a private HOME,
+    and no GPU: grading runs on the CPU (so results do not depend on the card, and a CUDA context,
+    which maps far more address space than the memory limit allows, is never made; the sandbox has
+    no GPU device anyway)."""
     home = root / "home"
     home.mkdir(exist_ok=True)
     return {
@@ -200,6 +203,7 @@ def kernel_environment(root: Path, lib: Path) -> dict[str, str]:
         "PYTHONHASHSEED": "0",
         "PYDEVD_DISABLE_FILE_VALIDATION": "1",
         "LANG": "C.UTF-8",
+        "CUDA_VISIBLE_DEVICES": "",
     }
 
 
