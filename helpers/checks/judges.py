@@ -149,3 +149,17 @@ def first_difference(got, expected: list[float], names: list[str]) -> str | None
                 return f"{name} is {value:.6g}, expected {want:.6g}: the sign is flipped — check the sign of each local gradient on its path."
             return f"{name} is {value:.6g}, expected {want:.6g}."
     return None
+
+
+def numbers_judgement(got, expected: list[float], names: list[str], mistakes) -> str | None:
+    """Judge a short list of numbers: its form, then right or not, then the hint of the first known wrong
+    answer it equals (`mistakes`: (numbers, hint) pairs), else the first number that differs."""
+    miss = numbers_mismatch(got, expected, names)
+    if miss:
+        return miss
+    if same_numbers(got, expected):
+        return None
+    for answer, hint in mistakes:
+        if same_numbers(got, answer):
+            return hint
+    return first_difference(got, expected, names)

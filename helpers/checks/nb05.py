@@ -114,14 +114,19 @@ def central_difference_x5(x: list, h: float) -> torch.Tensor:
     return ((x + h) ** 5 - (x - h) ** 5) / (2 * h)
 
 
-def judge_central_difference(got, case, expected):
-    x, h = case
+def float64_result_problem(got, expected) -> str | None:
+    """The hint for a result that is not a tensor like `expected` in float64 (float32 gets its own), or None."""
     miss = tensor_like(got, expected)
     if miss:
         return miss
     if got.dtype == torch.float32:
         return float32_hint(got, expected)
-    miss = dtype_mismatch(got, expected)
+    return dtype_mismatch(got, expected)
+
+
+def judge_central_difference(got, case, expected):
+    x, h = case
+    miss = float64_result_problem(got, expected)
     if miss:
         return miss
     points = torch.tensor(x, dtype=torch.float64)
@@ -174,12 +179,7 @@ def numeric_gradient(w: list, h: float) -> torch.Tensor:
 
 def judge_numeric_gradient(got, case, expected):
     w, h = case
-    miss = tensor_like(got, expected)
-    if miss:
-        return miss
-    if got.dtype == torch.float32:
-        return float32_hint(got, expected)
-    miss = dtype_mismatch(got, expected)
+    miss = float64_result_problem(got, expected)
     if miss:
         return miss
     if close(got, expected, rtol=1e-8, atol=1e-9):

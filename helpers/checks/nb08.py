@@ -17,7 +17,7 @@ import random
 import torch
 
 from helpers.checks.core import Exercise
-from helpers.checks.judges import first_difference, numbers_mismatch, same_numbers
+from helpers.checks.judges import first_difference, numbers_judgement, numbers_mismatch, same_numbers
 from helpers.checks.nb07 import sigmoid
 
 NAMES = ["W1", "bias1", "W2", "bias2", "W3", "bias3"]
@@ -208,15 +208,7 @@ INPUT_MISTAKES = [
 
 def judge_inputs(got, case, expected):
     x, y, p = case
-    miss = numbers_mismatch(got, expected, INPUT_NAMES)
-    if miss:
-        return miss
-    if same_numbers(got, expected):
-        return None
-    for keywords, hint in INPUT_MISTAKES:
-        if same_numbers(got, by_hand(x, y, p, **keywords)[3]):
-            return hint
-    return first_difference(got, expected, INPUT_NAMES)
+    return numbers_judgement(got, expected, INPUT_NAMES, [(by_hand(x, y, p, **keywords)[3], hint) for keywords, hint in INPUT_MISTAKES])
 
 
 def inputs_public():

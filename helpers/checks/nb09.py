@@ -17,7 +17,7 @@ import random
 import torch
 
 from helpers.checks.core import Exercise
-from helpers.checks.judges import first_difference, numbers_mismatch, same_numbers
+from helpers.checks.judges import first_difference, numbers_judgement, numbers_mismatch, same_numbers
 
 STILL_ZERO = ("every gradient is still 0: does the backward pass start with gradient 1 at the output, and does the "
               "`_backward` you filled in add anything yet (is the ... still there? Run its cell again after editing it)?")
@@ -27,8 +27,9 @@ def leaves(*numbers):
     return [torch.tensor(float(n), dtype=torch.float64, requires_grad=True) for n in numbers]
 
 
-def all_zero(got, expected) -> bool:
-    return all(g == 0 for g in got) and any(e != 0 for e in expected)
+def still_zero(expected) -> tuple[list[float], str]:
+    """The known wrong answer "every gradient still 0" (backward never ran), with its hint."""
+    return [0.0] * len(expected), STILL_ZERO
 
 
 # 09.1 grads_of_expression(a, b, c): the backward of *, on L = (a·b + c)·a --------------------
@@ -58,17 +59,7 @@ def expression_mistakes(a, b, c):
 
 
 def judge_expression(got, case, expected):
-    miss = numbers_mismatch(got, expected, EXPRESSION_NAMES)
-    if miss:
-        return miss
-    if same_numbers(got, expected):
-        return None
-    if all_zero(got, expected):
-        return STILL_ZERO
-    for answer, hint in expression_mistakes(*case):
-        if same_numbers(got, answer):
-            return hint
-    return first_difference(got, expected, EXPRESSION_NAMES)
+    return numbers_judgement(got, expected, EXPRESSION_NAMES, [still_zero(expected), *expression_mistakes(*case)])
 
 
 def expression_public():
@@ -191,17 +182,7 @@ def power_mistakes(a, b):
 
 
 def judge_power(got, case, expected):
-    miss = numbers_mismatch(got, expected, POWER_NAMES)
-    if miss:
-        return miss
-    if same_numbers(got, expected):
-        return None
-    if all_zero(got, expected):
-        return STILL_ZERO
-    for answer, hint in power_mistakes(*case):
-        if same_numbers(got, answer):
-            return hint
-    return first_difference(got, expected, POWER_NAMES)
+    return numbers_judgement(got, expected, POWER_NAMES, [still_zero(expected), *power_mistakes(*case)])
 
 
 def power_public():
