@@ -352,7 +352,7 @@ class Session:
             self.run.fatal = None
             self.run.faults = [f for f in self.run.faults if f.where in skip]
             culprit = await self._attempt(skip, after)
-            if culprit is None or culprit == "setup" or self.remaining() <= 0:
+            if culprit is None or self.run.fatal is not None or self.remaining() <= 0:
                 break
             skip.add(culprit)
             self.run.skipped.append(culprit)
@@ -465,7 +465,10 @@ class Session:
             if client.over_cap:
                 self._flooded(label)
             elif self.zygote is not None and (self.zygote.broken or "").startswith("it died"):
-                self._fault(label, "died", "the kernel died while running it, and so did the zygote it was forked from (a grader's process)")
+                # Only possible with --no-sandbox. The kernel may still answer a cell or two after killing its
+                # zygote (it dies with it a moment later), so which cell did it is not known: none is blamed.
+                self.run.fatal = ("the notebook killed the process its kernel was forked from (the grader's zygote: possible only "
+                                  "with --no-sandbox), so it was not run further")
             else:
                 self._fault(label, "died", "the kernel died while running it (os._exit, a crash, or the memory limit)")
             return label

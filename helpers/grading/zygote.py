@@ -6,8 +6,9 @@ channel on stdin: a Unix socket from the grader (`kernels.Zygote`), JSON message
 multiprocessing.connection frames them. MODE is "sandbox" (inside bubblewrap, as the init of the
 sandbox's PID namespace: `--as-pid-1`) or "plain" (`grade --no-sandbox`); GRADER is the pid of the
 grading process that started it; KEPT are the sandbox's mounts from the grader's slot (its writable
-folder, the io folder, the kernels' lib), which sweeping leaves alone and checks are still in place. Like `launcher` it is run by path, imports nothing of the course
-but the kernels' own `helpers`, and only the standard library before that.
+folder, the io folder, the kernels' lib), which sweeping leaves alone and checks are still in place.
+Like `launcher` it is run by path, imports nothing of the course but the kernels' own `helpers`, and
+only the standard library before that.
 
 At start it imports PRELOAD (ipykernel, IPython, torch, numpy, matplotlib, ipywidgets, the course's
 helpers: what nearly every notebook's set-up cell imports), computing nothing and starting no thread:
@@ -26,8 +27,9 @@ the zygote kills every other process left (in the sandbox, every process in it b
 student's code left running; with --no-sandbox, its own children) and, in the sandbox, empties /tmp,
 /dev/shm and /dev/mqueue (but the slot's mounts, which may lie in /tmp), removes System V IPC
 objects, clears the user keyrings and checks that the slot's mounts are where they were (a kernel
-may rename a folder above them); then it reports "exited", with whether all is clean. The grader then removes the notebook's folder; a zygote that
-is not clean, dies or does not answer is replaced by a fresh one in a fresh sandbox.
+may rename a folder above them); then it reports "exited", with whether all is clean. The grader then
+removes the notebook's folder; a zygote that is not clean, dies or does not answer is replaced by a
+fresh one in a fresh sandbox.
 
 Messages, grader -> zygote: {"launch": {"argv": [launcher's arguments], "cwd": folder, "env": {...}}},
 {"signal": N} (to the kernel), {"ping": 0}; zygote -> grader: {"ready": {...}}, {"refused": why},
