@@ -37,8 +37,7 @@ test-gpu: $(DEV_STAMP)
 
 # Benchmarks: performance goals live here, not in timed unit tests.
 bench: $(DEV_STAMP)
-	$(PY) benchmarks/bench_checks.py
-	$(PY) benchmarks/bench_grading.py --students 4
+	$(PY) benchmarks/run.py
 
 # Re-execute every notebook in place and store its outputs (after editing a notebook).
 execute: $(DEV_STAMP)

@@ -1,31 +1,28 @@
 """What grading costs: a class graded, against the same notebooks executed plainly with nbclient,
-and what grading through Dask adds per task.
+and what a Dask cluster adds per task; projected to a 1,000-learner class on 64 cores.
 
-    .venv/bin/python benchmarks/bench_grading.py [--students 4] [--repeats 3] [--dask-only]
+    .venv/bin/python benchmarks/bench_grading.py [--students 4] [--repeats 3]     (make bench runs it, via run.py)
 
 Builds a class of STUDENTS copies of every solution notebook that has exercises (the grader does
-not execute notebooks without exercises), then times, on this machine:
-  plain       executing every submission once with nbclient, one after another;
-  jobs=1      `python -m helpers.grading grade` with --jobs 1 (kernels in the OS sandbox), --repeats runs;
-  no-sandbox  the same with --no-sandbox, --repeats runs, alternating with the jobs=1 runs;
-  jobs=2      the sandboxed grading with --jobs 2;
-  dask=1      the same with --dask ADDRESS: a LocalCluster of one worker process with one thread,
-              started (and warmed up) beforehand, so its start is not counted.
-Prints the ratios grading/plain and jobs=1/jobs=2 (from the medians of the runs) as one JSON line, then
-  sandbox_cost_s_per_notebook: what the sandbox adds to grading one notebook: the median over the
-      runs of the mean `seconds` of a notebook in the records (its whole grading: working copy,
-      kernel starts, cells, hidden cases), with the sandbox minus without. The JSON line also has
-      the difference of whole runs per notebook (which includes starting the grader, and on a busy
-      machine drowns in noise) and `sandbox_start_s`: the median extra time of starting
-      `python -S -c pass` in the sandbox, over 20 paired starts;
-and, on that LocalCluster,
-  dask_round_trip_s_per_trivial_task: a trivial task's round trip through the scheduler, one at a time;
-  dask_overhead_s_per_task: the round trip of a real student's task (their notebooks and the hidden
-      cases there, their record back) without the grading: what Dask adds to each student, since a
-      worker then grades exactly as local grading does;
-  dask_minus_local_s_per_student: (dask=1 - jobs=1) / STUDENTS, the same end to end (noisy: a student
-      takes seconds, and this difference is far smaller).
---dask-only skips plain, the runs without the sandbox and jobs=2.
+not execute notebooks without exercises). Then REPEATS rounds, each timing side by side, on this machine:
+  plain       executing every submission once with nbclient, one after another (a fresh kernel each);
+  jobs=1      `python -m helpers.grading grade --jobs 1` (kernels forked from a zygote, in the OS sandbox);
+  no-sandbox  the same with --no-sandbox;
+  jobs=2      the sandboxed grading with --jobs 2.
+Each grading run is the whole command an instructor runs (the grader's start, its zygotes' start included).
+Figures (medians over the rounds of each round's ratio or value):
+  grading_vs_plain: jobs=1 / plain;
+  grading_speedup_2_jobs: jobs=1 / jobs=2;
+  sandbox_cost_s_per_notebook: the mean `seconds` of a notebook in the records (its whole grading:
+      working copy, kernel, cells, hidden cases) with the sandbox minus without;
+  dask_overhead_s_per_task: on a LocalCluster of one worker (started and warmed up beforehand), the
+      round trip of a real student's task (their notebooks and the hidden cases there, their record
+      back) without the grading: what Dask adds to each student, as a worker then grades exactly as
+      local grading does;
+  class_1000_minutes_64_cores: 1,000 learners on 64 worker cores, one student per core at a time:
+      ceil(1000 / 64) students one after another on each core, each costing what a student cost
+      with every core of this machine busy (jobs=N on N cores: wall time x N / STUDENTS) plus the
+      Dask overhead per task. Starting the cluster is not counted.
 """
 
 from __future__ import annotations
@@ -142,44 +139,51 @@ def on_dask(root: Path, tries: int = 100) -> dict[str, float]:
                 "dask1": grade(root, 1, cluster.scheduler_address)}
 
 
+def one_round(root: Path, paths: list[Path]) -> dict[str, float]:
+    """Seconds for plain execution, jobs=1, jobs=1 --no-sandbox and jobs=2, one after another; and the mean
+    notebook's own grading seconds with and without the sandbox."""
+    sandboxed, unsandboxed = [], []
+    return {"plain": plain(paths, root), "jobs1": grade(root, 1, seconds=sandboxed),
+            "jobs1_no_sandbox": grade(root, 1, None, "--no-sandbox", seconds=unsandboxed), "jobs2": grade(root, 2),
+            "notebook_s": sandboxed[0], "notebook_s_no_sandbox": unsandboxed[0]}
+
+
+def measure(students: int = 4, repeats: int = 3, learners: int = 1000, cores: int = 64) -> dict:
+    """The grading figures (see the module's docstring) and the runs they come from."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        paths = make_class(root, students)
+        rounds = [one_round(root, paths) for _ in range(repeats)]
+        dask = on_dask(root)
+    median = lambda f: statistics.median(f(r) for r in rounds)  # noqa: E731
+    busy = min(2, os.cpu_count() or 1)  # jobs=2 keeps this many cores busy
+    student_core_s = median(lambda r: r["jobs2"] * busy / students)
+    waves = -(-learners // cores)
+    return {
+        "grading_vs_plain": round(median(lambda r: r["jobs1"] / r["plain"]), 2),
+        "grading_speedup_2_jobs": round(median(lambda r: r["jobs1"] / r["jobs2"]), 2),
+        "sandbox_cost_s_per_notebook": round(median(lambda r: r["notebook_s"] - r["notebook_s_no_sandbox"]), 3),
+        "dask_overhead_s_per_task": round(dask["student"], 4),
+        "class_1000_minutes_64_cores": round(waves * (student_core_s + dask["student"]) / 60, 1),
+        "details": {"students": students, "notebooks": len(paths), "cores": os.cpu_count(),
+                    "rounds_s": [{k: round(v, 2) for k, v in r.items()} for r in rounds],
+                    "student_core_s": round(student_core_s, 2), "sandbox_start_s": round(sandbox_start(), 3),
+                    "dask_round_trip_s_per_trivial_task": round(dask["trivial"], 4), "dask1_s": round(dask["dask1"], 1),
+                    "local_jobs1_s_last_round": round(rounds[-1]["jobs1"], 1)},
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--students", type=int, default=4)
-    parser.add_argument("--repeats", type=int, default=3, help="runs with and without the sandbox (the median counts)")
-    parser.add_argument("--dask-only", action="store_true", help="time only jobs=1 and dask=1")
+    parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        paths = make_class(root, args.students)
-        times = {} if args.dask_only else {"plain": plain(paths, root)}
-        sandboxed, unsandboxed, notebook_sandboxed, notebook_unsandboxed = [], [], [], []
-        for _ in range(1 if args.dask_only else args.repeats):  # alternating, so a change in the machine's load hits both alike
-            sandboxed.append(grade(root, 1, seconds=notebook_sandboxed))
-            if not args.dask_only:
-                unsandboxed.append(grade(root, 1, None, "--no-sandbox", seconds=notebook_unsandboxed))
-        times["jobs1"] = statistics.median(sandboxed)
-        if not args.dask_only:
-            times |= {"jobs1_no_sandbox": statistics.median(unsandboxed), "jobs2": grade(root, 2)}
-        dask = on_dask(root)
-        times["dask1"] = dask["dask1"]
-    sandbox = {} if args.dask_only else {
-        "sandbox_runs_s": [round(t, 1) for t in sandboxed], "no_sandbox_runs_s": [round(t, 1) for t in unsandboxed],
-        "notebook_s_sandbox": [round(t, 3) for t in notebook_sandboxed], "notebook_s_no_sandbox": [round(t, 3) for t in notebook_unsandboxed],
-        "whole_run_difference_s_per_notebook": round((times["jobs1"] - times["jobs1_no_sandbox"]) / len(paths), 2),
-        "sandbox_start_s": round(sandbox_start(), 3),
-    }
-    print(json.dumps({
-        "students": args.students, "notebooks": len(paths), "cores": os.cpu_count(),
-        **{k: round(v, 1) for k, v in times.items()},
-        **({} if args.dask_only else {"grading_over_plain": round(times["jobs1"] / times["plain"], 2),
-                                      "speedup_2_jobs": round(times["jobs1"] / times["jobs2"], 2)}),
-        **sandbox,
-    }))
-    if not args.dask_only:
-        print(f"sandbox_cost_s_per_notebook: {statistics.median(notebook_sandboxed) - statistics.median(notebook_unsandboxed):.3f}")
-    print(f"dask_round_trip_s_per_trivial_task: {dask['trivial']:.4f}")
-    print(f"dask_overhead_s_per_task: {dask['student']:.4f}")
-    print(f"dask_minus_local_s_per_student: {(times['dask1'] - times['jobs1']) / args.students:.2f}  (end to end; within this machine's noise)")
+    figures = measure(args.students, args.repeats)
+    details = figures.pop("details")
+    for name, value in figures.items():
+        print(f"{name}: {value:g}")
+    print(json.dumps(details))
+
 
 if __name__ == "__main__":
     main()

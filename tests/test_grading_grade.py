@@ -175,22 +175,13 @@ def test_a_fault_in_the_grader_itself_is_that_students_row_with_the_traceback(tm
     from helpers.grading import grade
     from helpers.grading.sandbox import Limits
 
-    class Channel:
-        sent = None
-
-        def send_bytes(self, data):
-            Channel.sent = json.loads(data)
-
-        def close(self):
-            pass
-
-    def broken(*args):
+    def broken(*args, **kwargs):
         raise KeyError("a bug in the grader")
 
     monkeypatch.setattr(grade, "grade_student", broken)
     folder = tmp_path / "ada"
     folder.mkdir()
-    grade.worker(folder, "secret", Limits(), tmp_path, Channel())
-    assert Channel.sent["student"] == "ada" and Channel.sent["total"] == 0
-    assert "the grader failed on this submission (KeyError" in Channel.sent["problems"][0]
-    assert "a bug in the grader" in Channel.sent["grader_error"]
+    record = grade.grade_one((folder, "secret", Limits()), slot=None)
+    assert record["student"] == "ada" and record["total"] == 0
+    assert "the grader failed on this submission (KeyError" in record["problems"][0]
+    assert "a bug in the grader" in record["grader_error"]

@@ -32,6 +32,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                        help="grade on a Dask cluster: a scheduler's address (tcp://host:8786), or 'local' for a "
                             "LocalCluster of --jobs worker processes; --jobs does not apply to a scheduler's address")
     grade.add_argument("--no-sandbox", action="store_true", help="run kernels without the OS sandbox (as your own user): only where none can be made")
+    grade.add_argument("--no-zygote", action="store_true",
+                       help="start each kernel as a fresh process instead of forking it from a zygote that has imported torch (slower; for comparison)")
     return parser.parse_args(argv)
 
 
@@ -69,7 +71,7 @@ def run_grade(args: argparse.Namespace) -> int:
         folders = students_in(args.submissions, args.only)
         isolation = sandbox_or_refuse(args.no_sandbox, remote=args.dask not in (None, "local"))
         limits = Limits(cell_timeout=min(args.cell_timeout, args.timeout), notebook_timeout=args.timeout, memory_bytes=args.memory * 2**20,
-                        sandbox=not args.no_sandbox)
+                        sandbox=not args.no_sandbox, zygote=not args.no_zygote)
         if args.dask is None:
             records = grade_class(folders, secret, limits, args.jobs, progress=not args.quiet)
         else:

@@ -83,12 +83,13 @@ def exposed(hidden: list[Path]) -> list[str]:
 
 
 def command(bwrap: str, folder: Path, argv: list[str], env: dict[str, str], *, readonly: dict[str, str] | None = None,
-            writable=(), chdir: Path | None = None) -> list[str]:
+            writable=(), chdir: Path | None = None, options=()) -> list[str]:
     """The bwrap command that runs `argv` with environment `env` (only) in a sandbox whose one writable folder is `folder`.
 
     `folder` is bound at its own path (so paths mean the same inside and out), then each of
     `writable` (folders, in `folder` or not) at its own path, as a mount of its own that the sandbox
     cannot remove or rename, then each `readonly` {path outside: path inside} (files or folders) read-only.
+    `options`: more bwrap options, after the mounts (the zygote's: `--as-pid-1`, `--mqueue /dev/mqueue`).
     """
     line = [bwrap, "--unshare-all", "--unshare-user", "--disable-userns", "--uid", str(UID), "--gid", str(GID),
             "--hostname", "grader", "--die-with-parent", "--new-session", "--clearenv"]
@@ -110,7 +111,7 @@ def command(bwrap: str, folder: Path, argv: list[str], env: dict[str, str], *, r
         line += ["--bind", str(path), str(path)]
     for source, target in (readonly or {}).items():
         line += ["--ro-bind", str(source), str(target)]
-    line += ["--remount-ro", "/", "--chdir", str(chdir or folder), "--", *argv]
+    line += [*options, "--remount-ro", "/", "--chdir", str(chdir or folder), "--", *argv]
     return line
 
 

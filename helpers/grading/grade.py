@@ -13,6 +13,8 @@ read. A grading process that crashes, hangs or is killed costs only its own stud
 from __future__ import annotations
 
 import asyncio
+import atexit
+import contextlib
 import io
 import json
 import multiprocessing
@@ -40,7 +42,7 @@ from helpers.checks.core import Exercise
 from helpers.grading import cases as hidden
 from helpers.grading import judge, kernel_side
 from helpers.grading.notebook import MAX_BYTES, SubmissionError, code_sources, notebook_number, reaches_for_references, read_submission
-from helpers.grading.sandbox import Limits, Session
+from helpers.grading.sandbox import SOCKET_PATH_BYTES, Limits, Session, Slot, remove_tree
 
 REPO = Path(__file__).resolve().parent.parent.parent
 KERNEL_SIDE_SOURCE = Path(kernel_side.__file__).read_text(encoding="utf-8")
@@ -105,12 +107,29 @@ def prepare_workdir(root: Path, name: str, data: bytes) -> Path:
     return workdir
 
 
-def grade_notebook(name: str, data: bytes | None, cases: dict[str, list], limits: Limits, scratch: Path | None = None) -> dict:
-    """Grade one submitted notebook (its bytes): {"file", "problems", "exercises": {id: grade}, "seconds", ...}."""
+@contextlib.contextmanager
+def notebook_folder(scratch: Path | None, slot: Slot | None):
+    """A new folder for one notebook's working copy: in the slot's writable folder, emptied (with the slot's sandbox)
+    afterwards; without a slot, a temporary folder in `scratch`."""
+    if slot is None:
+        with tempfile.TemporaryDirectory(prefix="grade-", dir=scratch, ignore_cleanup_errors=True) as tmp:
+            yield tmp
+        return
+    try:
+        yield tempfile.mkdtemp(prefix="grade-", dir=slot.rw)
+    finally:
+        slot.finish_notebook()
+
+
+def grade_notebook(name: str, data: bytes | None, cases: dict[str, list], limits: Limits, scratch: Path | None = None,
+                   slot: Slot | None = None) -> dict:
+    """Grade one submitted notebook (its bytes): {"file", "problems", "exercises": {id: grade}, "seconds", "kernel", ...}.
+
+    With a `slot`, its zygote forks the kernels; otherwise each is a fresh process."""
     started = time.perf_counter()
     exercises = exercises_of(notebook_number(Path(name)))
     record = {"file": name, "problems": [], "exercises": {}}
-    with tempfile.TemporaryDirectory(prefix="grade-", dir=scratch, ignore_cleanup_errors=True) as tmp:
+    with notebook_folder(scratch, slot) as tmp:
         root = Path(tmp)
         try:
             if data is None:
@@ -127,7 +146,7 @@ def grade_notebook(name: str, data: bytes | None, cases: dict[str, list], limits
         sources = code_sources(nb)
         suspicious = reaches_for_references(sources)
         cases = {e.id: cases[e.id] for e in exercises}
-        session = Session(sources, workdir, root, limits)
+        session = Session(sources, workdir, root, limits, slot)
         io_dir = session.io
 
         def grading_cells() -> list[tuple[str, str]]:
@@ -143,7 +162,7 @@ def grade_notebook(name: str, data: bytes | None, cases: dict[str, list], limits
         record["problems"].append(f"{name}: reaches for the course's reference solutions ({suspicious!r}); scored 0, flagged for review")
         for grade in record["exercises"].values():
             grade.update(points=0, status=judge.NOT_GRADED, message="flagged for review: the notebook reaches for the reference solutions.")
-    record["attempts"], record["skipped"] = run.attempts, run.skipped
+    record["attempts"], record["skipped"], record["kernel"] = run.attempts, run.skipped, "; ".join(run.kernels)
     record["seconds"] = round(time.perf_counter() - started, 2)
     return record
 
@@ -208,13 +227,14 @@ def pick_notebooks(names: Iterable[str]) -> tuple[list[str], list[str], list[str
     return [chosen[n] for n in sorted(chosen)], ignored, problems
 
 
-def grade_files(student: str, files: Files, cases: dict[str, list], limits: Limits, scratch: Path | None = None) -> dict:
+def grade_files(student: str, files: Files, cases: dict[str, list], limits: Limits, scratch: Path | None = None,
+                slot: Slot | None = None) -> dict:
     """Grade a student from their files (name -> bytes, see `read_files`) and the hidden cases, working in
-    `scratch`: the student's whole record. Local and Dask grading both grade through this."""
+    `slot` (or without one, in `scratch`): the student's whole record. Local and Dask grading both grade through this."""
     names, ignored, problems = pick_notebooks(files)
     record = {"student": student, "exercises": {}, "notebooks": [], "problems": problems, "ignored": ignored}
     for name in names:
-        notebook = grade_notebook(name, files[name], cases, limits, scratch)
+        notebook = grade_notebook(name, files[name], cases, limits, scratch, slot)
         record["exercises"].update(notebook.pop("exercises"))
         record["problems"] += notebook["problems"]
         record["notebooks"].append(notebook)
@@ -223,10 +243,11 @@ def grade_files(student: str, files: Files, cases: dict[str, list], limits: Limi
     return complete(record)
 
 
-def grade_student(folder: Path | Submission, cases: bytes, limits: Limits, scratch: Path | None = None) -> dict:
+def grade_student(folder: Path | Submission, cases: bytes, limits: Limits, scratch: Path | None = None,
+                  slot: Slot | None = None) -> dict:
     """Grade the course notebooks of a student's folder (or files) against the hidden cases (`draw_cases`' bytes)."""
     files = folder.files if isinstance(folder, Submission) else read_files(folder)
-    return grade_files(folder.name, files, load_cases(cases), limits, scratch)
+    return grade_files(folder.name, files, load_cases(cases), limits, scratch, slot)
 
 
 def complete(record: dict) -> dict:
@@ -280,9 +301,9 @@ def graded_or_failed(student: str, grade: Callable[[], dict]) -> dict:
 
 
 def exit_with_parent(channel) -> None:
-    """In a grading process: exit as soon as the process waiting for its record on `channel` is gone.
+    """In a grading process: exit as soon as the process waiting for its records on `channel` is gone.
 
-    Its kernels then exit too (a kernel exits when its parent does). The parent is not the fork server
+    Its zygote and kernel then exit too (each dies with its parent). The parent is not the fork server
     (that lives on while any process forked from it does), so it is watched through the channel: the
     write end of a pipe reports an error once no process can read it.
     """
@@ -291,14 +312,13 @@ def exit_with_parent(channel) -> None:
 
     def watch() -> None:
         poller.poll()
-        if not channel.closed:  # not the record sent and the channel closed: no one is waiting any more
-            os._exit(1)
+        os._exit(1)
 
     threading.Thread(target=watch, name="exit with parent", daemon=True).start()
 
 
 def worker_timeout(names: Iterable[str], limits: Limits) -> float:
-    """How long one student's grading process may take: each notebook's limit, plus start-up and slack."""
+    """How long grading one student may take: each notebook's limit, plus start-up (a zygote's among it) and slack."""
     notebooks = sum(1 for name in names if notebook_number(Path(name)))
     return 60 + max(1, notebooks) * (limits.notebook_timeout + 90)
 
@@ -313,54 +333,119 @@ def too_long(student: str) -> dict:
     return failed_student(student, f"grading this student ran past the time limit; {NOTHING_GRADED}")
 
 
-def worker(folder: Path | Submission, cases: bytes, limits: Limits, scratch: Path, channel) -> None:
-    """In the worker process: grade one student and send the record back as JSON.
+def grade_one(task: tuple, slot: Slot) -> dict:
+    """In a grading process: grade one student (their folder or files, the cases' bytes, the limits) in `slot`.
 
     A fault in the grader itself is that student's row, with the traceback for the instructor.
     """
+    folder, cases, limits = task
+    return graded_or_failed(folder.name, lambda: grade_student(folder, cases, limits, slot=slot))
+
+
+def slot_process(folder: Path, tasks, records) -> None:
+    """A grading process's target: grade each student sent on `tasks`, one after another, in a slot in `folder` (its
+    zygote kept from student to student), and send each record back as JSON on `records`; exit with its parent."""
+    exit_with_parent(records)
+    slot = Slot(folder)
     try:
-        record = graded_or_failed(folder.name, lambda: grade_student(folder, cases, limits, scratch))
-        channel.send_bytes(json.dumps(record).encode())
+        while True:
+            try:
+                task = tasks.recv()
+            except (EOFError, OSError):
+                break
+            records.send_bytes(json.dumps(grade_one(task, slot)).encode())
     finally:
-        channel.close()
+        slot.stop()
 
 
-def worker_process(folder: Path | Submission, cases: bytes, limits: Limits, scratch: Path, channel) -> None:
-    """The worker process's target: `worker`, in a process that exits with its parent."""
-    exit_with_parent(channel)
-    worker(folder, cases, limits, scratch, channel)
+def slot_space(space: str | None) -> str:
+    """Where a grading slot's folder goes: in `space` (the system's temporary folder if None), or in /tmp where that
+    path is too long for the kernels' Unix sockets (made two levels further down)."""
+    base = space or tempfile.gettempdir()
+    return base if len(base) + len("/grade-slot-12345678/rw/k-12345678/ipc-10") <= SOCKET_PATH_BYTES else "/tmp"
+
+
+class GradingProcess:
+    """One job slot's grading process, forked from a server that imported the grader once: it grades the students
+    it is sent one after another, each notebook in a kernel forked from the slot's zygote (see `sandbox.Slot`).
+
+    Its crash, hang or death (with --no-sandbox a kernel may kill it) is the row of the student it was grading, and
+    the next student gets a fresh grading process (and zygote).
+    """
+
+    def __init__(self, space: str | None):
+        self.folder = Path(tempfile.mkdtemp(prefix="grade-slot-", dir=slot_space(space)))  # removed even if the process is killed
+        context = multiprocessing.get_context("forkserver")
+        tasks_out, self.tasks = context.Pipe(duplex=False)
+        self.records, records_in = context.Pipe(duplex=False)
+        self.process = context.Process(target=slot_process, args=(self.folder, tasks_out, records_in), name="grading slot")
+        self.process.start()
+        tasks_out.close()
+        records_in.close()
+
+    def alive(self) -> bool:
+        return self.process.is_alive() and not self.tasks.closed
+
+    def grade(self, folder: Path | Submission, cases: bytes, limits: Limits) -> dict:
+        """Grade one student in this process, within the time limit; the record (or the row saying what went wrong)."""
+        try:
+            names = folder.files if isinstance(folder, Submission) else [p.name for p in folder.iterdir()]
+            self.tasks.send((folder, cases, limits))
+            if self.records.poll(worker_timeout(names, limits)):
+                return json.loads(self.records.recv_bytes())
+            self.close()
+            return too_long(folder.name)
+        except (EOFError, OSError, ValueError):
+            self.process.join(5)
+            code = self.process.exitcode
+            self.close()
+            return stopped(folder.name, code)
+
+    def close(self) -> None:
+        """Stop the process (its zygote and sandbox go with it) and remove its folder."""
+        self.tasks.close()  # the process finishes its student, if any, and exits
+        self.process.join(10)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(5)
+        self.records.close()
+        remove_tree(self.folder)
+
+
+_slots = threading.local()  # this thread's GradingProcess
+_every: list[GradingProcess] = []
+_lock = threading.Lock()
+
+
+def grading_process(space: str | None = None) -> GradingProcess:
+    """This thread's grading process (a job slot: each thread grading students has one), started when needed."""
+    current = getattr(_slots, "process", None)
+    if current is None or not current.alive():
+        if current is not None:
+            current.close()
+        current = _slots.process = GradingProcess(space)
+        with _lock:
+            if not _every:
+                atexit.register(close_grading_processes)
+            _every.append(current)
+    return current
+
+
+def close_grading_processes() -> None:
+    """Stop every grading process this process started (at the end of a class, and at exit)."""
+    with _lock:
+        found = list(_every)
+        _every.clear()
+    for process in found:
+        process.close()
 
 
 def run_worker(folder: Path | Submission, cases: bytes, limits: Limits, space: str | None = None) -> dict:
-    """Grade one student (their folder, or their files) in a process of its own, forked from a server that has
-    imported torch once, working in a temporary folder in `space`.
+    """Grade one student (their folder, or their files) in this thread's grading process, whose folder is in `space`.
 
-    Its crash, hang or death (a kernel may kill its parent) is that student's row only.
+    Its crash, hang or death (a kernel may kill its parent with --no-sandbox) is that student's row only.
     """
-    with tempfile.TemporaryDirectory(prefix="grade-", dir=space, ignore_cleanup_errors=True) as scratch:  # removed even if the worker is killed
-        return watch_worker(folder, cases, limits, Path(scratch))
-
-
-def watch_worker(folder: Path | Submission, cases: bytes, limits: Limits, scratch: Path) -> dict:
-    """Start the worker, wait for its record within the time limit, and make sure it is gone."""
-    context = multiprocessing.get_context("forkserver")
-    receiving, sending = context.Pipe(duplex=False)
-    process = context.Process(target=worker_process, args=(folder, cases, limits, scratch, sending), name=f"grade {folder.name}")
-    process.start()
-    sending.close()
-    try:
-        names = folder.files if isinstance(folder, Submission) else [p.name for p in folder.iterdir()]
-        if receiving.poll(worker_timeout(names, limits)):
-            return json.loads(receiving.recv_bytes())
-        return too_long(folder.name)
-    except (EOFError, OSError, ValueError):
-        process.join(5)
-        return stopped(folder.name, process.exitcode)
-    finally:
-        receiving.close()
-        if process.is_alive():
-            process.kill()
-        process.join(5)
+    return grading_process(space).grade(folder, cases, limits)
 
 
 def students_in(submissions: Path, only: list[str] | None = None) -> list[Path]:
@@ -383,9 +468,12 @@ def grade_class(folders: list[Path], secret: str, limits: Limits, jobs: int, pro
     multiprocessing.get_context("forkserver").set_forkserver_preload([__name__])
     cases = draw_cases(secret)
     records = {}
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool, tqdm(total=len(folders), unit="student", desc="grading", disable=not progress) as bar:
-        futures = {pool.submit(run_worker, folder, cases, limits): folder for folder in folders}
-        for future in as_completed(futures):
-            records[futures[future].name] = future.result()
-            bar.update()
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool, tqdm(total=len(folders), unit="student", desc="grading", disable=not progress) as bar:
+            futures = {pool.submit(run_worker, folder, cases, limits): folder for folder in folders}
+            for future in as_completed(futures):
+                records[futures[future].name] = future.result()
+                bar.update()
+    finally:
+        close_grading_processes()
     return [records[folder.name] for folder in folders]

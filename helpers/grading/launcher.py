@@ -1,14 +1,16 @@
-"""The grading kernel's entry point: run by path as `python -S launcher.py MEMORY FILE_SIZE CPU OUTPUT_CAP [ipykernel args]`.
+"""The grading kernel's entry point: run by path as `python -S launcher.py MEMORY FILE_SIZE CPU OUTPUT_CAP [ipykernel args]`,
+or `main(argv)` called with the same arguments in a process forked from the zygote (see `zygote`).
 
-It runs inside the sandbox (see `bwrap`), where it is the only file of the course checkout: it sets
-the resource limits, then starts ipykernel with stdout/stderr that refuse a cell's output past
-OUTPUT_CAP characters. It imports nothing from `helpers` and only the standard library before
-ipykernel, so it works with the kernel's PYTHONPATH alone.
+It runs inside the sandbox (see `bwrap`), where it and the zygote are the only files of the course
+checkout: it sets the resource limits, then starts ipykernel with stdout/stderr that refuse a cell's
+output past OUTPUT_CAP characters. It imports nothing from `helpers` and only the standard library
+before ipykernel, so it works with the kernel's PYTHONPATH alone.
 """
 
 import sys
 
-del sys.path[0]  # this file's folder (helpers/grading/ outside the sandbox): none of it is the kernel's to import
+if __name__ == "__main__":
+    del sys.path[0]  # this file's folder (helpers/grading/ outside the sandbox): none of it is the kernel's to import
 
 import resource  # noqa: E402
 
@@ -54,7 +56,7 @@ def main(argv: list[str]) -> None:
     limit(memory, file_size, cpu)
     from ipykernel import kernelapp
 
-    globals()["CappedOutStream"] = capped_stream(output_cap)
+    sys.modules["__main__"].CappedOutStream = capped_stream(output_cap)  # this script's module, or the zygote's
     sys.argv = ["grader-kernel", *argv[4:], "--IPKernelApp.outstream_class=__main__.CappedOutStream"]
     kernelapp.launch_new_instance()
 

@@ -27,6 +27,7 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -38,6 +39,7 @@ from nbclient.exceptions import DeadKernelError
 
 import helpers
 from helpers.grading import bwrap, launcher
+from helpers.grading.kernels import ForkingProvisioner, Zygote, ZygoteError
 
 TIMEOUT_ERROR = "GraderTimeout"
 OUTPUT_ERROR = "OutputLimitExceeded"  # raised in the kernel by launcher.CappedOutStream
@@ -59,6 +61,7 @@ class Limits:
     file_bytes: int = 256 * 2**20
     output_bytes: int = 8 * 2**20  # a cell printing more than this is stopped (the kernel killed)
     sandbox: bool = True  # run the kernel inside bubblewrap (False: `grade --no-sandbox`, only the limits above)
+    zygote: bool = True  # fork each kernel from a grading slot's zygote (False: `grade --no-zygote`, a fresh process each)
 
 
 @dataclass
@@ -79,6 +82,7 @@ class Run:
     fatal: str | None = None  # why the run stopped early, if it did
     output_bytes: int = 0
     attempts: int = 0
+    kernels: list[str] = field(default_factory=list)  # how the kernels were started (FORKED, or a fresh process and why)
 
 
 class SandboxUnavailable(RuntimeError):
@@ -100,7 +104,10 @@ def sandbox_problem() -> str | None:
     return None
 
 
-SANDBOXED = "bubblewrap: each kernel in an OS sandbox of its own (its copy and the runtime only, no other process, no network)"
+SANDBOXED = ("bubblewrap: each kernel in an OS sandbox (its copy and the runtime only, no process of the grader's, no network) "
+             "that holds nothing an earlier kernel left")
+FORKED = "forked from a zygote"
+FRESH = "a fresh process"
 
 
 def sandbox_or_refuse(no_sandbox: bool, remote: bool = False) -> str:
@@ -186,12 +193,12 @@ def shadow_helpers(lib: Path) -> Path:
     return lib
 
 
-def kernel_environment(root: Path, lib: Path) -> dict[str, str]:
+def kernel_environment(root: Path, lib: Path, home: Path | None = None) -> dict[str, str]:
     """The kernel's whole environment: nothing of the grader's (no secret), one thread, a private HOME,
     and no GPU: grading runs on the CPU (so results do not depend on the card, and a CUDA context,
     which maps far more address space than the memory limit allows, is never made; the sandbox has
     no GPU device anyway)."""
-    home = root / "home"
+    home = home or root / "home"
     home.mkdir(exist_ok=True)
     return {
         "PATH": os.path.dirname(sys.executable) + os.pathsep + "/usr/bin:/bin",
@@ -216,18 +223,110 @@ def socket_folder(near: Path) -> Path:
     raise ValueError(f"{near} is too long a path for the kernel's Unix sockets, and /tmp is not there")
 
 
+def remove_tree(path: Path) -> None:
+    """Remove what a kernel may have left in `path` (its links removed, never followed), as far as possible."""
+    shutil.rmtree(path, ignore_errors=True)
+    if os.path.lexists(path):  # folders the kernel made unreadable or unwritable
+        for folder, names, _ in os.walk(path):
+            for name in names:
+                with contextlib.suppress(OSError):
+                    os.chmod(os.path.join(folder, name), 0o700, follow_symlinks=False)
+        with contextlib.suppress(OSError):
+            os.chmod(path, 0o700)
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def empty(folder: Path, trash: Path) -> None:
+    """Take everything out of `folder` (a mount point of the sandbox, which stays): each entry is first renamed
+    into `trash` (outside the sandbox, so gone from it at once, however deep), then removed."""
+    os.chmod(folder, 0o700)  # the kernel may have taken its permissions away
+    trash.mkdir(exist_ok=True)
+    for entry in os.scandir(folder):
+        os.rename(entry.path, trash / f"{uuid.uuid4().hex}")
+    remove_tree(trash)
+
+
+class Slot:
+    """A grading slot's space and zygote, kept from notebook to notebook (and student to student): `folder/lib`, the
+    kernels' `helpers` without reference solutions (read-only in the sandbox); `folder/io`, the grader's files for the
+    kernel (a mount of its own); `folder/rw`, the sandbox's one writable folder, where each notebook's working copy and
+    each kernel's sockets are made; and the zygote (see `kernels` and `zygote`), started when first needed and replaced
+    when it breaks. After each notebook (`finish_notebook`) the zygote has swept its sandbox, and rw and io are emptied.
+    """
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.lib = shadow_helpers(folder / "lib")
+        self.io = folder / "io"
+        self.rw = folder / "rw"
+        self.io.mkdir()
+        self.rw.mkdir()
+        self.current: Zygote | None = None
+        self.unusable: str | None = None  # why no zygote can be used here (it failed to start)
+
+    def zygote(self, limits: Limits) -> tuple[Zygote | None, str]:
+        """A zygote ready to fork a kernel in the sandbox `limits` asks for, and FORKED; or None, and why not."""
+        if not limits.zygote:
+            return None, f"{FRESH} (--no-zygote)"
+        if self.unusable:
+            return None, f"{FRESH} (no zygote: {self.unusable})"
+        sandboxed = limits.sandbox
+        if self.current is not None and self.current.sandboxed == sandboxed and self.current.usable():
+            return self.current, FORKED
+        self.stop()
+        path = None
+        if sandboxed:
+            problem = sandbox_problem()
+            if problem:
+                raise SandboxUnavailable(problem)
+            path = bwrap.executable()
+        zygote = Zygote(rw=self.rw, io=self.io, lib=self.lib, env=self.zygote_environment(sandboxed), bwrap_path=path,
+                        log=self.folder / "zygote.log")
+        try:
+            zygote.start()
+        except ZygoteError as error:
+            self.unusable = str(error)
+            return None, f"{FRESH} (no zygote: {self.unusable})"
+        self.current = zygote
+        return zygote, FORKED
+
+    def zygote_environment(self, sandboxed: bool) -> dict[str, str]:
+        """The zygote's environment: the kernels' (see `kernel_environment`), its HOME in its own /tmp (emptied before
+        its first kernel; with --no-sandbox a folder of the slot), matplotlib's inline backend, as ipykernel sets it."""
+        home = Path("/tmp") if sandboxed else self.folder / "zygote"
+        env = kernel_environment(home, self.lib, home=home)
+        env.update(MPLCONFIGDIR=str(home / "matplotlib"), MPLBACKEND="module://matplotlib_inline.backend_inline")
+        return env
+
+    def finish_notebook(self) -> None:
+        """After a notebook: the zygote idle and its sandbox swept (else it is stopped, sandbox and all), then rw and io emptied."""
+        if self.current is not None and not self.current.settle():
+            self.stop()
+        empty(self.rw, self.folder / "trash")
+        empty(self.io, self.folder / "trash")
+
+    def stop(self) -> None:
+        if self.current is not None:
+            self.current.stop()
+            self.current = None
+
+
 class Session:
     """One notebook's grading run: attempts in fresh kernels until one runs through, within the limits."""
 
-    def __init__(self, code_cells: list[str], workdir: Path, root: Path, limits: Limits):
+    def __init__(self, code_cells: list[str], workdir: Path, root: Path, limits: Limits, slot: Slot | None = None):
         self.code_cells = code_cells
         self.workdir = workdir
         self.root = root
         self.limits = limits
-        self.lib = shadow_helpers(root / "lib")
+        self.slot = slot  # a grading slot: its zygote forks the kernels (root lies in its rw folder), else fresh processes
+        if slot is None:
+            self.lib = shadow_helpers(root / "lib")
+            self.io = root / "io"  # files between the grader and the kernel (see `exchange`); its own mount in the sandbox
+            self.io.mkdir()
+        else:
+            self.lib, self.io = slot.lib, slot.io
         self.env = kernel_environment(root, self.lib)
-        self.io = root / "io"  # files between the grader and the kernel (see `exchange`); its own mount in the sandbox
-        self.io.mkdir()
         self.sockets: Path | None = None  # the kernel's connection file and sockets: new for each attempt (see `_attempt`)
         self.bwrap = None
         if limits.sandbox:
@@ -237,6 +336,9 @@ class Session:
             self.bwrap = bwrap.executable()
         self.deadline = 0.0
         self.run = Run()
+        self.zygote: Zygote | None = None  # the zygote of the current attempt's kernel, if it was forked
+        if slot is not None:
+            self.exchange({})  # nothing of an earlier notebook's
 
     def remaining(self) -> float:
         return self.deadline - asyncio.get_running_loop().time()
@@ -250,7 +352,7 @@ class Session:
             self.run.fatal = None
             self.run.faults = [f for f in self.run.faults if f.where in skip]
             culprit = await self._attempt(skip, after)
-            if culprit is None or culprit == "setup" or self.remaining() <= 0:
+            if culprit is None or self.run.fatal is not None or self.remaining() <= 0:
                 break
             skip.add(culprit)
             self.run.skipped.append(culprit)
@@ -279,20 +381,27 @@ class Session:
 
     def kernel_command(self, connection_file: str) -> list[str]:
         """The kernel's command line: the launcher with the limits, in the sandbox unless it is off."""
-        limits = self.limits
         inside = LAUNCHER if self.bwrap is None else f"{bwrap.INSIDE}/launcher.py"  # nothing else of the checkout is in the sandbox
-        argv = [sys.executable, "-S", inside, str(limits.memory_bytes), str(limits.file_bytes),
-                str(int(limits.notebook_timeout) + 60), str(limits.output_bytes), "-f", connection_file]
+        argv = [sys.executable, "-S", inside, *self.launcher_arguments(connection_file)]
         if self.bwrap is None:
             return argv
         readonly = {self.lib: self.lib, LAUNCHER: inside}
         return bwrap.command(self.bwrap, self.root, argv, self.env, readonly=readonly, writable=[self.io, self.sockets], chdir=self.workdir)
 
     def _client(self, sockets: Path) -> GuardedClient:
+        """The client of this attempt's kernel: forked by the slot's zygote when there is one, else a fresh process."""
         km = LimitedKernelManager(kernel_name="python3", transport="ipc", connection_file=str(sockets / "connection.json"))
         km.ip = str(sockets / "ipc")
         km.kernel_command = self.kernel_command
         km.kernel_spec.interrupt_mode = "message"  # a SIGINT would reach bwrap, not the kernel: ask the kernel to interrupt itself
+        self.zygote, how = self.slot.zygote(self.limits) if self.slot is not None else (None, f"{FRESH} (no grading slot)")
+        if self.zygote is not None:
+            km.kernel_command = self.launcher_arguments
+            km.kernel_id = str(uuid.uuid4())
+            km.provisioner = ForkingProvisioner(kernel_id=km.kernel_id, kernel_spec=km.kernel_spec, parent=km)
+            km.provisioner.zygote, km.provisioner.env = self.zygote, self.env
+        if how not in self.run.kernels:
+            self.run.kernels.append(how)
         nb = nbformat.v4.new_notebook()
         return GuardedClient(
             nb, self.limits.output_bytes, km=km, timeout=int(self.limits.cell_timeout), allow_errors=True,
@@ -301,9 +410,16 @@ class Session:
             resources={"metadata": {"path": str(self.workdir)}},
         )
 
+    def launcher_arguments(self, connection_file: str) -> list[str]:
+        """What the launcher is given (the limits, the connection file): in a kernel forked from the zygote, all of its command line."""
+        limits = self.limits
+        return [str(limits.memory_bytes), str(limits.file_bytes), str(int(limits.notebook_timeout) + 60), str(limits.output_bytes),
+                "-f", connection_file]
+
     async def _attempt(self, skip: set[str], after) -> str | None:
         """One run in a fresh kernel; returns the label of the cell that made it stop, or None."""
-        sockets = self.sockets = socket_folder(self.root.parent)  # new each time: the last kernel could write in the old one
+        near = self.root.parent if self.slot is None else self.slot.rw  # in the slot: in the sandbox's writable folder
+        sockets = self.sockets = socket_folder(near)  # new each time: the last kernel could write in the old one
         client = self._client(sockets)
         try:
             async with client.async_setup_kernel(env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
@@ -348,6 +464,11 @@ class Session:
         except DeadKernelError:
             if client.over_cap:
                 self._flooded(label)
+            elif self.zygote is not None and (self.zygote.broken or "").startswith("it died"):
+                # Only possible with --no-sandbox. The kernel may still answer a cell or two after killing its
+                # zygote (it dies with it a moment later), so which cell did it is not known: none is blamed.
+                self.run.fatal = ("the notebook killed the process its kernel was forked from (the grader's zygote: possible only "
+                                  "with --no-sandbox), so it was not run further")
             else:
                 self._fault(label, "died", "the kernel died while running it (os._exit, a crash, or the memory limit)")
             return label
