@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import socket
 import sys
 import tempfile
@@ -203,3 +204,22 @@ def test_grade_refuses_without_a_sandbox_unless_told_and_a_session_will_not_run_
         Session([], tmp_path, tmp_path, Limits())
     assert sandbox.sandbox_or_refuse(True) == sandbox.NO_SANDBOX
     assert sandbox.sandbox_or_refuse(False, remote=True) == sandbox.SANDBOXED  # Dask workers make (or refuse) their own
+
+
+def test_a_fresh_kernel_and_what_it_left_running_are_gone_when_its_notebook_ends(tmp_path):
+    cells = ["import os, subprocess\nsubprocess.Popen(['sleep', '296'], start_new_session=True)"]
+    run = run_cells(cells, tmp_path, zygote=False)
+    assert run.faults == [] and run.kernels == ["a fresh process (no grading slot)"]
+
+    def left() -> list[str]:
+        found = []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                line = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if line == b"sleep\x00296\x00" or (b"launcher.py" in line and str(tmp_path).encode() in line):
+                found.append(line.decode(errors="replace"))
+        return found
+
+    assert left() == []  # the kernel was shut down, and its sandbox (its PID namespace) with it

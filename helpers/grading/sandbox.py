@@ -422,7 +422,7 @@ class Session:
         sockets = self.sockets = socket_folder(near)  # new each time: the last kernel could write in the old one
         client = self._client(sockets)
         try:
-            async with client.async_setup_kernel(env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
+            async with client.async_setup_kernel(cleanup_kc=True, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
                 if await self._cell(client, "setup", SEED_CELL) is not None:
                     self.run.fatal = self.run.fatal or "the grading kernel failed to seed its generators"
                     return "setup"

@@ -25,8 +25,8 @@ limits, then IPKernelApp on the connection file), exactly as a kernel started by
 launcher.py` does. When the kernel has ended (it exited, or the grader asked the zygote to kill it)
 the zygote kills every other process left (in the sandbox, every process in it but itself: what the
 student's code left running; with --no-sandbox, its own children) and, in the sandbox, empties /tmp,
-/dev/shm and /dev/mqueue (but the slot's mounts, which may lie in /tmp), removes System V IPC
-objects, clears the user keyrings and checks that the slot's mounts are where they were (a kernel
+/dev/shm and /dev/mqueue (but its mount points: the slot's folders and the runtime's, which may lie in /tmp), removes System V IPC
+objects, clears the user keyrings and checks that every mount point is where it was (a kernel
 may rename a folder above them); then it reports "exited", with whether all is clean. The grader then
 removes the notebook's folder; a zygote that is not clean, dies or does not answer is replaced by a
 fresh one in a fresh sandbox.
@@ -46,6 +46,7 @@ if __name__ == "__main__":
 import ctypes  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
+import re  # noqa: E402
 import select  # noqa: E402
 import signal  # noqa: E402
 import time  # noqa: E402
@@ -74,6 +75,7 @@ PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER = 1, 4, 36
 KEYCTL = {"x86_64": 250, "aarch64": 219}.get(os.uname().machine)  # the keyctl system call's number
 KEYCTL_JOIN_SESSION_KEYRING, KEYCTL_CLEAR, KEY_SPEC_USER_KEYRING, KEY_SPEC_USER_SESSION_KEYRING = 1, 7, -4, -5
 IPC_RMID = 0
+MOUNTS: set[str] = set()  # in the sandbox: its mount points when the zygote started, which must stay as they are
 EMPTIED = ["/tmp", "/dev/shm", "/dev/mqueue"]  # in the sandbox: every place its kernels may write, but their working copy
 
 libc = ctypes.CDLL(None, use_errno=True)
@@ -203,15 +205,22 @@ def remove(path: str) -> None:
         pass
 
 
-def clear(folder: str, kept: dict[str, tuple[int, int]]) -> None:
-    """Remove everything in `folder` but the kept paths and the folders on the way to them (cleared in turn)."""
+def clear(folder: str, spared: set[str]) -> None:
+    """Remove everything in `folder` but the spared paths and the folders on the way to them (cleared in turn)."""
     for entry in os.scandir(folder):
-        if entry.path in kept:
+        if entry.path in spared:
             continue
-        if any(path.startswith(entry.path + "/") for path in kept) and entry.is_dir(follow_symlinks=False):
-            clear(entry.path, kept)
+        if entry.is_dir(follow_symlinks=False) and any(path.startswith(entry.path + "/") for path in spared):
+            clear(entry.path, spared)
         else:
             remove(entry.path)
+
+
+def mount_points() -> set[str]:
+    """Every mount point of the sandbox: its runtime's read-only binds among them, which lie in /tmp where the
+    course's checkout (and so its venv) does, and which sweeping must neither remove nor let a kernel move."""
+    with open("/proc/self/mountinfo") as table:
+        return {re.sub(r"\\([0-7]{3})", lambda code: chr(int(code.group(1), 8)), line.split()[4]) for line in table}
 
 
 def identity(path: str) -> tuple[int, int]:
@@ -252,10 +261,13 @@ def sweep(plain: bool, kept: dict[str, tuple[int, int]]) -> str:
         time.sleep(0.001)
     if plain:
         return ""  # the kernel's own folders are the grader's to remove; /tmp is the machine's
+    mounts = mount_points()
+    if mounts != MOUNTS:
+        return f"the sandbox's mounts changed ({', '.join(sorted(mounts ^ MOUNTS)[:3])})"
     try:
         for folder in EMPTIED:
             if os.path.isdir(folder):
-                clear(folder, kept)
+                clear(folder, set(kept) | mounts)
         remove_ipc()
     except (OSError, RecursionError) as error:
         return f"the sandbox could not be emptied ({type(error).__name__}: {error})"
@@ -343,6 +355,8 @@ def main(argv: list[str]) -> None:
     if not hasattr(os, "pidfd_open"):
         send(control, {"refused": "this Python or Linux has no pidfd_open (Linux 5.3 and Python 3.9 are needed)"})
         return
+    if not plain:
+        MOUNTS.update(mount_points())
     left = sweep(plain, kept)  # nothing has run yet: this checks that it can
     if left:
         send(control, {"refused": left})
