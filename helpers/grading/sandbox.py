@@ -465,10 +465,13 @@ class Session:
             if client.over_cap:
                 self._flooded(label)
             elif self.zygote is not None and (self.zygote.broken or "").startswith("it died"):
-                # Only possible with --no-sandbox. The kernel may still answer a cell or two after killing its
-                # zygote (it dies with it a moment later), so which cell did it is not known: none is blamed.
+                # Only possible with --no-sandbox. The kernel runs on for some milliseconds after killing its zygote
+                # (until the zygote's exit has torn down its memory), so which cells ran, and which cell did it, is
+                # chance: none is blamed, and what this attempt recorded is dropped, so the grade does not depend on it.
                 self.run.fatal = ("the notebook killed the process its kernel was forked from (the grader's zygote: possible only "
-                                  "with --no-sandbox), so it was not run further")
+                                  "with --no-sandbox), so it was not graded")
+                self.run.faults = [fault for fault in self.run.faults if fault.where in self.run.skipped]
+                self.exchange({})
             else:
                 self._fault(label, "died", "the kernel died while running it (os._exit, a crash, or the memory limit)")
             return label
