@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import math
 from typing import Callable
 
 import matplotlib.pyplot as plt
 import torch
+from IPython.display import display
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from PIL import Image
 
 Density = Callable[[torch.Tensor], torch.Tensor]
 
@@ -40,3 +45,40 @@ def show_distributions(samples: dict[str, torch.Tensor], densities: dict[str, De
         ax.set_ylabel("density")
     fig.tight_layout()
     plt.show()
+
+
+class LiveFigure:
+    """The one figure of an explorer: made once, then redrawn in place each time a control moves.
+
+    Why: a figure rebuilt on every move (plt.subplots, new artists, tight_layout, and the inline
+    backend's bbox_inches="tight", which draws it twice) takes 100-500 ms, and the slider lags.
+    Here the figure, its axes and their artists are made once; an update only changes what the
+    artists show (set_data, set_text, ...) and calls `show()`, which draws the same figure again
+    and displays it as a PNG (inside `interact`, in its output area, replacing the last one).
+    The layout is worked out once, by constrained layout on the first `show()`, then kept.
+
+        live = LiveFigure(figsize=(5, 3))
+        line, = live.axes.plot(xs, ys)
+        def explore(k=1.0):
+            line.set_ydata(k * ys)
+            live.show()
+    """
+
+    def __init__(self, nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float] = (6.0, 3.5), **subplots) -> None:
+        """A figure of nrows x ncols axes in `axes` (one Axes, or an array of them, as plt.subplots gives)."""
+        self.figure = Figure(figsize=figsize, layout="constrained")  # not pyplot's: plt.show() never closes it
+        FigureCanvasAgg(self.figure)
+        self.axes = self.figure.subplots(nrows, ncols, **subplots)
+
+    def show(self) -> None:
+        """Draw the figure as it is now and display it, with the text a displayed figure has."""
+        display({"image/png": self.png(), "text/plain": repr(self.figure)}, raw=True)
+
+    def png(self) -> bytes:
+        """The figure drawn now, as PNG bytes; after the first drawing its layout stays fixed."""
+        canvas = self.figure.canvas
+        canvas.draw()
+        self.figure.set_layout_engine("none")  # keep the positions the first drawing found
+        png = io.BytesIO()
+        Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba()).save(png, "png", compress_level=1)
+        return png.getvalue()
