@@ -24,27 +24,35 @@ def normal_density(x: torch.Tensor, mean: float = 0.0, std: float = 1.0) -> torc
 def show_distributions(samples: dict[str, torch.Tensor], densities: dict[str, Density] | None = None, bins: int = 40) -> None:
     """Draw one histogram per named sample, side by side, as densities so their shapes compare.
 
-    `densities` maps a sample's name to the density it was drawn from, drawn as a dashed line
-    (or dots, for whole numbers), so you can see how close the sample comes to it.
+    `densities` maps a sample's name to the density it was drawn from (see `draw_distribution`).
     """
     densities = densities or {}
     fig, axes = plt.subplots(1, len(samples), figsize=(4 * len(samples), 3), squeeze=False)
     for ax, (name, values) in zip(axes[0], samples.items(), strict=True):
-        values = values.detach().cpu().flatten()
-        if values.dtype.is_floating_point:
-            ax.hist(values.numpy(), bins=bins, density=True, color="#4c72b0")
-            grid, style = torch.linspace(float(values.min()), float(values.max()), 200), "k--"
-        else:  # one bar per integer value, centred on it
-            low, high = int(values.min()), int(values.max())
-            ax.hist(values.numpy(), bins=range(low, high + 2), align="left", rwidth=0.8, density=True, color="#dd8452")
-            grid, style = torch.arange(low, high + 1), "ko"
-        if name in densities:
-            ax.plot(grid.numpy(), densities[name](grid).numpy(), style, label="distribution")
-            ax.legend(loc="lower center", fontsize=8)
-        ax.set_title(name, fontsize=10)
-        ax.set_ylabel("density")
+        draw_distribution(ax, name, values, densities.get(name), bins)
     fig.tight_layout()
     plt.show()
+
+
+def draw_distribution(ax, name: str, values: torch.Tensor, density: Density | None = None, bins: int = 40) -> None:
+    """Draw the histogram of `values` on `ax` as a density, titled `name`.
+
+    `density`, the density the values were drawn from, is drawn over it as a dashed line (or dots,
+    for whole numbers), so you can see how close the sample comes to it.
+    """
+    values = values.detach().cpu().flatten()
+    if values.dtype.is_floating_point:
+        ax.hist(values.numpy(), bins=bins, density=True, color="#4c72b0")
+        grid, style = torch.linspace(float(values.min()), float(values.max()), 200), "k--"
+    else:  # one bar per integer value, centred on it
+        low, high = int(values.min()), int(values.max())
+        ax.hist(values.numpy(), bins=range(low, high + 2), align="left", rwidth=0.8, density=True, color="#dd8452")
+        grid, style = torch.arange(low, high + 1), "ko"
+    if density is not None:
+        ax.plot(grid.numpy(), density(grid).numpy(), style, label="distribution")
+        ax.legend(loc="lower center", fontsize=8)
+    ax.set_title(name, fontsize=10)
+    ax.set_ylabel("density")
 
 
 class LiveFigure:
