@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import math
 from typing import Callable
 
 import matplotlib.pyplot as plt
 import torch
+from IPython.display import display
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from PIL import Image
 
 Density = Callable[[torch.Tensor], torch.Tensor]
 
@@ -19,24 +24,69 @@ def normal_density(x: torch.Tensor, mean: float = 0.0, std: float = 1.0) -> torc
 def show_distributions(samples: dict[str, torch.Tensor], densities: dict[str, Density] | None = None, bins: int = 40) -> None:
     """Draw one histogram per named sample, side by side, as densities so their shapes compare.
 
-    `densities` maps a sample's name to the density it was drawn from, drawn as a dashed line
-    (or dots, for whole numbers), so you can see how close the sample comes to it.
+    `densities` maps a sample's name to the density it was drawn from (see `draw_distribution`).
     """
     densities = densities or {}
     fig, axes = plt.subplots(1, len(samples), figsize=(4 * len(samples), 3), squeeze=False)
     for ax, (name, values) in zip(axes[0], samples.items(), strict=True):
-        values = values.detach().cpu().flatten()
-        if values.dtype.is_floating_point:
-            ax.hist(values.numpy(), bins=bins, density=True, color="#4c72b0")
-            grid, style = torch.linspace(float(values.min()), float(values.max()), 200), "k--"
-        else:  # one bar per integer value, centred on it
-            low, high = int(values.min()), int(values.max())
-            ax.hist(values.numpy(), bins=range(low, high + 2), align="left", rwidth=0.8, density=True, color="#dd8452")
-            grid, style = torch.arange(low, high + 1), "ko"
-        if name in densities:
-            ax.plot(grid.numpy(), densities[name](grid).numpy(), style, label="distribution")
-            ax.legend(loc="lower center", fontsize=8)
-        ax.set_title(name, fontsize=10)
-        ax.set_ylabel("density")
+        draw_distribution(ax, name, values, densities.get(name), bins)
     fig.tight_layout()
     plt.show()
+
+
+def draw_distribution(ax, name: str, values: torch.Tensor, density: Density | None = None, bins: int = 40) -> None:
+    """Draw the histogram of `values` on `ax` as a density, titled `name`.
+
+    `density`, the density the values were drawn from, is drawn over it as a dashed line (or dots,
+    for whole numbers), so you can see how close the sample comes to it.
+    """
+    values = values.detach().cpu().flatten()
+    if values.dtype.is_floating_point:
+        ax.hist(values.numpy(), bins=bins, density=True, color="#4c72b0")
+        grid, style = torch.linspace(float(values.min()), float(values.max()), 200), "k--"
+    else:  # one bar per integer value, centred on it
+        low, high = int(values.min()), int(values.max())
+        ax.hist(values.numpy(), bins=range(low, high + 2), align="left", rwidth=0.8, density=True, color="#dd8452")
+        grid, style = torch.arange(low, high + 1), "ko"
+    if density is not None:
+        ax.plot(grid.numpy(), density(grid).numpy(), style, label="distribution")
+        ax.legend(loc="lower center", fontsize=8)
+    ax.set_title(name, fontsize=10)
+    ax.set_ylabel("density")
+
+
+class LiveFigure:
+    """The one figure of an explorer: made once, then redrawn in place each time a control moves.
+
+    Why: a figure rebuilt on every move (plt.subplots, new artists, tight_layout, and the inline
+    backend's bbox_inches="tight", which draws it twice) takes 100-500 ms, and the slider lags.
+    Here the figure, its axes and their artists are made once; an update only changes what the
+    artists show (set_data, set_text, ...) and calls `show()`, which draws the same figure again
+    and displays it as a PNG (inside `interact`, in its output area, replacing the last one).
+    The layout is worked out once, by constrained layout on the first `show()`, then kept.
+
+        live = LiveFigure(figsize=(5, 3))
+        line, = live.axes.plot(xs, ys)
+        def explore(k=1.0):
+            line.set_ydata(k * ys)
+            live.show()
+    """
+
+    def __init__(self, nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float] = (6.0, 3.5), **subplots) -> None:
+        """A figure of nrows x ncols axes in `axes` (one Axes, or an array of them, as plt.subplots gives)."""
+        self.figure = Figure(figsize=figsize, layout="constrained")  # not pyplot's: plt.show() never closes it
+        FigureCanvasAgg(self.figure)
+        self.axes = self.figure.subplots(nrows, ncols, **subplots)
+
+    def show(self) -> None:
+        """Draw the figure as it is now and display it, with the text a displayed figure has."""
+        display({"image/png": self.png(), "text/plain": repr(self.figure)}, raw=True)
+
+    def png(self) -> bytes:
+        """The figure drawn now, as PNG bytes; after the first drawing its layout stays fixed."""
+        canvas = self.figure.canvas
+        canvas.draw()
+        self.figure.set_layout_engine("none")  # keep the positions the first drawing found
+        png = io.BytesIO()
+        Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba()).save(png, "png", compress_level=1)
+        return png.getvalue()

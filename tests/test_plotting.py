@@ -1,4 +1,4 @@
-"""helpers.plotting: one histogram per sample, with the source density when given."""
+"""helpers.plotting: one histogram per sample, with the source density when given; the explorers' live figure."""
 
 import math
 
@@ -8,7 +8,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
-from helpers.plotting import normal_density, show_distributions  # noqa: E402
+from helpers.plotting import LiveFigure, normal_density, show_distributions  # noqa: E402
 
 
 def test_normal_density_peaks_at_the_mean_with_the_right_height():
@@ -31,3 +31,30 @@ def test_density_is_drawn_over_its_sample_only(monkeypatch):
     show_distributions({"a": torch.randn(100), "b": torch.rand(100)}, {"a": normal_density})
     first, second = plt.gcf().axes
     assert len(first.lines) == 1 and len(second.lines) == 0
+
+
+def test_a_live_figure_updates_its_artists_in_place_and_redisplays_the_same_figure(monkeypatch):
+    shown = []
+    monkeypatch.setattr("helpers.plotting.display", lambda data, raw: shown.append(data))
+    plt.close("all")
+    live = LiveFigure(figsize=(4, 3))
+    line, = live.axes.plot([0, 1], [0, 1])
+    live.show()
+    line.set_ydata([1, 0])
+    live.show()
+    assert [item["text/plain"] for item in shown] == ["<Figure size 400x300 with 1 Axes>"] * 2
+    assert all(item["image/png"].startswith(b"\x89PNG") for item in shown)
+    assert shown[0]["image/png"] != shown[1]["image/png"]  # the new data was drawn
+    assert list(live.axes.lines) == [line] and plt.get_fignums() == []  # one line, and no pyplot figure made
+
+
+def test_a_live_figure_keeps_the_layout_its_first_drawing_found(monkeypatch):
+    monkeypatch.setattr("helpers.plotting.display", lambda data, raw: None)
+    live = LiveFigure(1, 2, figsize=(6, 3))
+    left, right = live.axes
+    left.set_ylabel("a label")
+    live.show()
+    where = left.get_position().bounds
+    left.set_ylabel("a much, much longer label than before")
+    live.show()
+    assert left.get_position().bounds == where
