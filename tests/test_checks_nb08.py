@@ -85,6 +85,8 @@ MISTAKES = [
     ("08.1", hidden(f_prime=lambda z, s: torch.ones_like(z)), "multiply by the local gradient"),
     ("08.1", hidden(swap_w2=True), "(the indices swapped)"),
     ("08.1", hidden(sign=-1.0), "every sign is flipped"),
+    ("08.1", lambda x, y, params: (2 * backward(x, y, params)[1]).tolist() + backward(x, y, params)[2].tolist(),
+     "∇b1 and ∇b2 are right"),
     ("08.1", lambda x, y, params: torch.cat(backward(x, y, params)[1:3]), "you returned a tensor"),
     ("08.1", lambda x, y, params: backward(x, y, params)[1:3], "you returned 2 values"),
     ("08.2", inputs(input_factor=lambda x: torch.sigmoid(x) * (1 - torch.sigmoid(x))), "no f' factor at x"),

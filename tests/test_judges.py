@@ -3,7 +3,7 @@
 import numpy as np
 import torch
 
-from helpers.checks.judges import number_mismatch, tensor_mismatch
+from helpers.checks.judges import judges_numbers, known_answer, number_mismatch, tensor_mismatch
 
 
 class ClaimsEquality:
@@ -75,3 +75,44 @@ def test_number_mismatch_wants_a_python_number():
     assert "expected a Python int" in number_mismatch(True, 1)
     assert "expected a Python int" in number_mismatch(ClaimsEquality(), 2)
     assert number_mismatch(3, 2) == "you returned 3, expected 2."
+
+
+def _judge_recording_what_its_hint_saw():
+    seen = []
+
+    @judges_numbers(["a", "b"])
+    def judge(got, case, expected):
+        seen.append(got)
+        return "swapped" if got == [expected[1], expected[0]] else None
+
+    return judge, seen
+
+
+def test_a_numbers_judge_settles_form_and_right_answers_before_its_hint_runs():
+    judge, seen = _judge_recording_what_its_hint_saw()
+    assert judge([1.0, 2.0], None, [1.0, 2.0]) is None
+    assert "returned None" in judge(None, None, [1.0, 2.0])
+    assert "3 values" in judge([1.0, 2.0, 3.0], None, [1.0, 2.0])
+    assert "b is a str" in judge([1.0, "2"], None, [1.0, 2.0])
+    assert seen == []
+
+
+def test_a_numbers_judge_gives_its_hint_else_the_first_number_that_differs():
+    judge, seen = _judge_recording_what_its_hint_saw()
+    assert judge([2.0, 1.0], None, [1.0, 2.0]) == "swapped"
+    assert judge([1.0, 5.0], None, [1.0, 2.0]) == "b is 5, expected 2."
+    assert seen == [[2.0, 1.0], [1.0, 5.0]]
+
+
+def test_known_answer_stops_computing_wrong_answers_at_the_first_match():
+    computed = []
+
+    def wrong_answers():
+        for answer, hint in [([1.0], "first"), ([2.0], "second"), ([3.0], "third")]:
+            computed.append(hint)
+            yield answer, hint
+
+    assert known_answer([2.0], wrong_answers()) == "second"
+    assert computed == ["first", "second"]
+    assert known_answer([9.0], [([1.0], "first")]) is None
+

@@ -7,6 +7,7 @@ never trust an object's own comparison methods.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -151,15 +152,25 @@ def first_difference(got, expected: list[float], names: list[str]) -> str | None
     return None
 
 
-def numbers_judgement(got, expected: list[float], names: list[str], mistakes) -> str | None:
-    """Judge a short list of numbers: its form, then right or not, then the hint of the first known wrong
-    answer it equals (`mistakes`: (numbers, hint) pairs), else the first number that differs."""
-    miss = numbers_mismatch(got, expected, names)
-    if miss:
-        return miss
-    if same_numbers(got, expected):
-        return None
-    for answer, hint in mistakes:
-        if same_numbers(got, answer):
-            return hint
-    return first_difference(got, expected, names)
+def judges_numbers(names: list[str]):
+    """Make `hint(got, case, expected)` the judge of a short list of numbers. The answer's form and
+    whether it is right are settled here, once for every such exercise, so `hint` sees only well-formed
+    wrong answers and names the mistake it recognises; when it returns None the first number that
+    differs is named instead."""
+    def decorate(hint):
+        @functools.wraps(hint)
+        def judge(got, case, expected):
+            miss = numbers_mismatch(got, expected, names)
+            if miss:
+                return miss
+            if same_numbers(got, expected):
+                return None
+            return hint(got, case, expected) or first_difference(got, expected, names)
+        return judge
+    return decorate
+
+
+def known_answer(got, mistakes) -> str | None:
+    """The hint of the first known wrong answer that `got` equals (`mistakes`: (numbers, hint) pairs,
+    possibly a generator, so costly wrong answers are computed only until one matches); else None."""
+    return next((hint for answer, hint in mistakes if same_numbers(got, answer)), None)

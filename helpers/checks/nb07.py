@@ -12,7 +12,7 @@ import math
 import random
 
 from helpers.checks.core import Exercise
-from helpers.checks.judges import ABS, REL, first_difference, numbers_mismatch, same_numbers
+from helpers.checks.judges import ABS, REL, first_difference, judges_numbers, same_numbers
 
 
 def sigmoid(z: float) -> float:
@@ -28,20 +28,16 @@ def grads_of_J(a: float, b: float, c: float) -> list[float]:
     return [3.0, 3.0 * c, 3.0 * b]
 
 
+@judges_numbers(J_NAMES)
 def judge_grads_of_J(got, case, expected):
     a, b, c = case
-    miss = numbers_mismatch(got, expected, J_NAMES)
-    if miss:
-        return miss
-    if same_numbers(got, expected):
-        return None
     if same_numbers(got, [3.0, 3.0 * b, 3.0 * c]):
         return "dJ/db and dJ/dc are swapped: the local gradient of v = b·c with respect to one factor is the other factor."
     if same_numbers(got, [1.0, c, b]) or same_numbers(got[1:], [c, b]):
         return "every path from J starts with the edge J ← u, whose local gradient is dJ/du = 3: multiply it in."
     if same_numbers(got, [3.0, 3.0, 3.0]) or same_numbers(got, [3.0, 3.0 * b * c, 3.0 * b * c]):
         return "the path to b (and to c) goes through v = b·c: its local gradient, the other factor, belongs in the product."
-    return first_difference(got, expected, J_NAMES)
+    return None
 
 
 def grads_of_J_public():
@@ -67,13 +63,9 @@ def two_path_gradients(x: float, y: float) -> list[float]:
     return [y - 2.0 * x, x]
 
 
+@judges_numbers(G_NAMES)
 def judge_two_path(got, case, expected):
     x, y = case
-    miss = numbers_mismatch(got, expected, G_NAMES)
-    if miss:
-        return miss
-    if same_numbers(got, expected):
-        return None
     if same_numbers(got, [-e for e in expected]):
         return first_difference(got, expected, G_NAMES)
     if math.isclose(got[0], y - x, rel_tol=REL, abs_tol=ABS):
@@ -84,7 +76,7 @@ def judge_two_path(got, case, expected):
         return "dg/dx: the path through d = y − x carries the local gradient ∂d/∂x = −1; a minus sign is missing on that edge."
     if math.isclose(got[1], -x, rel_tol=REL, abs_tol=ABS):
         return "dg/dy has the wrong sign: along y → d → g the local gradients are ∂d/∂y = +1 and ∂g/∂d = x."
-    return first_difference(got, expected, G_NAMES)
+    return None
 
 
 def two_path_public():
@@ -112,13 +104,9 @@ def sigmoid_neuron_grads(w: float, x: float, b: float) -> list[float]:
     return [local * x, local * w, local]
 
 
+@judges_numbers(N_NAMES)
 def judge_sigmoid_neuron(got, case, expected):
     w, x, b = case
-    miss = numbers_mismatch(got, expected, N_NAMES)
-    if miss:
-        return miss
-    if same_numbers(got, expected):
-        return None
     z = w * x + b
     s = sigmoid(z)
     wrong_locals = [  # (local gradient used instead of σ'(z) = s(1 − s), hint)
@@ -134,7 +122,7 @@ def judge_sigmoid_neuron(got, case, expected):
             return hint
     if same_numbers(got[:2], [expected[2] * w, expected[2] * x]):
         return "dL/dw and dL/dx are swapped: the local gradient of w·x with respect to one factor is the other factor."
-    return first_difference(got, expected, N_NAMES)
+    return None
 
 
 def sigmoid_neuron_public():

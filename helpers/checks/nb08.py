@@ -11,13 +11,14 @@ the gradient) and name it when the answer matches it.
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 
 import torch
 
 from helpers.checks.core import Exercise
-from helpers.checks.judges import first_difference, numbers_judgement, numbers_mismatch, same_numbers
+from helpers.checks.judges import first_difference, judges_numbers, known_answer, same_numbers
 from helpers.checks.nb07 import sigmoid
 
 NAMES = ["W1", "bias1", "W2", "bias2", "W3", "bias3"]
@@ -154,22 +155,19 @@ HIDDEN_MISTAKES = [  # (keywords of by_hand, hint)
 ]
 
 
+FLIPPED = "every sign is flipped: for L = (out − y)²/2 the gradient at the output is ∇out = out − y."
+
+
+@judges_numbers(HIDDEN_NAMES)
 def judge_hidden(got, case, expected):
     x, y, p = case
-    miss = numbers_mismatch(got, expected, HIDDEN_NAMES)
-    if miss:
-        return miss
-    if same_numbers(got, expected):
-        return None
-    for keywords, hint in HIDDEN_MISTAKES:
-        _, grad_a, grad_b, _ = by_hand(x, y, p, **keywords)
-        if same_numbers(got, grad_a + grad_b):
-            return hint
-    if same_numbers(got, [-e for e in expected]):
-        return "every sign is flipped: for L = (out − y)²/2 the gradient at the output is ∇out = out − y."
+    wrong_answers = ((sum(by_hand(x, y, p, **keywords)[1:3], []), hint) for keywords, hint in HIDDEN_MISTAKES)
+    known = known_answer(got, itertools.chain(wrong_answers, [([-e for e in expected], FLIPPED)]))
+    if known:
+        return known
     if same_numbers(got[2:], expected[2:]):
         return "∇b1 and ∇b2 are right; ∇a_j = f'(a_j) · (sum over k of W2[j][k] ∇b_k): check that step. " + first_difference(got, expected, HIDDEN_NAMES)
-    return first_difference(got, expected, HIDDEN_NAMES)
+    return None
 
 
 def hidden_public():
@@ -206,9 +204,10 @@ INPUT_MISTAKES = [
 ]
 
 
+@judges_numbers(INPUT_NAMES)
 def judge_inputs(got, case, expected):
     x, y, p = case
-    return numbers_judgement(got, expected, INPUT_NAMES, [(by_hand(x, y, p, **keywords)[3], hint) for keywords, hint in INPUT_MISTAKES])
+    return known_answer(got, ((by_hand(x, y, p, **keywords)[3], hint) for keywords, hint in INPUT_MISTAKES))
 
 
 def inputs_public():
