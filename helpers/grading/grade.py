@@ -42,7 +42,7 @@ from helpers.checks.core import Exercise
 from helpers.grading import cases as hidden
 from helpers.grading import judge, kernel_side
 from helpers.grading.notebook import MAX_BYTES, SubmissionError, code_sources, notebook_number, reaches_for_references, read_submission
-from helpers.grading.sandbox import SOCKET_PATH_BYTES, Limits, Session, Slot, remove_tree
+from helpers.grading.sandbox import Limits, Session, Slot, holds_sockets, remove_tree
 
 REPO = Path(__file__).resolve().parent.parent.parent
 KERNEL_SIDE_SOURCE = Path(kernel_side.__file__).read_text(encoding="utf-8")
@@ -362,7 +362,7 @@ def slot_space(space: str | None) -> str:
     """Where a grading slot's folder goes: in `space` (the system's temporary folder if None), or in /tmp where that
     path is too long for the kernels' Unix sockets (made two levels further down)."""
     base = space or tempfile.gettempdir()
-    return base if len(base) + len("/grade-slot-12345678/rw/k-12345678/ipc-10") <= SOCKET_PATH_BYTES else "/tmp"
+    return base if holds_sockets(f"{base}/grade-slot-12345678/rw") else "/tmp"
 
 
 class GradingProcess:

@@ -104,6 +104,14 @@ def sandbox_problem() -> str | None:
     return None
 
 
+def bwrap_or_refuse() -> str:
+    """The bwrap that sandboxes a kernel (or a zygote) here; SandboxUnavailable, saying why, when none can."""
+    problem = sandbox_problem()
+    if problem:
+        raise SandboxUnavailable(problem)
+    return bwrap.executable()
+
+
 SANDBOXED = ("bubblewrap: each kernel in an OS sandbox (its copy and the runtime only, no process of the grader's, no network) "
              "that holds nothing an earlier kernel left")
 FORKED = "forked from a zygote"
@@ -214,11 +222,17 @@ def kernel_environment(root: Path, lib: Path, home: Path | None = None) -> dict[
     }
 
 
+def holds_sockets(folder: Path | str) -> bool:
+    """Whether the Unix sockets of a kernel, in a new folder made in `folder` (see `socket_folder`), have paths
+    short enough for a socket's address."""
+    return len(str(folder)) + len("/k-12345678/ipc-10") <= SOCKET_PATH_BYTES
+
+
 def socket_folder(near: Path) -> Path:
     """A new folder for one kernel's connection file and Unix sockets: in `near` (the grader's scratch, which
     the grader removes even when a worker is killed), or in /tmp where that path is too long for a socket."""
     for parent in (near, Path("/tmp")):
-        if len(str(parent)) + len("/k-12345678/ipc-10") <= SOCKET_PATH_BYTES:
+        if holds_sockets(parent):
             return Path(tempfile.mkdtemp(prefix="k-", dir=parent))
     raise ValueError(f"{near} is too long a path for the kernel's Unix sockets, and /tmp is not there")
 
@@ -274,12 +288,7 @@ class Slot:
         if self.current is not None and self.current.sandboxed == sandboxed and self.current.usable():
             return self.current, FORKED
         self.stop()
-        path = None
-        if sandboxed:
-            problem = sandbox_problem()
-            if problem:
-                raise SandboxUnavailable(problem)
-            path = bwrap.executable()
+        path = bwrap_or_refuse() if sandboxed else None
         zygote = Zygote(rw=self.rw, io=self.io, lib=self.lib, env=self.zygote_environment(sandboxed), bwrap_path=path,
                         log=self.folder / "zygote.log")
         try:
@@ -328,12 +337,7 @@ class Session:
             self.lib, self.io = slot.lib, slot.io
         self.env = kernel_environment(root, self.lib)
         self.sockets: Path | None = None  # the kernel's connection file and sockets: new for each attempt (see `_attempt`)
-        self.bwrap = None
-        if limits.sandbox:
-            problem = sandbox_problem()
-            if problem:
-                raise SandboxUnavailable(problem)
-            self.bwrap = bwrap.executable()
+        self.bwrap = bwrap_or_refuse() if limits.sandbox else None
         self.deadline = 0.0
         self.run = Run()
         self.zygote: Zygote | None = None  # the zygote of the current attempt's kernel, if it was forked
@@ -392,11 +396,10 @@ class Session:
         """The client of this attempt's kernel: forked by the slot's zygote when there is one, else a fresh process."""
         km = LimitedKernelManager(kernel_name="python3", transport="ipc", connection_file=str(sockets / "connection.json"))
         km.ip = str(sockets / "ipc")
-        km.kernel_command = self.kernel_command
         km.kernel_spec.interrupt_mode = "message"  # a SIGINT would reach bwrap, not the kernel: ask the kernel to interrupt itself
         self.zygote, how = self.slot.zygote(self.limits) if self.slot is not None else (None, f"{FRESH} (no grading slot)")
+        km.kernel_command = self.kernel_command if self.zygote is None else self.launcher_arguments
         if self.zygote is not None:
-            km.kernel_command = self.launcher_arguments
             km.kernel_id = str(uuid.uuid4())
             km.provisioner = ForkingProvisioner(kernel_id=km.kernel_id, kernel_spec=km.kernel_spec, parent=km)
             km.provisioner.zygote, km.provisioner.env = self.zygote, self.env
