@@ -88,6 +88,7 @@ def test_make_test_gpu_refuses_at_once_on_a_machine_without_cuda():
     result = subprocess.run([sys.executable, "-m", "helpers.environment"], cwd=repo, capture_output=True, text=True, timeout=120)
     assert result.returncode == 1
     assert "make test-gpu needs a CUDA GPU" in result.stderr and "CPU-only build" in result.stderr
+    assert "RuntimeWarning" not in result.stderr, result.stderr
     makefile = (repo / "Makefile").read_text()
     recipe = makefile[makefile.index("test-gpu: "):].split("\n\n")[0]
     assert recipe.splitlines()[1].strip() == "$(PY) -m helpers.environment", "the check must come first in the recipe"
