@@ -55,8 +55,9 @@ def run_grade(args: argparse.Namespace) -> int:
     from helpers.grading.cases import SECRET_VARIABLE, SecretMissing, secret_from
     from helpers.grading.cluster import ClusterError, grade_class_dask
     from helpers.grading.grade import grade_class, students_in
-    from helpers.grading.report import RosterError, read_roster, read_roster_kept, stored_records, summary_for_terminal, write_outputs
+    from helpers.grading.report import RosterError, read_roster, read_roster_kept, stored_records, summary_for_terminal, write_gradebook, write_record
     from helpers.grading.sandbox import Limits, SandboxUnavailable, sandbox_or_refuse
+    from helpers.grading.text import terminal_line
 
     if args.jobs < 1 or args.timeout <= 0 or args.cell_timeout <= 0 or args.memory < 1024:
         print("--jobs must be at least 1, the timeouts positive, and --memory at least 1024 MiB (torch needs about 700)", file=sys.stderr)
@@ -66,29 +67,37 @@ def run_grade(args: argparse.Namespace) -> int:
         os.environ.pop(SECRET_VARIABLE, None)  # the worker processes (and so kernels) start without it
         loose = sorted(p.name for p in args.submissions.glob("*") if p.is_file())
         if loose:
-            print(f"ignored files at the top of {args.submissions}/ (expected <student>/<notebook>.ipynb): {', '.join(loose[:5])}", file=sys.stderr)
+            print(terminal_line(f"ignored files at the top of {args.submissions}/ (expected <student>/<notebook>.ipynb): {', '.join(loose[:5])}"),
+                  file=sys.stderr)
         roster = read_roster(args.roster) if args.roster is not None else None
         folders = students_in(args.submissions, args.only)
         isolation = sandbox_or_refuse(args.no_sandbox, remote=args.dask not in (None, "local"))
         limits = Limits(cell_timeout=min(args.cell_timeout, args.timeout), notebook_timeout=args.timeout, memory_bytes=args.memory * 2**20,
                         sandbox=not args.no_sandbox, zygote=not args.no_zygote)
+        args.out.mkdir(parents=True, exist_ok=True)
+        stored = stored_records(args.out)
+
+        def graded(record: dict) -> None:
+            """Write a student's record and feedback as soon as they are graded: a later fault loses nothing graded."""
+            record["sandbox"] = isolation
+            try:
+                write_record(record, args.out, stored)
+            except (OSError, ValueError) as error:  # that student's files only; the others are written
+                print(terminal_line(f"grade: could not write the record of {record['student']} ({error})"), file=sys.stderr)
+
         if args.dask is None:
-            records = grade_class(folders, secret, limits, args.jobs, progress=not args.quiet)
+            records = grade_class(folders, secret, limits, args.jobs, progress=not args.quiet, graded=graded)
         else:
-            records = grade_class_dask(folders, secret, limits, args.dask, args.jobs, progress=not args.quiet)
+            records = grade_class_dask(folders, secret, limits, args.dask, args.jobs, progress=not args.quiet, graded=graded)
     except (SecretMissing, FileNotFoundError, RosterError, SandboxUnavailable) as error:
-        print(f"grade: {error}", file=sys.stderr)
+        print(terminal_line(f"grade: {error}"), file=sys.stderr)
         return 2
-    except ClusterError as error:  # the students graded before the cluster failed are kept
+    except ClusterError as error:  # the students graded before the cluster failed are written already
         if error.records:
-            for record in error.records:
-                record["sandbox"] = isolation
-            write_outputs(error.records, args.out, roster)
-        print(f"grade: {error}", file=sys.stderr)
+            write_gradebook(args.out, roster)
+        print(terminal_line(f"grade: {error}"), file=sys.stderr)
         return 2
-    for record in records:
-        record["sandbox"] = isolation
-    written = write_outputs(records, args.out, roster)
+    written = write_gradebook(args.out, roster)
     everyone = [record for _, record in stored_records(args.out).values()]
     print(summary_for_terminal(everyone))
     roster = roster if roster is not None else read_roster_kept(args.out)
@@ -97,9 +106,9 @@ def run_grade(args: argparse.Namespace) -> int:
         for what, names in (("in the roster with no submission (rows marked not submitted)", set(roster) - graded),
                             ("graded but not in the roster (no id or name in grades.csv)", graded - set(roster))):
             if names:
-                print(f"{len(names)} {what}: {', '.join(sorted(names))}")
+                print(terminal_line(f"{len(names)} {what}: {', '.join(sorted(names))}"))
     unsandboxed = "; NOT SANDBOXED (--no-sandbox): kernels ran as your own user" if args.no_sandbox else ""
-    print(f"graded {len(records)} student(s); {len(everyone)} in the gradebook {written[0]}; class summary {written[1]}{unsandboxed}")
+    print(terminal_line(f"graded {len(records)} student(s); {len(everyone)} in the gradebook {written[0]}; class summary {written[1]}{unsandboxed}"))
     return 0
 
 

@@ -25,6 +25,7 @@ from collections import deque
 from concurrent.futures import CancelledError
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Callable
 
 from helpers.grading import cases as hidden
 from helpers.grading import grade
@@ -100,9 +101,11 @@ def killed(student: str, error) -> dict:
                                          f"or by the submission); {grade.NOTHING_GRADED}")
 
 
-def grade_class_dask(folders: list[Path], secret: str, limits: Limits, address: str, jobs: int, progress: bool = True) -> list[dict]:
+def grade_class_dask(folders: list[Path], secret: str, limits: Limits, address: str, jobs: int, progress: bool = True,
+                     graded: Callable[[dict], None] = lambda record: None) -> list[dict]:
     """Grade each student's folder on the Dask cluster at `address` ("local": a LocalCluster of `jobs`
-    worker processes), with one progress bar; the records in folder order."""
+    worker processes), with one progress bar; the records in folder order. `graded(record)` is called with
+    each student's record as soon as it is there."""
     import dask
     from distributed import Client, KilledWorker, LocalCluster, as_completed
     from tqdm import tqdm
@@ -131,6 +134,7 @@ def grade_class_dask(folders: list[Path], secret: str, limits: Limits, address: 
         def finish(student: str, record: dict) -> None:
             nonlocal failures
             records[student] = record
+            graded(record)
             failures += grade.grading_failed(record)
             bar.update()
             bar.set_postfix(failed=failures)

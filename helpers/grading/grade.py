@@ -23,6 +23,7 @@ import platform
 import re
 import select
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -43,6 +44,7 @@ from helpers.grading import cases as hidden
 from helpers.grading import judge, kernel_side
 from helpers.grading.notebook import MAX_BYTES, SubmissionError, code_sources, notebook_number, reaches_for_references, read_submission
 from helpers.grading.sandbox import Limits, Session, Slot, holds_sockets, remove_tree
+from helpers.grading.text import safe_text, terminal_line
 
 REPO = Path(__file__).resolve().parent.parent.parent
 KERNEL_SIDE_SOURCE = Path(kernel_side.__file__).read_text(encoding="utf-8")
@@ -85,12 +87,16 @@ def read_files(folder: Path) -> Files:
     """Every file of a student's folder by name (no dot-files): the bytes of each notebook grading reads.
 
     A notebook that is not a regular file is None; one longer than a notebook may be is read only up to
-    one byte past the limit. Every other file is only named (None): it is listed as ignored.
+    one byte past the limit. Every other file is only named (None): it is listed as ignored. Each name is
+    `text.safe_text` of the file's (two names that only differ in bytes that are not UTF-8 count once).
     """
-    names = sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
-    files: Files = dict.fromkeys(names)
-    for name in pick_notebooks(names)[0]:
-        path = folder / name
+    paths = {}
+    for path in sorted(folder.iterdir()):
+        if not path.name.startswith("."):
+            paths.setdefault(safe_text(path.name), path)  # names enter the grader here: made safe once
+    files: Files = dict.fromkeys(paths)
+    for name in pick_notebooks(paths)[0]:
+        path = paths[name]
         if not path.is_symlink() and path.is_file():
             with path.open("rb") as file:
                 files[name] = file.read(MAX_BYTES + 1)
@@ -112,8 +118,12 @@ def notebook_folder(scratch: Path | None, slot: Slot | None):
     """A new folder for one notebook's working copy: in the slot's writable folder, emptied (with the slot's sandbox)
     afterwards; without a slot, a temporary folder in `scratch`."""
     if slot is None:
-        with tempfile.TemporaryDirectory(prefix="grade-", dir=scratch, ignore_cleanup_errors=True) as tmp:
+        tmp = tempfile.mkdtemp(prefix="grade-", dir=scratch)
+        try:
             yield tmp
+        finally:
+            with contextlib.suppress(OSError):  # what stays is in the grader's scratch, removed with it
+                remove_tree(tmp)
         return
     try:
         yield tempfile.mkdtemp(prefix="grade-", dir=slot.rw)
@@ -138,9 +148,9 @@ def grade_notebook(name: str, data: bytes | None, cases: dict[str, list], limits
                 raise SubmissionError(f"the file is more than the {MAX_BYTES // 2**20} MiB a notebook may have")
             workdir = prepare_workdir(root, name, data)
             nb, notes = read_submission(workdir / name)
-        except SubmissionError as error:
-            record["problems"].append(f"{name}: {error}")
-            record["exercises"] = {e.id: ungraded(e, f"{name} could not be graded: {error}") for e in exercises}
+        except SubmissionError as error:  # its message may quote the file
+            record["problems"].append(f"{name}: {safe_text(error)}")
+            record["exercises"] = {e.id: ungraded(e, f"{name} could not be graded: {safe_text(error)}") for e in exercises}
             return record
         record["problems"] += [f"{name}: {note}" for note in notes]
         sources = code_sources(nb)
@@ -187,7 +197,7 @@ def cell_name(label: str, sources: list[str]) -> str:
     lines = [line.strip() for line in sources[int(match.group(1)) - 1].splitlines() if line.strip()]
     if not lines:
         return label
-    first = lines[0] if len(lines[0]) <= 60 else lines[0][:57] + "..."
+    first = safe_text(lines[0], limit=60)  # a line of the student's code enters the record here
     return f"{label} (`{first.replace('`', chr(39))}`)"
 
 
@@ -195,12 +205,14 @@ def grade_exercise(exercise: Exercise, cases: list, results: Path, run) -> dict:
     """Judge one exercise from its results file, or say why there is nothing to judge."""
     label = f"exercise {exercise.id}"
     fault = next((f for f in run.faults if f.where == label), None)
+    expected = hidden.expected_results(exercise, cases)
     try:
-        record = judge.read_results(results)
+        with judge.memory_limit():
+            return judge.score(exercise, cases, expected, judge.read_results(results)).as_dict()
     except judge.UnreadableResults as error:
-        reason = f"grading it stopped: {fault.message}" if fault else str(error)
-        return ungraded(exercise, reason)
-    return judge.score(exercise, cases, hidden.expected_results(exercise, cases), record).as_dict()
+        return ungraded(exercise, f"grading it stopped: {fault.message}" if fault else str(error))
+    except MemoryError:
+        return ungraded(exercise, f"judging its results took more than the grader's {judge.JUDGE_MEMORY_BYTES // 2**20} MiB; they were not judged")
 
 
 def ungraded(exercise: Exercise, reason: str, status: str = judge.NOT_GRADED) -> dict:
@@ -255,6 +267,7 @@ def complete(record: dict) -> dict:
     for key, exercise in EXERCISES.items():
         record["exercises"].setdefault(key, ungraded(exercise, "this notebook was not handed in", judge.NOT_SUBMITTED))
     record["exercises"] = {key: record["exercises"][key] for key in sorted(record["exercises"])}
+    record["student"] = safe_text(record["student"])  # the folder's name enters the record here: made safe once
     record["total"] = round(sum(g["points"] for g in record["exercises"].values()), 2)
     record["max"] = sum(e.points for e in EXERCISES.values())
     record["versions"] = versions()
@@ -287,8 +300,8 @@ def grading_failed(record: dict) -> bool:
 def grader_failed(student: str, error: BaseException, when: str = "") -> dict:
     """The row of a student on whose submission the grader itself failed, with the traceback for the instructor."""
     record = failed_student(student, f"the grader failed on this submission{' ' + when if when else ''} "
-                                     f"({type(error).__name__}: {error}); {NOTHING_GRADED}")
-    record["grader_error"] = "".join(traceback.format_exception(error))
+                                     f"({type(error).__name__}: {safe_text(error, limit=500)}); {NOTHING_GRADED}")
+    record["grader_error"] = "\n".join(safe_text(line) for line in "".join(traceback.format_exception(error)).splitlines())
     return record
 
 
@@ -344,16 +357,19 @@ def grade_one(task: tuple, slot: Slot) -> dict:
 
 def slot_process(folder: Path, tasks, records) -> None:
     """A grading process's target: grade each student sent on `tasks`, one after another, in a slot in `folder` (its
-    zygote kept from student to student), and send each record back as JSON on `records`; exit with its parent."""
+    zygote kept from student to student), and send each record back as JSON on `records`, with why the slot retired
+    if it did (then the process ends; see `Slot.finish_notebook`); exit with its parent."""
     exit_with_parent(records)
+    torch.set_num_threads(1)  # no thread pool to start while judging under judge.memory_limit (its stacks and arenas count)
     slot = Slot(folder)
     try:
-        while True:
+        while slot.retired is None:
             try:
                 task = tasks.recv()
             except (EOFError, OSError):
                 break
-            records.send_bytes(json.dumps(grade_one(task, slot)).encode())
+            record = grade_one(task, slot)
+            records.send_bytes(json.dumps({"record": record, "retired": slot.retired}).encode())
     finally:
         slot.stop()
 
@@ -392,7 +408,11 @@ class GradingProcess:
             names = folder.files if isinstance(folder, Submission) else [p.name for p in folder.iterdir()]
             self.tasks.send((folder, cases, limits))
             if self.records.poll(worker_timeout(names, limits)):
-                return json.loads(self.records.recv_bytes())
+                answer = json.loads(self.records.recv_bytes())
+                if answer["retired"] is not None:  # the next student gets a fresh grading process and slot
+                    print(terminal_line(f"a grading slot was retired: {answer['retired']}"), file=sys.stderr)
+                    self.close()
+                return answer["record"]
             self.close()
             return too_long(folder.name)
         except (EOFError, OSError, ValueError):
@@ -409,7 +429,10 @@ class GradingProcess:
             self.process.kill()
             self.process.join(5)
         self.records.close()
-        remove_tree(self.folder)
+        try:
+            remove_tree(self.folder)
+        except OSError as error:  # costs some disk space, no student's grade
+            print(terminal_line(f"could not remove the grading slot's folder {self.folder} ({error})"), file=sys.stderr)
 
 
 _slots = threading.local()  # this thread's GradingProcess
@@ -461,8 +484,10 @@ def students_in(submissions: Path, only: list[str] | None = None) -> list[Path]:
     return [p for p in folders if p.name in set(only)]
 
 
-def grade_class(folders: list[Path], secret: str, limits: Limits, jobs: int, progress: bool = True) -> list[dict]:
-    """Grade each student's folder, `jobs` at a time, with a progress bar; records in folder order."""
+def grade_class(folders: list[Path], secret: str, limits: Limits, jobs: int, progress: bool = True,
+                graded: Callable[[dict], None] = lambda record: None) -> list[dict]:
+    """Grade each student's folder, `jobs` at a time, with a progress bar; records in folder order.
+    `graded(record)` is called with each student's record as soon as it is there (to write it at once)."""
     from tqdm import tqdm
 
     multiprocessing.get_context("forkserver").set_forkserver_preload([__name__])
@@ -472,7 +497,8 @@ def grade_class(folders: list[Path], secret: str, limits: Limits, jobs: int, pro
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool, tqdm(total=len(folders), unit="student", desc="grading", disable=not progress) as bar:
             futures = {pool.submit(run_worker, folder, cases, limits): folder for folder in folders}
             for future in as_completed(futures):
-                records[futures[future].name] = future.result()
+                records[futures[future].name] = record = future.result()
+                graded(record)
                 bar.update()
     finally:
         close_grading_processes()

@@ -1,15 +1,22 @@
 """Score one exercise in the grader's own process, from the data the student's kernel wrote.
 
-The results file is read with `torch.load(weights_only=True)` (no arbitrary unpickling), its
-shape is checked, descriptions of non-data values become `Opaque` objects, and each case is judged
-by the exercise's own `judge` against the reference's result on the same hidden case.
+The results file is read with `torch.load(weights_only=True)` (no arbitrary unpickling), within
+bounds a kernel cannot stretch (`read_results`: uncompressed zip entries only, caps on size, tensor
+elements, items and depth, no shared references), its shape is checked, descriptions of non-data
+values become `Opaque` objects, and each case is judged by the exercise's own `judge` against the
+reference's result on the same hidden case, under an address-space limit (`memory_limit`), so what
+slips through costs its student, not the grader. The message is `text.safe_text`: it may quote
+what the student's code returned or raised.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+import resource
 import stat
+import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -17,9 +24,16 @@ from typing import Any
 import torch
 
 from helpers.checks.core import Case, Exercise, call_repr, clone_case
-from helpers.grading.kernel_side import NUMPY, OPAQUE
+from helpers.grading.kernel_side import MAX_DEPTH, NUMPY, OPAQUE
+from helpers.grading.text import safe_text
 
-MAX_RESULT_BYTES = 64 * 2**20
+MAX_RESULT_BYTES = 64 * 2**20  # the results file, and what its entries hold together
+MAX_PICKLE_BYTES = 4 * 2**20  # its pickle: each byte may become an object of ~60 bytes
+MAX_ENTRIES = 10_000  # entries in its zip (one per tensor, and five more)
+MAX_ITEMS = 1_000_000  # list, tuple and dict items in the whole structure
+MAX_TENSOR_ELEMENTS = 2**24  # elements of every tensor together (what the entries hold, or an expanded view's)
+MAX_NESTING = MAX_DEPTH + 5  # the kernel nests a value in at most MAX_DEPTH containers, in its record's four
+JUDGE_MEMORY_BYTES = 2**30  # address space judging one exercise may add to the grading process
 PASSED, PARTIAL, FAILED = "passed", "partial", "failed"
 NOT_ATTEMPTED, MISSING, NOT_SUBMITTED, NOT_GRADED = "not attempted", "missing", "not submitted", "not graded"
 
@@ -56,7 +70,7 @@ class UnreadableResults(ValueError):
 
 
 def read_results(path: Path) -> dict:
-    """The results one exercise's grading cell wrote, read as data only."""
+    """The results one exercise's grading cell wrote, read as data only, within bounds (see `check_archive`, `check_structure`)."""
     try:
         info = os.lstat(path)
     except FileNotFoundError:
@@ -65,13 +79,83 @@ def read_results(path: Path) -> dict:
         raise UnreadableResults("the results are not a plain file")
     if info.st_size > MAX_RESULT_BYTES:
         raise UnreadableResults(f"the results are {info.st_size / 2**20:.0f} MiB, over the {MAX_RESULT_BYTES // 2**20} MiB limit")
+    check_archive(path)
     try:
         record = torch.load(path, weights_only=True, map_location="cpu")
     except Exception as error:  # UnpicklingError for a crafted pickle, and many others
         raise UnreadableResults(f"the results are not plain data ({type(error).__name__}); they were not read") from None
+    check_structure(record)
     if type(record) is not dict or type(record.get("status")) is not str or type(record.get("cases")) is not list:
         raise UnreadableResults("the results do not have the expected layout")
     return record
+
+
+def check_archive(path: Path) -> None:
+    """UnreadableResults unless `path` is a zip as torch.save writes it: entries stored, not compressed (so none
+    holds more than it takes on disk), not too many, not too large together, and a pickle of bounded size."""
+    try:
+        with path.open("rb") as file:
+            if file.read(4) != b"PK\x03\x04":  # torch.load reads anything else with its legacy loader
+                raise UnreadableResults("the results are not a zip archive as torch.save writes it")
+        with zipfile.ZipFile(path) as archive:
+            entries = archive.infolist()
+    except (OSError, zipfile.BadZipFile, ValueError) as error:
+        raise UnreadableResults(f"the results are not a readable zip archive ({type(error).__name__})") from None
+    if len(entries) > MAX_ENTRIES:
+        raise UnreadableResults(f"the results have {len(entries)} entries, over the limit of {MAX_ENTRIES}")
+    if any(entry.compress_type != zipfile.ZIP_STORED or entry.compress_size != entry.file_size for entry in entries):
+        raise UnreadableResults("the results have compressed entries (torch.save stores them uncompressed); they were not read")
+    if sum(entry.file_size for entry in entries) > MAX_RESULT_BYTES:
+        raise UnreadableResults(f"the results hold more than {MAX_RESULT_BYTES // 2**20} MiB")
+    if any(entry.filename.endswith("/data.pkl") and entry.file_size > MAX_PICKLE_BYTES for entry in entries):
+        raise UnreadableResults(f"the results' structure is over the {MAX_PICKLE_BYTES // 2**20} MiB limit")
+
+
+def check_structure(record: Any) -> None:
+    """UnreadableResults unless `record` is a tree of bounded depth, items and tensor elements in which no
+    list, tuple, dict or tensor appears twice (a shared reference makes a tiny file a huge structure to walk)."""
+    seen: set[int] = set()
+    items = elements = 0
+    stack = [(record, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if type(value) is torch.Tensor:
+            elements += value.numel()
+        elif type(value) not in (list, tuple, dict) or not value:
+            continue  # a number, a string, None, or an empty container (all immutable or harmless to share)
+        else:
+            if depth >= MAX_NESTING:
+                raise UnreadableResults(f"the results are nested more than {MAX_NESTING} levels deep")
+            children = [*value.keys(), *value.values()] if type(value) is dict else value
+            items += len(children)
+            stack.extend((child, depth + 1) for child in children)
+        if id(value) in seen:
+            raise UnreadableResults("the results hold a shared reference (the same value twice); they were not read")
+        seen.add(id(value))
+        if items > MAX_ITEMS or elements > MAX_TENSOR_ELEMENTS:
+            raise UnreadableResults(f"the results hold more than {MAX_ITEMS} items or {MAX_TENSOR_ELEMENTS} tensor elements")
+
+
+@contextlib.contextmanager
+def memory_limit(extra_bytes: int = JUDGE_MEMORY_BYTES):
+    """Within this block, the process may map at most `extra_bytes` more address space than it maps now
+    (RLIMIT_AS's soft limit, put back after): judging a result that slipped through the bounds raises
+    MemoryError instead of growing the grader. Where the limit cannot be set, the block runs without it."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    try:
+        with open("/proc/self/statm") as statm:
+            mapped = int(statm.read().split()[0]) * resource.getpagesize()
+    except (OSError, ValueError, IndexError):
+        mapped = None
+    wanted = None if mapped is None else mapped + extra_bytes
+    if wanted is not None and hard != resource.RLIM_INFINITY:
+        wanted = min(wanted, hard)
+    if wanted is not None and (soft == resource.RLIM_INFINITY or wanted < soft):
+        resource.setrlimit(resource.RLIMIT_AS, (wanted, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
 def restore(value: Any) -> Any:
@@ -125,5 +209,5 @@ def score(exercise: Exercise, cases: list[Case], expected: list, record: dict) -
     if passed == len(cases):
         return ExerciseGrade(exercise.id, PASSED, points, exercise.points, exercise.praise, seconds, passed, len(cases))
     first = next(i for i, hint in enumerate(hints) if hint is not None)
-    message = f"{passed} of {len(cases)} hidden cases passed. {call_repr(exercise.target, cases[first])}: {hints[first]}"
+    message = safe_text(f"{passed} of {len(cases)} hidden cases passed. {call_repr(exercise.target, cases[first])}: {hints[first]}")
     return ExerciseGrade(exercise.id, PARTIAL if passed else FAILED, points, exercise.points, message, seconds, passed, len(cases))

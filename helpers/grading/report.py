@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from helpers.checks import EXERCISES
+from helpers.grading.text import csv_cell, markdown_line, terminal_line
 
 SYMBOLS = {"passed": "✓", "partial": "◐", "failed": "✗"}
 ATTEMPTED = {"passed", "partial", "failed"}
@@ -59,7 +60,7 @@ def read_roster(path: Path) -> dict[str, RosterEntry]:
 
 def safe_name(student: str) -> str:
     """A file name for a student's outputs (folder names are used as they are, minus odd characters)."""
-    return re.sub(r"[^A-Za-z0-9._-]", "_", student).lstrip(".") or "student"
+    return re.sub(r"[^A-Za-z0-9._-]", "_", student).lstrip(".")[:200] or "student"
 
 
 def write_atomically(path: Path, text: str) -> Path:
@@ -122,22 +123,23 @@ def gradebook_text(records: list[dict], roster: dict[str, RosterEntry] | None) -
         writer.writerow(["student", *ids, "total", "max"])
         for student in sorted(by_student):
             record = by_student[student]
-            writer.writerow([student, *(f"{points_of(record, key):g}" for key in ids), f"{record['total']:g}", maximum])
+            writer.writerow([csv_cell(student), *(f"{points_of(record, key):g}" for key in ids), f"{record['total']:g}", maximum])
         return buffer.getvalue()
     writer.writerow(["student", "id", "name", *ids, "total", "max", "status"])
     for student in sorted(set(by_student) | set(roster)):
         entry = roster.get(student, RosterEntry(student, "", ""))
         record = by_student.get(student)
         if record is None:
-            writer.writerow([student, entry.lms_id, entry.name, *("0" for _ in ids), "0", maximum, NOT_SUBMITTED])
+            writer.writerow([*map(csv_cell, (student, entry.lms_id, entry.name)), *("0" for _ in ids), "0", maximum, NOT_SUBMITTED])
         else:
-            writer.writerow([student, entry.lms_id, entry.name, *(f"{points_of(record, key):g}" for key in ids),
+            writer.writerow([*map(csv_cell, (student, entry.lms_id, entry.name)), *(f"{points_of(record, key):g}" for key in ids),
                              f"{record['total']:g}", maximum, "graded"])
     return buffer.getvalue()
 
 
 def summary_rows(records: list[dict]) -> list[list[str]]:
-    """Per exercise: max points, mean points, how many attempted / passed / partial; then who had problems."""
+    """Per exercise: max points, mean points, how many attempted / passed / partial; then who had problems
+    (the students' names and problems as they are: each place they land escapes them)."""
     graded = records
     rows = [["exercise", "max_points", "mean_points", "attempted", "passed", "partial", "students"]]
     for key in sorted(EXERCISES):
@@ -159,7 +161,7 @@ def summary_rows(records: list[dict]) -> list[list[str]]:
 def summary_text(records: list[dict]) -> str:
     """summary.csv's text."""
     buffer = io.StringIO()
-    csv.writer(buffer).writerows(summary_rows(records))
+    csv.writer(buffer).writerows([list(map(csv_cell, row)) for row in summary_rows(records)])
     return buffer.getvalue()
 
 
@@ -172,23 +174,26 @@ def summary_for_terminal(records: list[dict]) -> str:
     lines = ["  ".join(cell.rjust(width) if i else cell.ljust(width) for i, (cell, width) in enumerate(zip(row, widths, strict=True)))
              for row in table]
     if problems:
-        lines += ["", f"{len(problems)} student(s) with problems (see their .md): " + ", ".join(row[0] for row in problems)]
+        lines += ["", f"{len(problems)} student(s) with problems (see their .md): " + ", ".join(terminal_line(row[0]) for row in problems)]
     else:
         lines += ["", "no student's submission had problems"]
     return "\n".join(lines)
 
 
 def feedback(record: dict) -> str:
-    """The page a student reads: totals, problems with the submission, a line per exercise (no test code)."""
-    lines = [f"# Feedback for {record['student']}", "", f"**Total: {record['total']:g} / {record['max']} points**", ""]
+    """The page a student reads: totals, problems with the submission, a line per exercise (no test code).
+
+    Every name and message is one line of literal text (`text.markdown_line`): what a student wrote
+    cannot add a line, a mark, a link or HTML to the page."""
+    lines = [f"# Feedback for {markdown_line(record['student'])}", "", f"**Total: {record['total']:g} / {record['max']} points**", ""]
     if record["problems"]:
-        lines += ["## Problems with the submission", "", *(f"- {problem}" for problem in record["problems"]), ""]
+        lines += ["## Problems with the submission", "", *(f"- {markdown_line(problem)}" for problem in record["problems"]), ""]
     lines += ["## Exercises", ""]
     for key, grade in record["exercises"].items():
         mark = SYMBOLS.get(grade["status"], "…")
-        lines.append(f"- {mark} **{key}** ({grade['points']:g}/{grade['max_points']}, {grade['status']}): {grade['message']}")
+        lines.append(f"- {mark} **{key}** ({grade['points']:g}/{grade['max_points']}, {grade['status']}): {markdown_line(grade['message'])}")
     if record["ignored"]:
-        lines += ["", "Files that are not course notebooks were ignored: " + ", ".join(record["ignored"])]
+        lines += ["", "Files that are not course notebooks were ignored: " + ", ".join(map(markdown_line, record["ignored"]))]
     return "\n".join(lines) + "\n"
 
 
@@ -197,7 +202,7 @@ def roster_text(roster: dict[str, RosterEntry]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["student", "id", "name"])
-    writer.writerows([entry.student, entry.lms_id, entry.name] for entry in roster.values())
+    writer.writerows([entry.student, entry.lms_id, entry.name] for entry in roster.values())  # read back by read_roster: kept as given
     return buffer.getvalue()
 
 
@@ -206,8 +211,17 @@ def read_roster_kept(out: Path) -> dict[str, RosterEntry] | None:
     return read_roster(out / ROSTER_FILE) if (out / ROSTER_FILE).is_file() else None
 
 
-def write_outputs(records: list[dict], out: Path, roster: dict[str, RosterEntry] | None = None) -> list[Path]:
-    """OUT/<student>.json and .md for each record, then grades.csv and summary.csv from every record in OUT.
+def write_record(record: dict, out: Path, stored: dict[str, tuple[Path, dict]]) -> list[Path]:
+    """OUT/<student>.json and .md for one record, written as soon as the student is graded (so a later fault loses
+    nothing already graded); `stored` (see `stored_records`) gains the record."""
+    path = record_file(record["student"], out, stored)
+    stored[record["student"]] = (path, record)
+    return [write_atomically(path, json.dumps(record, indent=1, ensure_ascii=False) + "\n"),
+            write_atomically(path.with_suffix(".md"), feedback(record))]
+
+
+def write_gradebook(out: Path, roster: dict[str, RosterEntry] | None = None) -> list[Path]:
+    """OUT/grades.csv and summary.csv from every record in OUT.
 
     A roster given once is kept as OUT/roster.csv and used by later runs into the same OUT, so
     re-grading one student without --roster keeps the roster's columns and rows.
@@ -216,14 +230,14 @@ def write_outputs(records: list[dict], out: Path, roster: dict[str, RosterEntry]
     if roster is not None:
         write_atomically(out / ROSTER_FILE, roster_text(roster))
     roster = read_roster_kept(out)
+    everyone = [record for _, record in stored_records(out).values()]
+    return [write_atomically(out / "grades.csv", gradebook_text(everyone, roster)),
+            write_atomically(out / "summary.csv", summary_text(everyone))]
+
+
+def write_outputs(records: list[dict], out: Path, roster: dict[str, RosterEntry] | None = None) -> list[Path]:
+    """grades.csv and summary.csv (see `write_gradebook`), after OUT/<student>.json and .md for each record."""
+    out.mkdir(parents=True, exist_ok=True)
     stored = stored_records(out)
-    written = []
-    for record in records:
-        path = record_file(record["student"], out, stored)
-        stored[record["student"]] = (path, record)
-        written.append(write_atomically(path, json.dumps(record, indent=1, ensure_ascii=False) + "\n"))
-        written.append(write_atomically(path.with_suffix(".md"), feedback(record)))
-    everyone = [record for _, record in stored.values()]
-    written.insert(0, write_atomically(out / "summary.csv", summary_text(everyone)))
-    written.insert(0, write_atomically(out / "grades.csv", gradebook_text(everyone, roster)))
-    return written
+    written = [path for record in records for path in write_record(record, out, stored)]
+    return write_gradebook(out, roster) + written

@@ -33,13 +33,18 @@ from pathlib import Path
 from typing import Callable
 
 import nbformat
+import zmq
+import zmq.asyncio
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
+from traitlets import Type, default
 
 import helpers
 from helpers.grading import bwrap, launcher
 from helpers.grading.kernels import ForkingProvisioner, Zygote, ZygoteError
+from helpers.grading.text import safe_text
 
 TIMEOUT_ERROR = "GraderTimeout"
 OUTPUT_ERROR = "OutputLimitExceeded"  # raised in the kernel by launcher.CappedOutStream
@@ -49,6 +54,7 @@ SEED_CELL = "(lambda s: (__import__('random').seed(s), __import__('numpy').rando
 PROBE_TIMEOUT = 5
 LAUNCHER = os.path.realpath(launcher.__file__)  # run by path; in the sandbox, bound alone at bwrap.INSIDE
 SOCKET_PATH_BYTES = 107  # at most, in a Unix socket's address
+MAX_MESSAGE_BYTES = 16 * 2**20  # a part of a message from a kernel (a cell's whole output is capped at Limits.output_bytes)
 
 
 @dataclass(frozen=True)
@@ -136,10 +142,34 @@ def sandbox_or_refuse(no_sandbox: bool, remote: bool = False) -> str:
     return SANDBOXED
 
 
+def capped_context() -> zmq.asyncio.Context:
+    """A ZeroMQ context whose sockets refuse a message part over MAX_MESSAGE_BYTES (ZMQ_MAXMSGSIZE: the kernel's
+    connection is dropped before the part is read), so a kernel cannot grow the grader by sending a huge message."""
+    context = zmq.asyncio.Context()
+    context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
+    return context
+
+
+class CappedKernelClient(AsyncKernelClient):
+    """The grader's client of a kernel: its sockets (shell, iopub, stdin, heartbeat) refuse huge messages."""
+
+    @default("context")
+    def _context_default(self) -> zmq.asyncio.Context:
+        self._created_context = True  # so the client destroys it when it stops, as it does its own
+        return capped_context()
+
+
 class LimitedKernelManager(AsyncKernelManager):
-    """Starts ipykernel through `launcher` with the given limits (in the sandbox), whatever the kernelspec says."""
+    """Starts ipykernel through `launcher` with the given limits (in the sandbox), whatever the kernelspec says;
+    every socket it and its client read from the kernel refuses huge messages (`capped_context`)."""
 
     kernel_command: Callable[[str], list[str]]  # the connection file -> the command line (set by Session)
+    client_factory = Type(CappedKernelClient, klass=AsyncKernelClient)
+
+    @default("context")
+    def _context_default(self) -> zmq.asyncio.Context:
+        self._created_context = True
+        return capped_context()
 
     def format_kernel_cmd(self, extra_arguments=None):
         return self.kernel_command(os.path.realpath(self.connection_file))
@@ -237,22 +267,50 @@ def socket_folder(near: Path) -> Path:
     raise ValueError(f"{near} is too long a path for the kernel's Unix sockets, and /tmp is not there")
 
 
-def remove_tree(path: Path) -> None:
-    """Remove what a kernel may have left in `path` (its links removed, never followed), as far as possible."""
-    shutil.rmtree(path, ignore_errors=True)
-    if os.path.lexists(path):  # folders the kernel made unreadable or unwritable
-        for folder, names, _ in os.walk(path):
+def remove_tree(path: Path | str) -> None:
+    """Remove `path` and what a kernel may have left in it: links removed, never followed; folders it made
+    unreadable or unwritable; a tree of any depth (each folder's entries are moved up into `path` before the
+    folder is removed, so neither recursion nor path length grows with depth). OSError if something stays."""
+    try:
+        os.unlink(path)  # a file or a link (never followed)
+        return
+    except FileNotFoundError:
+        return
+    except (IsADirectoryError, PermissionError):  # Linux says EISDIR for a folder, POSIX allows EPERM
+        pass
+    top = open_folder(path)
+    try:
+        while names := os.listdir(top):
             for name in names:
-                with contextlib.suppress(OSError):
-                    os.chmod(os.path.join(folder, name), 0o700, follow_symlinks=False)
-        with contextlib.suppress(OSError):
-            os.chmod(path, 0o700)
-        shutil.rmtree(path, ignore_errors=True)
+                try:
+                    os.unlink(name, dir_fd=top)
+                except (IsADirectoryError, PermissionError):
+                    folder = open_folder(name, top)
+                    try:
+                        for entry in os.listdir(folder):
+                            os.rename(entry, uuid.uuid4().hex, src_dir_fd=folder, dst_dir_fd=top)
+                    finally:
+                        os.close(folder)
+                    os.rmdir(name, dir_fd=top)
+    finally:
+        os.close(top)
+    os.rmdir(path)
+
+
+def open_folder(path: Path | str, dir_fd: int | None = None) -> int:
+    """A readable descriptor of the folder `path` (in `dir_fd`), never through a link, made readable and
+    writable for its owner first (a kernel may have taken its permissions away); OSError if it is no folder."""
+    handle = os.open(path, os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=dir_fd)
+    try:
+        os.chmod(f"/proc/self/fd/{handle}", 0o700)  # that folder itself, whatever its name now leads to
+        return os.open(f"/proc/self/fd/{handle}", os.O_RDONLY | os.O_DIRECTORY)
+    finally:
+        os.close(handle)
 
 
 def empty(folder: Path, trash: Path) -> None:
     """Take everything out of `folder` (a mount point of the sandbox, which stays): each entry is first renamed
-    into `trash` (outside the sandbox, so gone from it at once, however deep), then removed."""
+    into `trash` (outside the sandbox, so gone from it at once, however deep), then removed. OSError if it cannot."""
     os.chmod(folder, 0o700)  # the kernel may have taken its permissions away
     trash.mkdir(exist_ok=True)
     for entry in os.scandir(folder):
@@ -277,6 +335,7 @@ class Slot:
         self.rw.mkdir()
         self.current: Zygote | None = None
         self.unusable: str | None = None  # why no zygote can be used here (it failed to start)
+        self.retired: str | None = None  # why this slot must not grade another student (its folders could not be emptied)
 
     def zygote(self, limits: Limits) -> tuple[Zygote | None, str]:
         """A zygote ready to fork a kernel in the sandbox `limits` asks for, and FORKED; or None, and why not."""
@@ -308,11 +367,16 @@ class Slot:
         return env
 
     def finish_notebook(self) -> None:
-        """After a notebook: the zygote idle and its sandbox swept (else it is stopped, sandbox and all), then rw and io emptied."""
+        """After a notebook: the zygote idle and its sandbox swept (else it is stopped, sandbox and all), then rw and io
+        emptied. What cannot be emptied retires the slot (see `retired`); the notebook's grade stands."""
         if self.current is not None and not self.current.settle():
             self.stop()
-        empty(self.rw, self.folder / "trash")
-        empty(self.io, self.folder / "trash")
+        try:
+            empty(self.rw, self.folder / "trash")
+            empty(self.io, self.folder / "trash")
+        except OSError as error:
+            self.stop()
+            self.retired = f"its folders could not be emptied ({type(error).__name__}: {error})"
 
     def stop(self) -> None:
         if self.current is not None:
@@ -372,11 +436,8 @@ class Session:
             self.io.unlink()
         self.io.mkdir(exist_ok=True)  # again: without the sandbox the student's code may have deleted it
         for entry in os.scandir(self.io):
-            if entry.is_dir(follow_symlinks=False):
-                shutil.rmtree(entry.path, ignore_errors=True)
-            else:
-                with contextlib.suppress(FileNotFoundError):  # the kernel may be removing it too
-                    os.unlink(entry.path)
+            with contextlib.suppress(FileNotFoundError):  # the kernel may be removing it too
+                remove_tree(entry.path)
         for name, data in files.items():
             handle, temporary = tempfile.mkstemp(dir=self.io, prefix=".grader-")
             with os.fdopen(handle, "wb") as out:
@@ -443,11 +504,12 @@ class Session:
                         return label
         except (DeadKernelError, RuntimeError, TimeoutError, asyncio.TimeoutError) as error:
             if self.run.fatal is None:
-                self.run.fatal = f"the kernel could not be started or stopped ({type(error).__name__}: {error})"
+                self.run.fatal = f"the kernel could not be started or stopped ({type(error).__name__}: {safe_text(error, limit=500)})"
             return None
         finally:
             self.run.output_bytes += client.total_bytes
-            shutil.rmtree(sockets, ignore_errors=True)
+            with contextlib.suppress(OSError):  # in the slot, emptied with its rw folder; else in the grader's scratch
+                remove_tree(sockets)
         return None
 
     def _flooded(self, label: str) -> None:
@@ -499,7 +561,7 @@ class Session:
             if reply.get("ename") == "MemoryError":  # the kernel may hold on to the memory: start again without it
                 self._fault(label, "memory", f"it ran out of memory (the limit is {self.limits.memory_bytes // 2**20} MiB of address space)")
                 return label
-            self._fault(label, "error", f"{reply.get('ename', 'Error')}: {str(reply.get('evalue', ''))[:300]}")
+            self._fault(label, "error", f"{safe_text(reply.get('ename', 'Error'), limit=100)}: {safe_text(reply.get('evalue', ''), limit=300)}")
         return None
 
     async def _responsive(self, client: GuardedClient) -> bool:
