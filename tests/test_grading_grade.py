@@ -7,10 +7,13 @@ problems) for the fixture notebook and every notebook in notebooks/ that has exe
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import os
 import pickle
+import resource
 import shutil
+import zipfile
 from pathlib import Path
 
 import nbformat
@@ -137,10 +140,83 @@ def test_a_crafted_pickle_is_refused_and_never_run(tmp_path):
             return (os.system, (f"touch {marker}",))
 
     path = tmp_path / "01.1.pt"
-    path.write_bytes(pickle.dumps({"status": "ran", "cases": [Exploit()]}, protocol=2))
+    crafted = pickle.dumps({"status": "ran", "cases": [Exploit()]}, protocol=2)
+    path.write_bytes(crafted)  # a bare pickle: torch.load would try its legacy format
+    with pytest.raises(judge.UnreadableResults, match="not a zip archive"):
+        judge.read_results(path)
+    with zipfile.ZipFile(path, "w") as archive:  # laid out as torch.save lays out its archive
+        archive.writestr("archive/data.pkl", crafted)
+        archive.writestr("archive/version", "3\n")
     with pytest.raises(judge.UnreadableResults, match="not plain data"):
         judge.read_results(path)
     assert not marker.exists()
+
+
+def saved(tmp_path: Path, value, compress: bool = False) -> Path:
+    """A results file holding `value` as a case's result, written by torch.save (its entries compressed, if asked)."""
+    path = tmp_path / "results.pt"
+    torch.save({"status": "ran", "cases": [{"value": value, "time": 0.1}]}, path)
+    if compress:
+        with zipfile.ZipFile(path) as stored:
+            entries = [(info.filename, stored.read(info)) for info in stored.infolist()]
+        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for name, data in entries:
+                archive.writestr(name, data)
+    return path
+
+
+def test_results_as_the_kernel_writes_them_are_read(tmp_path):
+    record = judge.read_results(saved(tmp_path, [torch.arange(6).reshape(2, 3), (), (), {"a": [1.5, "x"]}]))
+    assert torch.equal(record["cases"][0]["value"][0], torch.arange(6).reshape(2, 3))
+
+
+def test_a_results_file_with_compressed_entries_is_refused_before_it_inflates(tmp_path):
+    path = saved(tmp_path, torch.zeros(2**24), compress=True)  # 64 MiB of tensor in a file of about 64 KiB
+    assert path.stat().st_size < 2**20 and torch.load(path, weights_only=True)["cases"][0]["value"].numel() == 2**24
+    with pytest.raises(judge.UnreadableResults, match="compressed entries"):
+        judge.read_results(path)
+
+
+def test_results_made_of_shared_references_are_refused_before_they_are_walked(tmp_path):
+    nest = [0.0]
+    for _ in range(20):  # 2**20 leaves to walk, from a file of a few hundred bytes
+        nest = [nest, nest]
+    path = saved(tmp_path, nest)
+    assert path.stat().st_size < 4096
+    with pytest.raises(judge.UnreadableResults, match="shared reference"):
+        judge.read_results(path)
+
+
+@pytest.mark.parametrize(("value", "reason"), [
+    (functools.reduce(lambda inner, _: [inner], range(100), [1]), "nested more than"),
+    ([0] * (judge.MAX_ITEMS + 1), "more than"),
+    (torch.zeros(1).expand(judge.MAX_TENSOR_ELEMENTS + 1), "tensor elements"),  # one element stored, a huge view
+    ("x" * (judge.MAX_PICKLE_BYTES + 1), "structure is over"),
+])
+def test_results_over_a_bound_are_refused(tmp_path, value, reason):
+    with pytest.raises(judge.UnreadableResults, match=reason):
+        judge.read_results(saved(tmp_path, value))
+
+
+def test_judging_runs_under_an_address_space_limit_that_is_lifted_after():
+    before = resource.getrlimit(resource.RLIMIT_AS)
+    with pytest.raises(MemoryError), judge.memory_limit(256 * 2**20):
+        bytearray(2**30)
+    assert resource.getrlimit(resource.RLIMIT_AS) == before
+    assert len(bytearray(2**29)) == 2**29
+
+
+def test_an_exercise_whose_judging_runs_out_of_memory_is_not_graded_and_grading_goes_on(tmp_path, monkeypatch):
+    from helpers.grading import grade
+    from helpers.grading.sandbox import Run
+
+    exercise = EXERCISES["01.1"]
+    cases = hidden.hidden_cases(exercise, SECRET)
+    path = saved(tmp_path, 1)
+    monkeypatch.setattr(judge, "JUDGE_MEMORY_BYTES", 256 * 2**20)
+    monkeypatch.setattr(exercise, "judge", lambda got, case, expected: len(bytearray(2**30)) and None)
+    result = grade.grade_exercise(exercise, cases, path, Run())
+    assert result["status"] == judge.NOT_GRADED and "more than the grader's 256 MiB" in result["message"]
 
 
 def test_results_that_are_not_a_plain_file_are_refused(tmp_path):

@@ -95,11 +95,12 @@ def check_archive(path: Path) -> None:
     holds more than it takes on disk), not too many, not too large together, and a pickle of bounded size."""
     try:
         with path.open("rb") as file:
-            if file.read(4) != b"PK\x03\x04":  # torch.load reads anything else with its legacy loader
-                raise UnreadableResults("the results are not a zip archive as torch.save writes it")
+            start = file.read(4)
+        if start != b"PK\x03\x04":  # torch.load reads anything else with its legacy loader
+            raise UnreadableResults("the results are not a zip archive as torch.save writes it")
         with zipfile.ZipFile(path) as archive:
             entries = archive.infolist()
-    except (OSError, zipfile.BadZipFile, ValueError) as error:
+    except (OSError, zipfile.BadZipFile) as error:
         raise UnreadableResults(f"the results are not a readable zip archive ({type(error).__name__})") from None
     if len(entries) > MAX_ENTRIES:
         raise UnreadableResults(f"the results have {len(entries)} entries, over the limit of {MAX_ENTRIES}")
