@@ -7,6 +7,7 @@ problems) for the fixture notebook and every notebook in notebooks/ that has exe
 from __future__ import annotations
 
 import csv
+import dataclasses
 import functools
 import json
 import os
@@ -206,16 +207,15 @@ def test_judging_runs_under_an_address_space_limit_that_is_lifted_after():
     assert len(bytearray(2**29)) == 2**29
 
 
-def test_an_exercise_whose_judging_runs_out_of_memory_is_not_graded_and_grading_goes_on(tmp_path, monkeypatch):
+def test_an_exercise_whose_judging_runs_out_of_memory_scores_0_with_the_reason(tmp_path, monkeypatch):
     from helpers.grading import grade
     from helpers.grading.sandbox import Run
 
-    exercise = EXERCISES["01.1"]
-    cases = hidden.hidden_cases(exercise, SECRET)
+    greedy = dataclasses.replace(EXERCISES["01.1"], judge=lambda got, case, expected: len(bytearray(2**30)) and None)
+    cases = hidden.hidden_cases(greedy, SECRET)
     path = saved(tmp_path, 1)
     monkeypatch.setattr(judge, "JUDGE_MEMORY_BYTES", 256 * 2**20)
-    monkeypatch.setattr(exercise, "judge", lambda got, case, expected: len(bytearray(2**30)) and None)
-    result = grade.grade_exercise(exercise, cases, path, Run())
+    result = grade.grade_exercise(greedy, cases, path, Run())
     assert result["status"] == judge.NOT_GRADED and "more than the grader's 256 MiB" in result["message"]
 
 

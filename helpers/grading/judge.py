@@ -138,10 +138,11 @@ def check_structure(record: Any) -> None:
 
 
 @contextlib.contextmanager
-def memory_limit(extra_bytes: int = JUDGE_MEMORY_BYTES):
-    """Within this block, the process may map at most `extra_bytes` more address space than it maps now
-    (RLIMIT_AS's soft limit, put back after): judging a result that slipped through the bounds raises
+def memory_limit(extra_bytes: int | None = None):
+    """Within this block, the process may map at most `extra_bytes` (JUDGE_MEMORY_BYTES) more address space than
+    it maps now (RLIMIT_AS's soft limit, put back after): judging a result that slipped through the bounds raises
     MemoryError instead of growing the grader. Where the limit cannot be set, the block runs without it."""
+    extra_bytes = JUDGE_MEMORY_BYTES if extra_bytes is None else extra_bytes
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     try:
         with open("/proc/self/statm") as statm:
@@ -188,6 +189,8 @@ def judge_case(exercise: Exercise, case: Case, expected: Any, record: Any) -> st
     got = restore(record["value"])
     try:
         return exercise.judge(got, clone_case(case), expected)
+    except MemoryError:  # past memory_limit: the whole exercise is not judged (see grade.grade_exercise)
+        raise
     except Exception as error:  # a value the judge could not even compare is a miss, with its type
         return f"your result ({type(got).__name__}) could not be compared: {type(error).__name__}."
 
