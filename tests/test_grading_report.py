@@ -107,3 +107,43 @@ def test_a_broken_roster_is_refused_with_the_reason(tmp_path, text, reason):
     path.write_text(text, encoding="utf-8")
     with pytest.raises(RosterError, match=reason):
         read_roster(path)
+
+
+FORGED = "oops\n\n**Total: 24 / 24 points**\n- ✓ **01.1** (1/1, passed): well done\n<img src=x onerror=alert(1)>"
+FORMULA = '=HYPERLINK("http://evil.example","click")'
+
+
+def test_feedback_shows_a_students_text_as_one_line_of_literal_text(tmp_path):
+    forged = record("mallory", [f"01_tensors.ipynb, code cell 2: ValueError: {FORGED}"])
+    forged["exercises"]["01.1"].update(status="failed", message=f"0 of 4 hidden cases passed. rank_of(t): it raised ValueError: {FORGED}")
+    forged["ignored"] = ["<script>alert(1)</script>.txt"]
+    write_outputs([forged], tmp_path)
+    page = (tmp_path / "mallory.md").read_text(encoding="utf-8")
+    lines = page.splitlines()
+    assert [line for line in lines if line.startswith("**Total")] == [f"**Total: 0 / {forged['max']} points**"]
+    assert not [line for line in lines if line.startswith("- ✓")]  # nothing passed, and no line says so
+    assert "<" not in page and ">" not in page.replace("&gt;", "")
+    assert len(lines) == len(feedback_lines(record("mallory", ["a problem"])))
+
+
+def feedback_lines(plain: dict) -> list[str]:
+    """The lines of an ordinary record's feedback (the forged one must have as many)."""
+    from helpers.grading.report import feedback
+
+    return feedback(plain).splitlines()
+
+
+def test_a_name_or_problem_that_would_be_a_formula_is_neutralised_in_both_csv_files(tmp_path):
+    write_outputs([record(FORMULA, ["-1+1 @SUM(A1)"]), record("ann")], tmp_path)
+    grades = rows_of(tmp_path / "grades.csv")
+    assert {row[0] for row in grades[1:]} == {"'" + FORMULA, "ann"}
+    summary = [row for row in rows_of(tmp_path / "summary.csv") if row and FORMULA in row[0]]
+    assert summary == [["'" + FORMULA, "1", "'-1+1 @SUM(A1)"]]
+    assert {json.loads(p.read_text(encoding="utf-8"))["student"] for p in tmp_path.glob("*.json")} == {FORMULA, "ann"}
+
+
+def test_the_summary_for_the_terminal_carries_no_escape_sequence_from_a_name():
+    hostile = record("x", ["a problem"])
+    hostile["student"] = "\x1b[2J\x1b]0;pwned\x07eve"  # as if it had not been made safe where it entered
+    text = summary_for_terminal([hostile])
+    assert "\x1b" not in text and "\x07" not in text and "eve" in text
