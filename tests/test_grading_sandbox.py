@@ -16,7 +16,7 @@ import torch
 from helpers.grading import bwrap
 from helpers.grading.__main__ import main
 from helpers.grading.cases import SECRET_VARIABLE
-from helpers.grading.sandbox import Limits, SandboxUnavailable, Session
+from helpers.grading.sandbox import Limits, SandboxUnavailable, Session, remove_tree
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -223,3 +223,66 @@ def test_a_fresh_kernel_and_what_it_left_running_are_gone_when_its_notebook_ends
         return found
 
     assert left() == []  # the kernel was shut down, and its sandbox (its PID namespace) with it
+
+
+def test_a_tree_of_any_depth_is_removed_locked_folders_too_and_no_link_is_followed(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("the instructor's")
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    descriptor = os.open(tree, os.O_RDONLY)
+    try:  # 1000 levels of 50-character names: a path of 51 000 characters, deeper than Python's recursion limit
+        for _ in range(1000):
+            os.mkdir("d" * 50, dir_fd=descriptor)
+            inner = os.open("d" * 50, os.O_RDONLY, dir_fd=descriptor)
+            os.close(descriptor)
+            descriptor = inner
+        os.symlink(outside, "link", dir_fd=descriptor)
+        os.mkdir("locked", dir_fd=descriptor)
+        os.chmod("locked", 0, dir_fd=descriptor)
+    finally:
+        os.close(descriptor)
+    (tree / "link").symlink_to(outside)
+    remove_tree(tree)
+    assert not os.path.lexists(tree) and (outside / "keep.txt").read_text() == "the instructor's"
+    remove_tree(tree)  # nothing there: nothing to do
+
+
+def test_a_slot_whose_folders_cannot_be_emptied_retires_and_its_notebook_still_finishes(tmp_path, monkeypatch):
+    from helpers.grading import sandbox
+
+    def refuse(folder, trash):
+        raise PermissionError(13, "Permission denied", str(folder))
+
+    slot = sandbox.Slot(tmp_path / "slot")
+    monkeypatch.setattr(sandbox, "empty", refuse)
+    slot.finish_notebook()
+    assert slot.retired and "could not be emptied" in slot.retired
+
+
+def test_the_graders_sockets_to_a_kernel_drop_a_message_over_the_cap(tmp_path):
+    import zmq
+
+    from helpers.grading.sandbox import MAX_MESSAGE_BYTES, LimitedKernelManager
+
+    client = LimitedKernelManager(kernel_name="python3").client()
+    address = f"ipc://{tmp_path}/channel"
+
+    async def received() -> bytes:
+        ours = client.context.socket(zmq.PULL)  # as the grader's channels read a kernel's
+        ours.bind(address)
+        kernel = zmq.Context.instance().socket(zmq.PUSH)
+        kernel.connect(address)
+        try:
+            kernel.send(b"x" * (MAX_MESSAGE_BYTES + 1))  # the connection is dropped; the kernel's side connects again
+            kernel.send(b"small")
+            return await asyncio.wait_for(ours.recv(), 10)
+        finally:
+            kernel.close(linger=0)
+            ours.close(linger=0)
+
+    try:
+        assert asyncio.run(received()) == b"small"
+    finally:
+        client.context.destroy(linger=0)
