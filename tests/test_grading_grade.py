@@ -261,3 +261,18 @@ def test_a_fault_in_the_grader_itself_is_that_students_row_with_the_traceback(tm
     assert record["student"] == "ada" and record["total"] == 0
     assert "the grader failed on this submission (KeyError" in record["problems"][0]
     assert "a bug in the grader" in record["grader_error"]
+
+
+def test_file_names_that_are_not_utf8_enter_the_grader_escaped_and_the_record_can_be_written(tmp_path):
+    from helpers.grading import grade
+    from helpers.grading.report import write_outputs
+
+    folder = tmp_path / "submissions" / os.fsdecode(b"caf\xe9")  # a Latin-1 folder name
+    folder.mkdir(parents=True)
+    (folder / os.fsdecode(b"notes-\xe9.txt")).write_bytes(b"")
+    files = grade.read_files(folder)
+    assert list(files) == ["notes-\\xe9.txt"]
+    record = grade.grade_files(folder.name, files, {}, grade.Limits())
+    assert record["student"] == "caf\\xe9" and record["ignored"] == ["notes-\\xe9.txt"]
+    write_outputs([record], tmp_path / "out")
+    assert "notes-\\\\xe9.txt" in (tmp_path / "out" / "caf_xe9.md").read_text(encoding="utf-8")
