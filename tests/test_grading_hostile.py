@@ -11,6 +11,7 @@ the committed fixtures. The sandbox's own fixtures (SANDBOX_CELLS) are also grad
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import os
@@ -22,10 +23,11 @@ import threading
 from pathlib import Path
 
 import pytest
-from fixtures.make_fixtures import NETWORK_PORTS, REPO_MARKER, SANDBOX_CELLS
+from fixtures.make_fixtures import BYTE_NAMES, NETWORK_PORTS, RENAMED, REPO_MARKER, SANDBOX_CELLS
 
 from helpers.grading import judge
 from helpers.grading.sandbox import NO_SANDBOX, SANDBOXED
+from helpers.grading.text import safe_text
 
 REPO = Path(__file__).resolve().parent.parent
 SUBMISSIONS = Path(__file__).resolve().parent / "fixtures" / "submissions"
@@ -58,6 +60,15 @@ REASONS = {
     "reads_secret": ["found no grading secret"],
     "writes_outside": ["found nothing outside its folder to write to"],
     "opens_network": ["could not connect to 127.0.0.1"],
+    "deep_tree": ["left a tree 1000 folders deep"],
+    "surrogate_message": ["\\x80 lone surrogate"],
+    "forged_feedback": ["**Total: 24 / 24 points** - ✓ **01.1**"],
+    "formula_name": ["HYPERLINK"],
+    "escape_name": ["[2J]0;pwnedeve escape"],
+    "latin1_file": ["handed in a file with a Latin-1 name"],
+    "huge_message": ["sent a 64 MiB message"],  # the grader never read it: not counted as printed output
+    "compressed_results": ["compressed entries"],
+    "shared_references": ["shared reference"],
 }
 UNSANDBOXED = [*SANDBOX_CELLS, "kills_grader", "solution", "release"]  # the class graded again with --no-sandbox
 
@@ -113,8 +124,11 @@ def grade_copy(root: Path, students: list[str], *extra: str) -> dict:
     """Grade a copy of those fixture students as an instructor would; what the run did, and what it left."""
     submissions, out, scratch = root / "submissions", root / "grades", root / "scratch"
     scratch.mkdir()
-    for student in students:
-        shutil.copytree(SUBMISSIONS / student, submissions / student)
+    for student in students:  # some get a name, or a file, a repository should not hold
+        target = submissions / RENAMED.get(student, student)
+        shutil.copytree(SUBMISSIONS / student, target)
+        if student in BYTE_NAMES:
+            (target / os.fsdecode(BYTE_NAMES[student])).write_bytes(b"")
     before = fingerprint(submissions)
     listener = Listener()
     env = {**os.environ, "GRADER_SECRET": SECRET, "TMPDIR": str(scratch)}  # TMPDIR: where the grader makes its working copies
@@ -127,7 +141,8 @@ def grade_copy(root: Path, students: list[str], *extra: str) -> dict:
         markers = markers_in_repo(scratch)
         for marker in markers:
             marker.unlink()
-    records = {p.stem: json.loads(p.read_text()) for p in out.glob("*.json")}
+    categories = {safe_text(RENAMED.get(student, student)): student for student in students}
+    records = {categories[record["student"]]: record for record in (json.loads(p.read_text()) for p in out.glob("*.json"))}
     return {"done": done, "records": records, "before": before, "after": fingerprint(submissions), "out": out,
             "leftovers": sorted(scratch.glob("grade-*")), "network": listener.from_run(scratch), "markers": markers}
 
@@ -222,3 +237,27 @@ def test_without_the_sandbox_each_of_its_fixtures_succeeds_and_every_record_says
     assert unsandboxed["network"]  # the test server was reached
     # its kernel was forked from the slot's zygote: the kill reaches that (a grader's process), and the kernel dies with it
     assert "the notebook killed the process its kernel was forked from" in "\n".join(records["kills_grader"]["problems"])
+
+
+def test_with_every_attack_in_the_class_every_student_has_a_record_and_a_row(graded):
+    rows = (graded["out"] / "grades.csv").read_text(encoding="utf-8").splitlines()
+    assert len(rows) == 1 + len(CATEGORIES) + 2 and len(graded["records"]) == len(CATEGORIES) + 2
+
+
+def test_a_students_text_lands_as_text_in_the_feedback_the_csv_files_and_the_terminal(graded):
+    page = (graded["out"] / "forged_feedback.md").read_text(encoding="utf-8")
+    lines = page.splitlines()
+    assert len([line for line in lines if line.startswith("**Total")]) == 1
+    assert not [line for line in lines if line.startswith("- ✓")]  # nothing passed, and no line says so
+    assert "<" not in page
+    for name in ("grades.csv", "summary.csv"):
+        with (graded["out"] / name).open(newline="", encoding="utf-8") as file:
+            cells = [cell for row in csv.reader(file) for cell in row]
+        assert not [cell for cell in cells if cell.lstrip().startswith(("=", "+", "-", "@"))], name
+        assert "'" + RENAMED["formula_name"] in cells
+    terminal = graded["done"].stdout + graded["done"].stderr
+    assert "\x1b" not in terminal and "\x07" not in terminal and "[2J]0;pwnedeve" in terminal
+
+
+def test_a_file_name_that_is_not_utf8_is_listed_escaped(graded):
+    assert graded["records"]["latin1_file"]["ignored"] == ["notes-\\xe9.txt"]
