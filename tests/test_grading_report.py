@@ -147,3 +147,22 @@ def test_the_summary_for_the_terminal_carries_no_escape_sequence_from_a_name():
     hostile["student"] = "\x1b[2J\x1b]0;pwned\x07eve"  # as if it had not been made safe where it entered
     text = summary_for_terminal([hostile])
     assert "\x1b" not in text and "\x07" not in text and "eve" in text
+
+
+def test_each_students_record_is_written_as_soon_as_they_are_graded(tmp_path, monkeypatch):
+    from helpers.grading import grade
+    from helpers.grading.__main__ import main
+
+    submissions = tmp_path / "submissions"
+    for student in ("ann", "bob"):
+        (submissions / student).mkdir(parents=True)
+
+    def crash_after_the_first(folders, secret, limits, jobs, progress=True, graded=lambda record: None):
+        graded(record("ann"))
+        raise RuntimeError("the grader crashed on the next student")
+
+    monkeypatch.setattr(grade, "grade_class", crash_after_the_first)
+    with pytest.raises(RuntimeError, match="crashed"):
+        main(["grade", str(submissions), "--out", str(tmp_path / "out"), "--secret", "s", "--no-sandbox", "--quiet"])
+    assert json.loads((tmp_path / "out" / "ann.json").read_text(encoding="utf-8"))["student"] == "ann"
+    assert "Feedback for ann" in (tmp_path / "out" / "ann.md").read_text(encoding="utf-8")
