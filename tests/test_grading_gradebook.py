@@ -4,6 +4,7 @@ and feedback that names a failing cell by its first line. A small class, graded 
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from nbformat.v4 import new_code_cell
 
 from helpers.grading.__main__ import main
 from helpers.grading.release import strip_solutions
+from helpers.grading.text import markdown_line
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "notebooks" / "01_tensors.ipynb"
 SECRET = "gradebook-secret"
@@ -49,8 +51,9 @@ def test_the_class_summary_is_written_and_printed_with_the_students_who_had_prob
 
 
 def test_feedback_names_a_failing_cell_by_its_first_line(klass):
-    page = (klass / "out" / "cy.md").read_text(encoding="utf-8")
-    assert "code cell 3 (`for value in values_never_defined:`): NameError" in page
+    named = "code cell 3 (`for value in values_never_defined:`): NameError"
+    assert any(named in problem for problem in json.loads((klass / "out" / "cy.json").read_text(encoding="utf-8"))["problems"])
+    assert markdown_line(named) in (klass / "out" / "cy.md").read_text(encoding="utf-8")  # shown as literal text
 
 
 def test_regrading_one_student_with_only_keeps_the_others_rows_and_adds_the_roster(klass, tmp_path, capsys):
