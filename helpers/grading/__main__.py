@@ -74,8 +74,7 @@ def run_grade(args: argparse.Namespace) -> int:
         isolation = sandbox_or_refuse(args.no_sandbox, remote=args.dask not in (None, "local"))
         limits = Limits(cell_timeout=min(args.cell_timeout, args.timeout), notebook_timeout=args.timeout, memory_bytes=args.memory * 2**20,
                         sandbox=not args.no_sandbox, zygote=not args.no_zygote)
-        args.out.mkdir(parents=True, exist_ok=True)
-        stored = stored_records(args.out)
+        stored = stored_records(args.out)  # OUT is made when the first record is written
 
         def graded(record: dict) -> None:
             """Write a student's record and feedback as soon as they are graded: a later fault loses nothing graded."""

@@ -214,6 +214,7 @@ def read_roster_kept(out: Path) -> dict[str, RosterEntry] | None:
 def write_record(record: dict, out: Path, stored: dict[str, tuple[Path, dict]]) -> list[Path]:
     """OUT/<student>.json and .md for one record, written as soon as the student is graded (so a later fault loses
     nothing already graded); `stored` (see `stored_records`) gains the record."""
+    out.mkdir(parents=True, exist_ok=True)
     path = record_file(record["student"], out, stored)
     stored[record["student"]] = (path, record)
     return [write_atomically(path, json.dumps(record, indent=1, ensure_ascii=False) + "\n"),
