@@ -178,7 +178,8 @@ def figure_size(graph: nx.DiGraph, edge_labels: dict[tuple[str, str], str] | Non
     if width <= SHOWN_WIDTH:
         return (width, 0.6 + 1.1 * widest), False
     lines = max(len(graph.nodes[n]["text"].splitlines()) for n in graph)
-    return (min(SHOWN_WIDTH, max(4.0, 0.4 + per_layer * widest)), 0.6 + (0.25 + 0.17 * lines) * (depth + 1)), True
+    per_row = 0.3 + 0.17 * lines + (0.25 if label else 0.0)  # a box's lines, and room for the arrows and their labels
+    return (min(SHOWN_WIDTH, max(4.0, 0.4 + per_layer * widest)), 0.6 + per_row * (depth + 1)), True
 
 
 def _fontsize(depth: int) -> int:
