@@ -1,7 +1,8 @@
 """Drive a notebook in JupyterLab as a learner would, and report everything that went wrong.
 
-`check_notebook` opens a notebook, clears its outputs, runs all cells, saves it, and then looks at
-the page: every non-empty code cell executed, no error or stderr output, every image and widget
+`check_notebook` opens a notebook and looks at it as handed out (no widget's text repr in place
+of its view, no figure shrunk below 90% of the width it was drawn at), clears its outputs, runs all
+cells, saves it, and then looks at the page: every non-empty code cell executed, no error or stderr output, every image and widget
 rendered (the saved file says which outputs each cell produced, so a widget that fell back to its
 text repr is caught too), and every interactive widget's output follows its controls. It returns a
 `NotebookReport` instead of asserting, so the same function serves the tests of the course's
