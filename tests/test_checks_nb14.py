@@ -146,6 +146,7 @@ MISTAKES = [
     ("14.3", accuracy_column, "compared every prediction with every target"),
     ("14.3", accuracy_flat_argmax, "argmax without a dim"),
     ("14.3", accuracy_count, "you returned a count"),
+    ("14.3", lambda logits, targets: (logits.argmax(dim=0) == targets).float().mean().item(), "the shapes do not broadcast"),
     ("14.3", lambda logits, targets: 100 * (logits.argmax(dim=1) == targets).float().mean().item(), "a percentage"),
     ("14.3", lambda logits, targets: (logits.argmax(dim=1) != targets).float().mean().item(), "the error rate"),
     ("14.3", lambda logits, targets: (logits.argmin(dim=1) == targets).float().mean().item(), "the *smallest* logit"),
