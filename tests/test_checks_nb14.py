@@ -157,6 +157,9 @@ MISTAKES = [
     ("14.4", lambda *case: train_with(*case, after=True), "your losses are one step ahead"),
     ("14.4", lambda *case: [torch.tensor(v) for v in train_with(*case)], "your list holds tensors"),
     ("14.4", lambda *case: train_with(*case)[:-1], "losses for"),
+    ("14.4", lambda x, y, *rest: train_with(x, y.float(), *rest), "class indices must be int64"),
+    ("14.4", lambda x, y, *rest: train_with(x, y[:, None], *rest), "not a column (N, 1)"),
+    ("14.4", lambda x, y, w, *rest: train_with(x, F.one_hot(y, w.shape[0]), w, *rest), "must be floats"),
 ]
 
 
@@ -191,3 +194,18 @@ def test_one_hot_float_targets_train_the_same_as_class_indices():
         return train_with(x, F.one_hot(y, weight.shape[0]).float(), weight, bias, lr, steps)
 
     assert check("14.4", one_hot_targets).status == PASSED
+
+
+def test_binary_cross_entropy_errors_the_notebook_shows_get_named_fixes():
+    """torch 2.13's messages for an (N, 1) output against (N,) labels, and for int64 labels."""
+    from helpers.checks.core import explain_exception
+
+    logits = torch.zeros(4, 1)
+    for wrong, fix in [(lambda: F.binary_cross_entropy_with_logits(logits, torch.ones(4)), "must be squeezed to (N,)"),
+                       (lambda: F.binary_cross_entropy_with_logits(logits[:, 0], torch.ones(4).long()), "convert int64")]:
+        try:
+            wrong()
+        except (RuntimeError, ValueError) as error:
+            assert fix in explain_exception(error)
+        else:
+            raise AssertionError("torch accepted it")
