@@ -147,7 +147,7 @@ def cross_entropy_mistakes(logits: torch.Tensor, targets: torch.Tensor, expected
          "softmax was applied twice: you turned the logits into probabilities and then treated those as logits (a "
          "log-softmax or F.cross_entropy applies its own softmax). Start from the raw logits."),
         (float(-log_probs[:, targets].mean()),
-         f"you averaged an ({n}, {n}) block: indexing the columns with the whole targets tensor takes every target's "
+         f"you averaged a ({n}, {n}) block: indexing the columns with the whole targets tensor takes every target's "
          "column for every example. Pair row i with its own target, targets[i]: index the rows with 0..N-1 and the "
          "columns with targets, together."),
         (float(-(torch.softmax(logits.to(torch.float64), dim=1) * one_hot).sum(1).mean()),
@@ -350,7 +350,7 @@ def judge_train_classifier(got, case, expected):
                 "cross-entropy, not its sum.")
     known = [
         (dict(softmax_first=True), "softmax was applied twice: F.cross_entropy takes the raw logits (it applies its own "
-                                   "softmax); probabilities fed to it as logits give a loss that hardly moves."),
+                                   "softmax); probabilities fed to it as logits give another loss, one that cannot reach 0."),
         (dict(zero=False), "the gradients were never zeroed: each backward() adds to .grad, so every step uses the sum of "
                            "all gradients so far. Zero them once per step, before backward()."),
     ]
