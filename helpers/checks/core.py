@@ -85,6 +85,15 @@ KNOWN_ERRORS = [
     ("is out of bounds", "indices count from 0: the last of n items is n - 1."),
     ("out of range", "indices count from 0: the last of n items is n - 1."),
     ("must match the size of tensor", "the shapes do not broadcast: print .shape of each operand."),
+    ("expected target dtype to be Long", "class indices must be int64 (torch.long); float targets are read only as class"
+                                         " probabilities, of shape (N, C)."),
+    ("multi-target not supported", "class indices must have shape (N,), one per example, not a column (N, 1)."),
+    ("target with class probabilities", "targets of shape (N, C) are read as class probabilities and must be floats;"
+                                        " class indices are int64 of shape (N,)."),
+    ("must be the same as input size", "a binary cross-entropy needs targets of the logits' shape: an (N, 1) output"
+                                       " against (N,) labels must be squeezed to (N,)."),
+    ("can't be cast to the desired output type Long", "binary cross-entropy targets are floats, 0.0 or 1.0: convert int64"
+                                                      " labels to float."),
 ]
 
 
