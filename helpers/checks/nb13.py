@@ -318,8 +318,8 @@ def judge_reload_predictions(got, case, expected):
                 "Put the network in evaluation mode before predicting.")
     if close(have, expected):
         return None
-    return ("these are not the saved network's predictions: build a fresh network of the same shape and load the saved "
-            "state dict into it before predicting. " + (values_mismatch(have, expected, 1e-4, 1e-4) or ""))
+    return ("these are not the saved network's predictions (" + (values_mismatch(have, expected, 1e-4, 1e-4) or "").rstrip(".")
+            + "): build a fresh network of the same shape and load the saved state dict into it before predicting.")
 
 
 def reload_predictions_public():
