@@ -6,7 +6,7 @@ import tempfile
 import torch
 import torch.nn.functional as F
 from torch import nn, optim
-from torch.utils.data import random_split
+from torch.utils.data import DataLoader, TensorDataset, random_split
 
 from exercise_contract import *  # noqa: F403 - the contract's tests, collected here for notebook 13
 from helpers.checks import check
@@ -51,7 +51,7 @@ def sizes_from_the_state_dict(n_in, n_hidden, n_out):
 # 13.2 fit ---------------------------------------------------------------------------------------
 
 def fit_with(state, x, y, x_val, y_val, lr, epochs, seed, order="right", train_mode="every epoch", evaluate=True,
-             validate_first=False, seed_first=False):
+             validate_first=False, seed_first=False, loader=False):
     if seed_first:
         torch.manual_seed(seed)
     net = make_net(state["0.weight"].shape[0])
@@ -75,6 +75,8 @@ def fit_with(state, x, y, x_val, y_val, lr, epochs, seed, order="right", train_m
             net.train()
         if order == "right":
             optimizer.zero_grad()
+        if loader:  # one batch of every row, through a DataLoader
+            x, y = next(iter(DataLoader(TensorDataset(x, y), batch_size=len(x))))
         loss = F.mse_loss(net(x), y)
         if order == "step before backward":
             optimizer.zero_grad()
@@ -160,6 +162,7 @@ MISTAKES = [
     ("13.2", lambda *case: fit_with(*case, evaluate=False), "Switch the model to evaluation mode for validation"),
     ("13.2", lambda *case: fit_with(*case, validate_first=True), "you measured it before the epoch's update"),
     ("13.2", lambda *case: fit_with(*case, seed_first=True), "seed with torch.manual_seed(seed) right before the first epoch"),
+    ("13.2", lambda *case: fit_with(*case, loader=True), "iterating a DataLoader draws a number from the global random"),
     ("13.2", fit_losses_as_tensors, "train_losses is a tensor"),
     ("13.2", lambda *case: fit_with(*case)[0], "return the pair (train_losses, val_losses)"),
     ("13.3", lambda *case: split_with(*case, stats="all"), "your statistics use every row"),

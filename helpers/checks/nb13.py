@@ -165,7 +165,8 @@ def judge_fit(got, case, expected):
     if not math.isclose(train[0], want_train[0], rel_tol=1e-4, abs_tol=1e-6):
         return (f"your first training loss is {train[0]:.6g}, expected {want_train[0]:.6g}: build the network, load the "
                 "given state, then seed with torch.manual_seed(seed) right before the first epoch, and take the mean "
-                "squared error in training mode (dropout on).")
+                "squared error in training mode (dropout on). Step on x and y themselves: iterating a DataLoader draws a "
+                "number from the global random generator, even unshuffled, and so changes dropout's choices.")
     if not math.isclose(val[0], want_val[0], rel_tol=1e-4, abs_tol=1e-6):
         return ("your first training loss is right but the first validation loss is not: was dropout still on while you "
                 "evaluated? Switch the model to evaluation mode for validation.")
