@@ -149,7 +149,7 @@ def describe(value: Any, short: bool = False) -> str:
         return f"a tensor of shape {tuple(value.shape)}, dtype {value.dtype}"
     if type(value).__module__ == "numpy":
         return f"a numpy array of shape {getattr(value, 'shape', '?')}, dtype {getattr(value, 'dtype', '?')}"
-    text = repr(value)
+    text = " ".join(repr(value).split())  # one line, even for a dict of tensors
     return text if len(text) <= 60 else f"a {type(value).__name__} ({text[:40]}…)"
 
 
