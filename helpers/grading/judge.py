@@ -2,7 +2,8 @@
 
 The results file is read with `torch.load(weights_only=True)` (no arbitrary unpickling), its
 shape is checked, descriptions of non-data values become `Opaque` objects, and each case is judged
-by the exercise's own `judge` against the reference's result on the same hidden case.
+by the rules every exercise keeps (`helpers.checks.rules`), then by the exercise's own `judge`
+against the reference's result on the same hidden case.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 import torch
 
 from helpers.checks.core import Case, Exercise, call_repr, clone_case
+from helpers.checks.rules import judge_call
 from helpers.grading.kernel_side import NUMPY, OPAQUE
 
 MAX_RESULT_BYTES = 64 * 2**20
@@ -101,10 +103,19 @@ def judge_case(exercise: Exercise, case: Case, expected: Any, record: Any) -> st
     if "value" not in record:
         return "no result was recorded for this case."
     got = restore(record["value"])
+    after, facts = restore(record.get("arguments")), record.get("facts")
+    if not well_formed_call(case, after, facts):
+        return "no record of the arguments after the call was kept for this case."
     try:
-        return exercise.judge(got, clone_case(case), expected)
+        return judge_call(exercise, clone_case(case), got, expected, after, facts)
     except Exception as error:  # a value the judge could not even compare is a miss, with its type
         return f"your result ({type(got).__name__}) could not be compared: {type(error).__name__}."
+
+
+def well_formed_call(case: Case, after: Any, facts: Any) -> bool:
+    """True when the kernel's account of the call has the layout `kernel_side` writes (it is the student's data)."""
+    return (type(after) is tuple and len(after) == len(case) and type(facts) is dict
+            and all(type(facts.get(key)) is list and all(type(i) is int for i in facts[key]) for key in ("returned", "moved", "gradient_to")))
 
 
 def score(exercise: Exercise, cases: list[Case], expected: list, record: dict) -> ExerciseGrade:
