@@ -221,3 +221,11 @@ def test_any_valid_topological_order_passes_not_only_the_references():
         return order
 
     assert check("09.2", kahn).status == PASSED
+
+
+# The rules 09's statements set beyond the value asked for.
+RULES = [
+    ("09.1", "backward rules from the output back: L, then d, then e", expression_forward_order, "Run them from the output back"),
+    ("09.1", "the check tests your * too", with_slip("own factor", expression), "the *other* factor's data"),
+    ("09.4", "x's gradient already holds 1.0", tanh_without_the_earlier_gradient, "it was never set"),
+]

@@ -1,4 +1,4 @@
-"""The rules every exercise's check enforces beside the exercise's own judge, one function each.
+"""The rules every exercise's check enforces after the exercise's own judge, one function each.
 
 A statement sets rules beyond "return the right value": the input stays as it was (unless the
 exercise declares that it works in place), an in-place exercise really changes its argument, a loss
@@ -22,6 +22,11 @@ from typing import Any, TypedDict
 
 import numpy as np
 import torch
+
+
+class RuleBroken(str):
+    """A hint that names a rule of the statement the answer broke: in grading, one hidden case that breaks
+    a rule costs the whole exercise (`grading.judge.score`), as a rule holds for every input or not at all."""
 
 
 class Facts(TypedDict):
@@ -78,7 +83,7 @@ def non_finite(got: Any, expected: Any) -> str | None:
     """A hint when the answer holds NaN or infinity and the right answer holds neither.
 
     A judge that only rejects on a true comparison lets NaN through (every comparison with NaN is
-    false), so this runs before any of them.
+    false), so this runs after every judge that found nothing wrong.
     """
     if not all_finite(expected) or all_finite(got):
         return None
@@ -177,9 +182,13 @@ ARGUMENT_RULES = (not_in_place, changed_input, gradient_cut)
 def judge_call(exercise, case: tuple, got: Any, expected: Any, after: tuple, facts: Facts) -> str | None:
     """The verdict on one call: a hint, or None when it is right and kept every rule.
 
-    NaN and infinity are ruled out first (a judge's comparisons cannot see them); then the exercise's
-    own judge names a wrong value; then the rules on the arguments, which a right value can break.
+    The exercise's own judge speaks first, so a mistake it knows (a diverged training's NaN, say)
+    keeps its own hint; what it let through must still hold no NaN or infinity (its comparisons
+    cannot see them) and keep the rules on the arguments, which a right value can break.
     `case` is the call's arguments as they were sent, `after` the same arguments once it returned.
     """
-    return (non_finite(got, expected) or exercise.judge(got, case, expected)
-            or next((hint for rule in ARGUMENT_RULES if (hint := rule(exercise, case, after, facts))), None))
+    hint = exercise.judge(got, case, expected) or non_finite(got, expected)
+    if hint:
+        return hint
+    broken = next((hint for rule in ARGUMENT_RULES if (hint := rule(exercise, case, after, facts))), None)
+    return RuleBroken(broken) if broken else None

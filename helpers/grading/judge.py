@@ -18,7 +18,7 @@ from typing import Any
 import torch
 
 from helpers.checks.core import Case, Exercise, call_repr, clone_case
-from helpers.checks.rules import judge_call
+from helpers.checks.rules import RuleBroken, judge_call
 from helpers.grading.kernel_side import NUMPY, OPAQUE
 
 MAX_RESULT_BYTES = 64 * 2**20
@@ -119,7 +119,7 @@ def well_formed_call(case: Case, after: Any, facts: Any) -> bool:
 
 
 def score(exercise: Exercise, cases: list[Case], expected: list, record: dict) -> ExerciseGrade:
-    """Points for one exercise: its points times the fraction of hidden cases passed."""
+    """Points for one exercise: its points times the fraction of hidden cases passed; 0 if one broke a rule of the statement."""
     status = record["status"]
     if status == "missing":
         return ExerciseGrade(exercise.id, MISSING, 0, exercise.points, f"`{exercise.target}` is not defined after your notebook ran:"
@@ -131,10 +131,12 @@ def score(exercise: Exercise, cases: list[Case], expected: list, record: dict) -
     records = record["cases"]
     hints = [judge_case(exercise, case, want, records[i] if i < len(records) else None) for i, (case, want) in enumerate(zip(cases, expected, strict=True))]
     passed = sum(hint is None for hint in hints)
+    broken = next((i for i, hint in enumerate(hints) if isinstance(hint, RuleBroken)), None)  # a rule holds for every input or not at all
     seconds = sum(r["time"] for r in records if type(r) is dict and type(r.get("time")) is float and math.isfinite(r["time"]))
-    points = round(exercise.points * passed / len(cases), 2) if cases else 0
+    points = round(exercise.points * passed / len(cases), 2) if cases and broken is None else 0
     if passed == len(cases):
         return ExerciseGrade(exercise.id, PASSED, points, exercise.points, exercise.praise, seconds, passed, len(cases))
-    first = next(i for i, hint in enumerate(hints) if hint is not None)
-    message = f"{passed} of {len(cases)} hidden cases passed. {call_repr(exercise.target, cases[first])}: {hints[first]}"
-    return ExerciseGrade(exercise.id, PARTIAL if passed else FAILED, points, exercise.points, message, seconds, passed, len(cases))
+    first = broken if broken is not None else next(i for i, hint in enumerate(hints) if hint is not None)
+    cost = ", but a case broke a rule of the statement, which costs the whole exercise" if broken is not None and passed else ""
+    message = f"{passed} of {len(cases)} hidden cases passed{cost}. {call_repr(exercise.target, cases[first])}: {hints[first]}"
+    return ExerciseGrade(exercise.id, PARTIAL if points else FAILED, points, exercise.points, message, seconds, passed, len(cases))

@@ -40,7 +40,7 @@ def as_data(value, depth=0):
     import torch
 
     kind = type(value)
-    if value is None or kind in (bool, int, float, str):
+    if value is None or kind in (bool, int, float, str, torch.dtype, torch.device):
         return value
     if kind is torch.Tensor:  # a meta tensor (shape and dtype, no data) travels as it is, so its device shows
         return value.detach().clone() if value.device.type == "meta" else value.detach().to("cpu").clone()
@@ -90,7 +90,7 @@ def observe(arguments, storage, value):
     if type(value) is torch.Tensor and value.grad_fn is not None and leaves:
         try:
             grads = torch.autograd.grad(value, [arg for _, arg in leaves], torch.ones_like(value), retain_graph=True, allow_unused=True)
-            reached = [i for (i, _), grad in zip(leaves, grads) if grad is not None]
+            reached = [i for (i, _), grad in zip(leaves, grads, strict=True) if grad is not None]
         except Exception:  # noqa: BLE001 - a graph autograd cannot run reaches nothing
             reached = []
     return {"returned": returned, "moved": moved, "gradient_to": reached}
