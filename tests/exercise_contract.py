@@ -152,6 +152,8 @@ def test_an_answer_breaking_a_stated_rule_fails_with_its_hint(rule):
     result = check(exercise_id, attempt)
     assert result.status == FAILED, result
     assert hint in result.message, result.message
+    for piece in reference_code(exercise_id):
+        assert piece not in squeeze(result.message), f"the hint gives away the reference's `{piece}`"
 
 
 def test_an_answer_breaking_a_stated_rule_scores_zero_when_graded(rule):
