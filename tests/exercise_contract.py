@@ -172,6 +172,43 @@ def test_every_rule_an_exercise_declares_is_listed_with_a_breaking_answer(exerci
     assert len(listed) >= declared, f"{exercise_id} declares {declared} rule(s) on its Exercise; RULES lists {len(listed)} breaking answer(s)"
 
 
+def change_in_place(value) -> bool:
+    """Change `value` where it lives (a tensor's elements, a list's or dict's items, deep), if it can be; True when it was."""
+    if type(value) is torch.Tensor and value.numel() and value.device.type != "meta":
+        with torch.no_grad():
+            value.view(-1)[0] += 1  # into the argument's own memory, as a slip with an in-place operation would
+        return True
+    if type(value) is list:
+        if not (value and change_in_place(value[0])):
+            value.append(0)
+        return True
+    if type(value) is dict:
+        return any(change_in_place(item) for item in value.values())
+    return False
+
+
+def test_a_right_answer_that_changes_an_argument_fails(exercise_id):
+    """Every exercise: the arguments stay as they were, except the one an `in_place` exercise changes."""
+    exercise = EXERCISES[exercise_id]
+
+    def changes_an_argument(*args):
+        result = exercise.reference(*args)
+        for i, arg in enumerate(args):
+            if i != exercise.in_place:
+                change_in_place(arg)
+        return result
+
+    cases = exercise.public_cases()
+    if not any(change_in_place(arg) for case in clone_case(tuple(cases)) for i, arg in enumerate(case) if i != exercise.in_place):
+        pytest.skip("every argument is a Python number or string, which a function cannot change")
+    torch.manual_seed(0)
+    result = check(exercise_id, changes_an_argument)
+    assert result.status == FAILED and "changed its input" in result.message, result
+    for secret in SECRETS:
+        grade = graded(exercise_id, changes_an_argument, secret)
+        assert grade.points == 0, (secret, grade.message)
+
+
 def filled(value, number: float):
     """`value` with every floating-point number replaced by `number` (NaN or infinity): tensors filled in
     their own memory, so a result that is one of the arguments stays that argument; containers rebuilt."""

@@ -118,7 +118,7 @@ def changed_input(exercise, case: tuple, after: tuple, facts: Facts) -> str | No
             name = names[i] if i < len(names) else f"argument {i + 1}"
             return (f"your function changed its input `{name}`: the statement asks for a result that leaves it as it was. Work on a copy"
                     " (t.clone() for a tensor; a dict or list of tensors needs new containers and a clone of each tensor, since"
-                    " dict(d) or d.copy() still shares the tensors), or use operations that make new tensors (a + b, not a.add_(b)).")
+                    " dict(d) or d.copy() still shares the tensors), or use operations that make new tensors (+, not a method ending in _).")
     for i in facts["returned"]:
         if i != exercise.in_place:
             name = names[i] if i < len(names) else f"argument {i + 1}"
@@ -136,8 +136,9 @@ def not_in_place(exercise, case: tuple, after: tuple, facts: Facts) -> str | Non
         return (f"`{name}` now points at new memory (an assignment to .data, or set_): the statement asks you to change it in place, writing into"
                 f" the memory it already has, with a method whose name ends in _.")
     if same_content(case[i], after[i]):
-        return (f"`{name}` still holds its old values: the statement asks you to change it in place. a.add(b) and a = a + b make a new tensor"
-                " and leave the old one as it was; only the methods ending in _ (a.add_(b)) change the tensor they are called on.")
+        return (f"`{name}` still holds its old values: the statement asks you to change it in place. An operation without a trailing _"
+                " (a method such as add, or the + operator) makes a new tensor and leaves the old one as it was; only the methods whose"
+                " names end in _ change the tensor they are called on.")
     if i not in facts["returned"]:
         return f"you changed `{name}` in place, but returned another tensor: return `{name}` itself, as the statement asks."
     return None
