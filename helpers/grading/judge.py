@@ -2,8 +2,8 @@
 
 The results file is read with `torch.load(weights_only=True)` (no arbitrary unpickling), its
 shape is checked, descriptions of non-data values become `Opaque` objects, and each case is judged
-by the rules every exercise keeps (`helpers.checks.rules`), then by the exercise's own `judge`
-against the reference's result on the same hidden case.
+by the exercise's own `judge` against the reference's result on the same hidden case, then by the
+rules every exercise keeps (`helpers.checks.rules`) on the arguments as the call left them.
 """
 
 from __future__ import annotations
