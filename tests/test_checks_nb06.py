@@ -83,3 +83,8 @@ def test_autograd_answers_pass_where_they_return_what_is_asked():
 def test_torch_sigmoid_and_the_long_chain_rule_form_both_pass():
     assert check("06.2", lambda x: 2 * torch.sigmoid(2 * x) * (1 - torch.sigmoid(2 * x))).status == PASSED
     assert check("06.2", lambda x: 2 * torch.exp(-2 * x) * (1 + torch.exp(-2 * x)) ** -2).status == PASSED
+
+
+# 06's statements set no rule beyond the value asked for: "no autograd needed" (06.1) and "autograd is
+# welcome as a check" (06.4) leave the method to the learner.
+RULES = []

@@ -7,6 +7,7 @@ of the loops the judges use to recognise them.
 import torch
 
 from exercise_contract import *  # noqa: F403 - the contract's tests, collected here for notebook 08
+from exercise_contract import Unseen
 from helpers.checks import check
 from helpers.checks.core import PASSED
 
@@ -110,3 +111,29 @@ def test_matrix_form_passes_all_three():
     assert check("08.1", hidden()).status == PASSED
     assert check("08.2", inputs()).status == PASSED
     assert check("08.3", train()).status == PASSED
+
+
+def train_step_in_params(x, y, params, lr):
+    """Right values, but written into params' own lists, and params returned."""
+    new = train()(x, y, params, lr)
+    for name in NAMES:
+        params[name][:] = new[name]
+    return params
+
+
+def train_step_through_a_shallow_copy(x, y, params, lr):
+    """A new dict, but its lists are params' own: changing them changes params."""
+    new, result = train()(x, y, params, lr), dict(params)
+    for name in NAMES:
+        result[name][:] = new[name]
+    return result
+
+
+# The rules 08's statements set beyond the value asked for.
+RULES = [
+    ("08.1", "use forward and f_prime", Unseen("any way to the right numbers passes; the hint is a way, not a rule a result can show"), ""),
+    ("08.2", "reuse hidden_gradients", Unseen("any way to the right numbers passes; the hint is a way, not a rule a result can show"), ""),
+    ("08.3", "every gradient with the old parameters first", seed_order(refresh=False), "weights updated in the middle of the backward pass"),
+    ("08.3", "a new dict; params is not changed", train_step_in_params, "changed its input `params`"),
+    ("08.3", "a new dict; params is not changed", train_step_through_a_shallow_copy, "changed its input `params`"),
+]

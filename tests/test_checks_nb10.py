@@ -3,6 +3,7 @@
 import torch
 
 from exercise_contract import *  # noqa: F403 - the contract's tests, collected here for notebook 10
+from exercise_contract import Unseen
 from helpers.checks import check
 from helpers.checks.core import PASSED
 
@@ -129,3 +130,14 @@ def test_torch_autograd_grad_passes_10_3():
         x = torch.tensor(values, requires_grad=True)
         return torch.autograd.grad(x ** 3, x, torch.tensor(weights))[0]
     assert check("10.3", with_autograd_grad).status == PASSED
+
+
+# The rules 10's statements set beyond the value asked for.
+RULES = [
+    ("10.1", "a float32 tensor that requires grad", integer_leaf, "only floating-point tensors can require gradients"),
+    ("10.2", "the update inside torch.no_grad()", lambda s, lr, n: descent(s, lr, n, in_place_outside=True), "inside `with torch.no_grad():`"),
+    ("10.2", ".grad reset after each update", lambda s, lr, n: descent(s, lr, n, zero=False), "gradients accumulate"),
+    ("10.2", "each recorded value a copy", lambda s, lr, n: descent(s, lr, n, record=lambda w: w), "every entry equals the last w"),
+    ("10.2", "the gradient from backward(), not a formula", Unseen("a formula gives the same path: the method leaves no trace in the result"), ""),
+    ("10.3", "by calling backward() on the vector y", Unseen("torch.autograd.grad or a formula gives the same gradient: the method leaves no trace"), ""),
+]

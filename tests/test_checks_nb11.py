@@ -100,3 +100,21 @@ def test_torch_autograd_hessian_passes_11_3():
         hessian = torch.autograd.functional.hessian(loss, torch.zeros(2, dtype=torch.float64))
         return 2 / torch.linalg.eigvalsh(hessian).max().item()
     assert check("11.3", lambda x: with_autograd(x.double())).status == PASSED
+
+
+def loss_of_detached(pred, y):
+    return ((pred.detach().reshape(-1) - y.float()) ** 2).mean()
+
+
+def loss_rebuilt_from_a_number(pred, y):
+    return torch.tensor(((pred.reshape(-1) - y.float()) ** 2).mean().item())
+
+
+# The rules 11's statements set beyond the value asked for: 11.1's loss lets backward() run into pred
+# (Exercise.gradient_to).
+RULES = [
+    ("11.1", "backward() can run through it", loss_of_detached, "would not reach `pred`"),
+    ("11.1", "backward() can run through it", loss_rebuilt_from_a_number, "would not reach `pred`"),
+    ("11.2", "starting from w = b = 0, each loss before its update", lambda x, y, lr, n: loop(x, y, lr, n, log_after=True), "shifted by one step"),
+    ("11.2", "the update inside torch.no_grad()", lambda x, y, lr, n: loop(x, y, lr, n, in_place_outside=True), "inside `with torch.no_grad():`"),
+]

@@ -151,22 +151,45 @@ def test_results_that_are_not_a_plain_file_are_refused(tmp_path):
         judge.read_results(tmp_path / "absent.pt")
 
 
+UNEVENTFUL = {"returned": [], "moved": [], "gradient_to": []}  # kernel_side.observe's facts of a call that kept every rule
+
+
 def test_partial_credit_is_the_fraction_of_hidden_cases_passed():
     exercise = EXERCISES["01.1"]
     cases = hidden.hidden_cases(exercise, SECRET)
     expected = hidden.expected_results(exercise, cases)
-    records = [{"value": want, "time": 0.1} for want in expected]
-    records[0] = {"value": -1, "time": 0.1}
+    records = [{"value": want, "arguments": case, "facts": UNEVENTFUL, "time": 0.1} for case, want in zip(cases, expected, strict=True)]
+    records[0] = {**records[0], "value": -1}
     grade = judge.score(exercise, cases, expected, {"status": "ran", "cases": records})
     assert grade.status == judge.PARTIAL and grade.points == round(exercise.points * (len(cases) - 1) / len(cases), 2)
     assert grade.message.startswith(f"{len(cases) - 1} of {len(cases)} hidden cases passed")
+
+
+def test_one_case_that_breaks_a_rule_of_the_statement_costs_the_whole_exercise():
+    exercise = EXERCISES["02.2"]  # "t itself must not change"
+    cases = hidden.hidden_cases(exercise, SECRET)
+    expected = hidden.expected_results(exercise, cases)
+    records = [{"value": want, "arguments": case, "facts": UNEVENTFUL, "time": 0.1} for case, want in zip(cases, expected, strict=True)]
+    records[0] = {**records[0], "arguments": (expected[0],)}  # the first call left t changed
+    grade = judge.score(exercise, cases, expected, {"status": "ran", "cases": records})
+    assert grade.points == 0 and grade.status == judge.FAILED and grade.cases_passed == len(cases) - 1
+    assert "costs the whole exercise" in grade.message and "changed its input `t`" in grade.message
+
+
+def test_a_case_without_the_arguments_after_the_call_or_with_malformed_facts_fails():
+    exercise = EXERCISES["01.1"]
+    cases = hidden.hidden_cases(exercise, SECRET)
+    expected = hidden.expected_results(exercise, cases)
+    for broken in ({"value": expected[0]}, {"value": expected[0], "arguments": cases[0], "facts": {"returned": "all"}},
+                   {"value": expected[0], "arguments": (), "facts": UNEVENTFUL}):
+        assert judge.judge_case(exercise, cases[0], expected[0], broken) == "no record of the arguments after the call was kept for this case."
 
 
 def test_values_that_are_not_data_come_back_as_opaque_and_fail_exact_type_checks():
     exercise = EXERCISES["01.2"]
     cases = hidden.hidden_cases(exercise, SECRET)
     expected = hidden.expected_results(exercise, cases)
-    records = [{"value": {"__grader_opaque__": "__main__.AnyTensor"}, "time": 0.0} for _ in cases]
+    records = [{"value": {"__grader_opaque__": "__main__.AnyTensor"}, "arguments": case, "facts": UNEVENTFUL, "time": 0.0} for case in cases]
     grade = judge.score(exercise, cases, expected, {"status": "ran", "cases": records})
     assert grade.points == 0 and "__main__.AnyTensor" in grade.message
 

@@ -19,6 +19,8 @@ from typing import Any, Callable
 
 import torch
 
+from helpers.checks.rules import Facts, judge_call, observe, storage_of
+
 PASSED, FAILED, NOT_ATTEMPTED = "passed", "failed", "not attempted"
 SYMBOLS = {PASSED: "✓", FAILED: "✗", NOT_ATTEMPTED: "…"}
 COLOURS = {PASSED: "#e6f4ea", FAILED: "#fce8e6", NOT_ATTEMPTED: "#f1f3f4"}
@@ -41,6 +43,11 @@ class Exercise:
     hidden_cases: Callable[[random.Random], list[Case]]
     judge: Judge
     praise: str  # shown on a pass: what the learner got right
+    # The rules of the statement beyond the value (helpers.checks.rules): every argument stays unchanged
+    # unless `in_place` names the one the exercise changes in place (and returns, alone or in a tuple);
+    # `gradient_to` names the arguments the result's graph must reach, so backward() runs through it.
+    in_place: int | None = None
+    gradient_to: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -124,12 +131,19 @@ def is_placeholder(answer: Any) -> bool:
 
 
 def clone_case(case: Case) -> Case:
-    """A deep-enough copy of a case, so a learner's in-place edit cannot change the next check."""
-    return tuple(arg.clone() if isinstance(arg, torch.Tensor) else _copy_plain(arg) for arg in case)
+    """A deep copy of a case, so a learner's in-place edit cannot change the next check or the case itself."""
+    return tuple(deep_copy(arg) for arg in case)
 
 
-def _copy_plain(value: Any) -> Any:
-    copy = getattr(value, "copy", None)  # numpy arrays, lists, dicts
+def deep_copy(value: Any) -> Any:
+    """`value` with every tensor cloned (a leaf again, requiring grad as before) and every list, tuple and dict rebuilt."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().clone().requires_grad_(value.requires_grad)
+    if type(value) in (list, tuple):
+        return type(value)(deep_copy(item) for item in value)
+    if type(value) is dict:
+        return {key: deep_copy(item) for key, item in value.items()}
+    copy = getattr(value, "copy", None)  # numpy arrays
     return copy() if callable(copy) else value
 
 
@@ -179,10 +193,16 @@ def time_limit(seconds: float):
         signal.signal(signal.SIGALRM, previous)
 
 
-def call_limited(answer: Callable[..., Any], case: Case) -> Any:
-    """`answer(*case)` on a copy of the case, stopped with TooSlow after CASE_SECONDS."""
+def call_limited(answer: Callable[..., Any], case: Case) -> tuple[Any, Case, Facts]:
+    """`answer(*case)` on a copy of the case, stopped with TooSlow after CASE_SECONDS.
+
+    Returns the result, the copy as the call left it, and the facts of the call that the rules judge.
+    """
+    arguments = clone_case(case)
+    storage = storage_of(arguments)
     with time_limit(CASE_SECONDS):
-        return answer(*clone_case(case))
+        got = answer(*arguments)
+    return got, arguments, observe(arguments, storage, got)
 
 
 def reference_results(exercise: Exercise, cases: list[Case]) -> list[Any]:
@@ -204,13 +224,13 @@ def evaluate(exercise: Exercise, answer: Any, cases: list[Case], expected: list[
     for case, want in zip(cases, expected, strict=True):
         call = call_repr(exercise.target, case)
         try:
-            got = call_limited(answer, case)
+            got, after, facts = call_limited(answer, case)
         except TooSlow:
             return Result(exercise.id, FAILED, f"{call}: it was stopped after {CASE_SECONDS:g} s; the reference takes well under a second"
                                                " — look for a loop that never ends or one that runs far more often than needed.")
         except Exception as error:  # the learner's error, reported as a hint, never a traceback
             return Result(exercise.id, FAILED, f"{call}: {explain_exception(error)}")
-        hint = exercise.judge(got, case, want)
+        hint = judge_call(exercise, case, got, want, after, facts)
         if hint:
             return Result(exercise.id, FAILED, f"{call}: {hint}")
     return Result(exercise.id, PASSED, exercise.praise)

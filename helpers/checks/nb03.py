@@ -238,7 +238,7 @@ EXERCISES = [
              "floor division (values // width, or torch.div(..., rounding_mode='floor')) rounds toward minus infinity, so -1 lands in bin -1, and the"
              " result stays int64."),
     Exercise("03.3", "before_and_after", 2, before_and_after, before_after_public, before_after_hidden, judge_before_and_after,
-             "a.clone() keeps the old values in memory of their own, and a.add_(b) then changes a itself."),
+             "a.clone() keeps the old values in memory of their own, and a.add_(b) then changes a itself.", in_place=0),
     Exercise("03.4", "mse", 2, mse, mse_public, mse_hidden, judge_mse,
              "with pred made (N,) first (squeeze(1), view(-1) or pred[:, 0]) the subtraction pairs each prediction with its own target."),
     Exercise("03.5", "center_rows", 2, center_rows, center_public, center_hidden, judge_center_rows,

@@ -16,6 +16,7 @@ import torch
 
 from helpers.checks.core import Exercise, describe
 from helpers.checks.judges import BROADCAST_TRAP, not_a_tensor, shape_mismatch, values_mismatch
+from helpers.checks.rules import RuleBroken
 
 
 def where(t: torch.Tensor) -> str:
@@ -35,8 +36,8 @@ def judge_ones_column(got, case, expected):
         return miss
     if got.dtype != x.dtype or got.device.type != x.device.type:
         defaults = " (float32 on the CPU: the defaults a new tensor gets)" if got.dtype == torch.float32 and got.device.type == "cpu" else ""
-        return (f"your column is {where(got)}{defaults}, but x is {where(x)}. Make the new tensor follow x: "
-                "a tensor method such as x.new_ones, or the dtype= and device= arguments, taken from x.")
+        return RuleBroken(f"your column is {where(got)}{defaults}, but x is {where(x)}. Make the new tensor follow x: "
+                          "a tensor method such as x.new_ones, or the dtype= and device= arguments, taken from x.")
     n = x.shape[0]
     if got.shape == (n,):
         return f"the shape is ({n},), a vector; a column has shape ({n}, 1)." + BROADCAST_TRAP
@@ -47,7 +48,8 @@ def judge_ones_column(got, case, expected):
     miss = shape_mismatch(got, expected)
     if miss or got.device.type == "meta":  # a meta tensor has a shape and a dtype, but no values to compare
         return miss
-    return values_mismatch(got, expected)
+    miss = values_mismatch(got, expected)  # ones are the statement: wrong values cost the meta case too, which cannot show them
+    return RuleBroken(miss) if miss else None
 
 
 def ones_public():
@@ -57,12 +59,15 @@ def ones_public():
 
 
 def ones_hidden(rng: random.Random):
-    """Matrices on the CPU in dtypes other than float32, more rows than columns or fewer, never one column."""
+    """Matrices in dtypes other than float32, more rows than columns or fewer, never one column; one on
+    the meta device, so an answer that ignores x's device is graded as the statement says."""
     cases = []
     for dtype in rng.sample([torch.float64, torch.float16, torch.bfloat16], 3):
         rows, cols = rng.sample(range(2, 8), 2)
         values = [round(rng.uniform(-5, 5), 2) for _ in range(rows * cols)]
         cases.append((torch.tensor(values, dtype=dtype).view(rows, cols),))
+    rows, cols = rng.sample(range(2, 8), 2)
+    cases.append((torch.zeros(rows, cols, dtype=rng.choice([torch.float64, torch.float16]), device="meta"),))
     return cases
 
 

@@ -22,10 +22,11 @@ def hessian_eigenvalues(x: torch.Tensor) -> tuple[float, float]:
 
 
 def column_and_vector(rng: random.Random, n: int, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
-    """Predictions as an (n, 1) float32 column and targets as an (n,) vector of `dtype`, near each other."""
+    """Predictions as an (n, 1) float32 column that requires grad, as a model's output does, and targets
+    as an (n,) vector of `dtype`, near each other."""
     targets = [round(rng.uniform(-3, 3), 3) for _ in range(n)]
     predictions = [[round(t + rng.gauss(0, 0.7), 3)] for t in targets]
-    return torch.tensor(predictions, dtype=torch.float32), torch.tensor(targets, dtype=dtype)
+    return torch.tensor(predictions, dtype=torch.float32, requires_grad=True), torch.tensor(targets, dtype=dtype)
 
 
 # 11.1 mse_loss(pred, y): mean squared error of an (N, 1) column against an (N,) float64 vector --
@@ -61,12 +62,12 @@ def judge_mse_loss(got, case, expected):
 
 def mse_loss_public():
     rng = random.Random(11)
-    return [(torch.tensor([[2.5], [0.0], [2.1], [7.8], [-1.0]]), torch.tensor([3.0, -0.5, 2.0, 7.0, -1.5], dtype=torch.float64)),
+    return [(torch.tensor([[2.5], [0.0], [2.1], [7.8], [-1.0]], requires_grad=True), torch.tensor([3.0, -0.5, 2.0, 7.0, -1.5], dtype=torch.float64)),
             column_and_vector(rng, 8, torch.float32)]
 
 
 def mse_loss_hidden(rng: random.Random):
-    """(N, 1) float32 predictions against (N,) float64 targets, N from 20 to 120."""
+    """(N, 1) float32 predictions requiring grad against (N,) float64 targets, N from 20 to 120."""
     return [column_and_vector(rng, rng.randint(20, 120), torch.float64) for _ in range(3)]
 
 
@@ -217,7 +218,8 @@ def largest_stable_lr_hidden(rng: random.Random):
 
 EXERCISES = [
     Exercise("11.1", "mse_loss", 2, mse_loss, mse_loss_public, mse_loss_hidden, judge_mse_loss,
-             "shapes lined up and one dtype: the mean of the squared residuals, a float32 tensor you can call backward() on."),
+             "shapes lined up and one dtype: the mean of the squared residuals, a float32 tensor you can call backward() on.",
+             gradient_to=(0,)),
     Exercise("11.2", "train", 3, train, train_public, train_hidden, judge_train,
              "the loss logged before each update, updates under torch.no_grad(), gradients reset every step: "
              "full-batch gradient descent."),
