@@ -48,7 +48,7 @@ def sizes_from_the_state_dict(n_in, n_hidden, n_out):
     return saved, saved
 
 
-# 13.2 fit ---------------------------------------------------------------------------------------
+# 13.3 fit ---------------------------------------------------------------------------------------
 
 def fit_with(state, x, y, x_val, y_val, lr, epochs, seed, order="right", train_mode="every epoch", evaluate=True,
              validate_first=False, seed_first=False, loader=False):
@@ -98,7 +98,7 @@ def fit_losses_as_tensors(*case):
     return torch.tensor(train), val
 
 
-# 13.3 split_and_scale ---------------------------------------------------------------------------
+# 13.2 split_and_scale ---------------------------------------------------------------------------
 
 def split_with(x, n_val, n_test, seed, stats="train", shuffle=True, lengths="right", unbiased=True, seeded=True):
     n = x.shape[0]
@@ -155,25 +155,25 @@ MISTAKES = [
     ("13.1", lambda *case: sizes_with(*case)[::-1], "the learned count comes first"),
     ("13.1", lambda *case: torch.tensor(sizes_with(*case)), "return the pair (learned, saved)"),
     ("13.1", lambda *case: tuple(torch.tensor(v) for v in sizes_with(*case)), "learned is a tensor"),
-    ("13.2", lambda *case: fit_with(*case, order="zero after backward"), "Zero them before backward(), not between"),
-    ("13.2", lambda *case: fit_with(*case, order="step before backward"), "the model never changed"),
-    ("13.2", lambda *case: fit_with(*case, order="no zero_grad"), ".grad accumulates across backward() calls"),
-    ("13.2", lambda *case: fit_with(*case, train_mode="once"), "the model stayed in evaluation mode after validating"),
-    ("13.2", lambda *case: fit_with(*case, evaluate=False), "Switch the model to evaluation mode for validation"),
-    ("13.2", lambda *case: fit_with(*case, validate_first=True), "you measured it before the epoch's update"),
-    ("13.2", lambda *case: fit_with(*case, seed_first=True), "seed with torch.manual_seed(seed) right before the first epoch"),
-    ("13.2", lambda *case: fit_with(*case, loader=True), "iterating a DataLoader draws a number from the global random"),
-    ("13.2", fit_losses_as_tensors, "train_losses is a tensor"),
-    ("13.2", lambda *case: fit_with(*case)[0], "return the pair (train_losses, val_losses)"),
-    ("13.3", lambda *case: split_with(*case, stats="all"), "your statistics use every row"),
-    ("13.3", lambda *case: split_with(*case, stats="train and val"), "your statistics use the validation rows too"),
-    ("13.3", lambda *case: split_with(*case, shuffle=False), "the first rows in file order"),
-    ("13.3", lambda *case: split_with(*case, seeded=False), "a torch.Generator seeded with seed"),
-    ("13.3", lambda *case: split_with(*case, lengths="wrong"), "the lengths go in the order training, validation, test"),
-    ("13.3", lambda *case: split_with(*case, unbiased=False), "the population std"),
-    ("13.3", split_separately, "some rows are in two parts"),
-    ("13.3", split_rows_as_tensors, "train is a tensor"),
-    ("13.3", lambda *case: list(split_with(*case).values()), "return a dict with the keys"),
+    ("13.3", lambda *case: fit_with(*case, order="zero after backward"), "Zero them before backward(), not between"),
+    ("13.3", lambda *case: fit_with(*case, order="step before backward"), "the model never changed"),
+    ("13.3", lambda *case: fit_with(*case, order="no zero_grad"), ".grad accumulates across backward() calls"),
+    ("13.3", lambda *case: fit_with(*case, train_mode="once"), "the model stayed in evaluation mode after validating"),
+    ("13.3", lambda *case: fit_with(*case, evaluate=False), "Switch the model to evaluation mode for validation"),
+    ("13.3", lambda *case: fit_with(*case, validate_first=True), "you measured it before the epoch's update"),
+    ("13.3", lambda *case: fit_with(*case, seed_first=True), "seed with torch.manual_seed(seed) right before the first epoch"),
+    ("13.3", lambda *case: fit_with(*case, loader=True), "iterating a DataLoader draws a number from the global random"),
+    ("13.3", fit_losses_as_tensors, "train_losses is a tensor"),
+    ("13.3", lambda *case: fit_with(*case)[0], "return the pair (train_losses, val_losses)"),
+    ("13.2", lambda *case: split_with(*case, stats="all"), "your statistics use every row"),
+    ("13.2", lambda *case: split_with(*case, stats="train and val"), "your statistics use the validation rows too"),
+    ("13.2", lambda *case: split_with(*case, shuffle=False), "the first rows in file order"),
+    ("13.2", lambda *case: split_with(*case, seeded=False), "a torch.Generator seeded with seed"),
+    ("13.2", lambda *case: split_with(*case, lengths="wrong"), "the lengths go in the order training, validation, test"),
+    ("13.2", lambda *case: split_with(*case, unbiased=False), "the population std"),
+    ("13.2", split_separately, "some rows are in two parts"),
+    ("13.2", split_rows_as_tensors, "train is a tensor"),
+    ("13.2", lambda *case: list(split_with(*case).values()), "return a dict with the keys"),
     ("13.4", lambda *case: reload_with(*case, load=False), "not the saved network's predictions"),
     ("13.4", lambda *case: reload_with(*case, evaluate=False), "dropout is still switching units off"),
     ("13.4", lambda *case: reload_with(*case, no_grad=False), "compute them under torch.no_grad()"),
@@ -185,9 +185,9 @@ def test_a_hand_written_module_with_a_buffer_passes_13_1():
     assert check("13.1", lambda *case: sizes_with(*case, mean_as="buffer")).status == PASSED
 
 
-def test_splitting_one_seeded_permutation_by_hand_passes_13_3():
+def test_splitting_one_seeded_permutation_by_hand_passes_13_2():
     """random_split cuts torch.randperm(n, generator=...) in order; doing that by hand is just as right."""
-    assert check("13.3", split_with).status == PASSED
+    assert check("13.2", split_with).status == PASSED
 
 
 def test_reference_split_parts_share_no_row_and_cover_every_row():
@@ -195,7 +195,7 @@ def test_reference_split_parts_share_no_row_and_cover_every_row():
     parts = random_split(range(50), [30, 10, 10], generator=torch.Generator().manual_seed(3))
     rows = [r for part in parts for r in part]
     assert sorted(rows) == list(range(50))
-    assert check("13.3", split_and_scale_by_random_split).status == PASSED and x.shape == (50, 2)
+    assert check("13.2", split_and_scale_by_random_split).status == PASSED and x.shape == (50, 2)
 
 
 def split_and_scale_by_random_split(x, n_val, n_test, seed):
@@ -208,3 +208,42 @@ def split_and_scale_by_random_split(x, n_val, n_test, seed):
 def test_predictions_detached_after_the_fact_pass_13_4():
     """.detach() on the result also leaves no graph: the check asks for none, not for one spelling."""
     assert check("13.4", lambda *case: reload_with(*case, no_grad=False).detach()).status == PASSED
+
+
+# The rules the statements set ------------------------------------------------------------------
+
+def fit_training_the_given_state(state, x, y, x_val, y_val, lr, epochs, seed):
+    """13.3 whose network takes `state`'s own tensors as its parameters (load_state_dict(assign=True)):
+    each optimiser step then writes into the caller's state dict."""
+    net = make_net(state["0.weight"].shape[0])
+    net.load_state_dict(state, assign=True)
+    optimizer = optim.SGD(net.parameters(), lr=lr)
+    torch.manual_seed(seed)
+    trained, validated = [], []
+    for _ in range(epochs):
+        net.train()
+        optimizer.zero_grad()
+        loss = F.mse_loss(net(x), y)
+        loss.backward()
+        optimizer.step()
+        trained.append(loss.item())
+        net.eval()
+        with torch.no_grad():
+            validated.append(F.mse_loss(net(x_val), y_val).item())
+    return trained, validated
+
+
+def split_standardising_x_itself(x, n_val, n_test, seed):
+    """13.2 that also standardises `x` in place with the training statistics."""
+    n = x.shape[0]
+    parts = random_split(range(n), [n - n_val - n_test, n_val, n_test], generator=torch.Generator().manual_seed(seed))
+    train, val, test = (list(part) for part in parts)
+    mean, std = x[train].mean(dim=0), x[train].std(dim=0)
+    x.sub_(mean).div_(std)
+    return {"train": train, "val": val, "test": test, "mean": mean, "std": std}
+
+
+RULES = [
+    ("13.3", "the state dict given is loaded, not trained", fit_training_the_given_state, "changed its input `state`"),
+    ("13.2", "x unchanged", split_standardising_x_itself, "changed its input `x`"),
+]

@@ -5,7 +5,7 @@ import torch.nn.functional as F
 from torch import nn, optim
 
 from exercise_contract import *  # noqa: F403 - the contract's tests, collected here for notebook 14
-from exercise_contract import SECRETS
+from exercise_contract import SECRETS, Unseen
 from helpers.checks import EXERCISES, check
 from helpers.checks.core import PASSED
 from helpers.grading import cases as hidden
@@ -209,3 +209,28 @@ def test_binary_cross_entropy_errors_the_notebook_shows_get_named_fixes():
             assert fix in explain_exception(error)
         else:
             raise AssertionError("torch accepted it")
+
+
+# The rules the statements set ------------------------------------------------------------------
+
+def train_the_given_parameters(x, y, weight, bias, lr, steps):
+    """14.4 that trains `weight` and `bias` themselves instead of a copy."""
+    weight.requires_grad_()
+    bias.requires_grad_()
+    optimizer = optim.SGD([weight, bias], lr=lr)
+    curve = []
+    for _ in range(steps):
+        optimizer.zero_grad()
+        loss = F.cross_entropy(x @ weight.T + bias, y)
+        curve.append(loss.item())
+        loss.backward()
+        optimizer.step()
+    return curve
+
+
+BY_HAND = "the check sees only the numbers, and torch's own function gives the same ones"
+RULES = [
+    ("14.1", "built by hand from exp, log, sum and max", Unseen(BY_HAND), ""),
+    ("14.2", "computed by hand", Unseen(BY_HAND), ""),
+    ("14.4", "weight and bias unchanged: train a copy", train_the_given_parameters, "changed its input `weight`"),
+]

@@ -121,7 +121,7 @@ def mlp_sizes_hidden(rng: random.Random):
     return cases
 
 
-# 13.2 fit(state, x, y, x_val, y_val, lr, epochs, seed): the loop, with validation each epoch ------
+# 13.3 fit(state, x, y, x_val, y_val, lr, epochs, seed): the loop, with validation each epoch ------
 
 def fit(state, x, y, x_val, y_val, lr, epochs, seed):
     net = make_net(state["0.weight"].shape[0])
@@ -201,7 +201,7 @@ def fit_hidden(rng: random.Random):
                      round(rng.uniform(0.05, 0.15), 2), rng.randint(6, 10), rng.randrange(1000)) for _ in range(3)]
 
 
-# 13.3 split_and_scale(x, n_val, n_test, seed): a seeded split, statistics from the training rows -
+# 13.2 split_and_scale(x, n_val, n_test, seed): a seeded split, statistics from the training rows -
 
 def split_and_scale(x, n_val, n_test, seed):
     n = x.shape[0]
@@ -343,13 +343,13 @@ EXERCISES = [
     Exercise("13.1", "mlp_sizes", 2, mlp_sizes, mlp_sizes_public, mlp_sizes_hidden, judge_mlp_sizes,
              "parameters() yields what the optimiser learns; the state dict holds that and every buffer, the state that "
              "is saved and moved with the model but not learned."),
-    Exercise("13.2", "fit", 3, fit, fit_public, fit_hidden, judge_fit,
-             "training mode for the step, evaluation mode and no gradients for validation, and zero_grad, forward, "
-             "loss, backward, step in that order: the loop every PyTorch model is trained with."),
-    Exercise("13.3", "split_and_scale", 2, split_and_scale, split_and_scale_public, split_and_scale_hidden,
+    Exercise("13.2", "split_and_scale", 2, split_and_scale, split_and_scale_public, split_and_scale_hidden,
              judge_split_and_scale,
              "one seeded shuffle, cut into three parts that share no row, and statistics from the training rows alone: "
              "nothing about the held-out rows reaches the model."),
+    Exercise("13.3", "fit", 3, fit, fit_public, fit_hidden, judge_fit,
+             "training mode for the step, evaluation mode and no gradients for validation, and zero_grad, forward, "
+             "loss, backward, step in that order: the loop every PyTorch model is trained with."),
     Exercise("13.4", "reload_predictions", 2, reload_predictions, reload_predictions_public, reload_predictions_hidden,
              judge_reload_predictions,
              "a state dict saved and loaded with weights_only=True restores the network exactly, and evaluation mode "
