@@ -4,6 +4,11 @@ An `Exercise` is data: the name the learner defines, the reference solution, pub
 the notebook's check cell), hidden cases (drawn from a seed at grading time) and a `judge` that
 compares one result with the reference's and returns a hint, or None when it is right. `judge`
 sees data only, so the grader can run the learner's code in another process and judge here.
+
+A hint is advice first; whatever in it comes from the case (the inputs, the expected result, what
+the learner's function returned on it) is wrapped in `shown(...)`. The notebook shows those parts
+(`public_text`); the grader's feedback on hidden cases leaves them out (`hidden_text`), so re-grading
+with the same secret never hands a learner the hidden cases or their answers.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import contextlib
 import dis
 import html
 import random
+import re
 import signal
 import threading
 from dataclasses import dataclass
@@ -49,7 +55,8 @@ class Result:
 
     exercise_id: str
     status: str
-    message: str
+    message: str  # the advice (or the praise)
+    case: str = ""  # the failing call, described briefly; shown under the advice
 
     def __bool__(self) -> bool:
         return self.status == PASSED
@@ -60,7 +67,7 @@ class Result:
             return f"{head} passed — {self.message}"
         if self.status == NOT_ATTEMPTED:
             return f"{head} not attempted yet — {self.message}"
-        return f"{head} — {self.message}"
+        return f"{head} — {self.message}" + (f"\n  case: {self.case}" if self.case else "")
 
     def _repr_html_(self) -> str:
         return (
@@ -90,12 +97,40 @@ KNOWN_ERRORS = [
 
 def explain_exception(error: BaseException) -> str:
     """One sentence on what the learner's code raised, plus the fix when we recognise it."""
-    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
-    said = f"{type(error).__name__}: {text}" if text else type(error).__name__
+    return explain_error(type(error).__name__, str(error))
+
+
+def explain_error(name: str, text: str) -> str:
+    """`explain_exception` from an error's type name and text (the grader gets them from the kernel).
+
+    The text may quote the case (a shape, a value), so it is `shown`; the fix is advice."""
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    said = f"{name}: {shown(first)}" if first else name
     for needle, fix in KNOWN_ERRORS:
-        if needle in str(error):
+        if needle in text:
             return f"it raised {said} — {fix}"
     return f"it raised {said}"
+
+
+# `shown(...)` marks a piece of a hint taken from the case: two private-use characters around it.
+SHOWN_OPEN, SHOWN_CLOSE = "\ue000", "\ue001"
+_SHOWN_SPAN = re.compile(f"{SHOWN_OPEN}[^{SHOWN_CLOSE}]*(?:{SHOWN_CLOSE}|$)")
+
+
+def shown(value: Any) -> str:
+    """`value` as text, marked as taken from the case: the notebook shows it, hidden-case feedback leaves it out."""
+    text = str(value).replace(SHOWN_OPEN, "").replace(SHOWN_CLOSE, "")
+    return f"{SHOWN_OPEN}{text}{SHOWN_CLOSE}"
+
+
+def public_text(hint: str) -> str:
+    """The hint as the notebook shows it, on a public case: everything, markers removed."""
+    return hint.replace(SHOWN_OPEN, "").replace(SHOWN_CLOSE, "")
+
+
+def hidden_text(hint: str) -> str:
+    """The hint as the grader's feedback gives it for a hidden case: each piece taken from the case becomes "…"."""
+    return _SHOWN_SPAN.sub("…", hint).replace(SHOWN_CLOSE, "")
 
 
 _EMPTY_OPS = {"RESUME", "NOP", "LOAD_CONST", "RETURN_VALUE", "RETURN_CONST", "POP_TOP"}
@@ -125,19 +160,27 @@ def _copy_plain(value: Any) -> Any:
 
 
 def call_repr(target: str, case: Case) -> str:
-    """How the call looks in the learner's words: `name(arg, ...)` with short argument reprs."""
-    return f"{target}({', '.join(describe(arg, short=True) for arg in case)})"
+    """The case as a call in the learner's words, `name(arg, ...)`, each argument in brief (a public case only)."""
+    return f"{target}({', '.join(account(arg, short=True) for arg in case)})"
 
 
 def describe(value: Any, short: bool = False) -> str:
-    """A short, readable account of a value: small tensors in full, large ones by shape and dtype."""
+    """A short account of a value, marked `shown` (it comes from a case): small tensors in full,
+    larger ones by shape, dtype and their first few values."""
+    return shown(account(value, short))
+
+
+def account(value: Any, short: bool = False) -> str:
+    """`describe`'s text, unmarked."""
     if isinstance(value, torch.Tensor):
+        kind = f"a tensor of shape {tuple(value.shape)}, {str(value.dtype).removeprefix('torch.')}"
         if value.device.type != "cpu":
-            return f"a tensor of shape {tuple(value.shape)}, dtype {value.dtype}, on {value.device}"
+            return f"{kind}, on {value.device}"
         if value.numel() <= (6 if short else 12) and value.dim() <= 2:
             text = repr(value.detach().cpu()).replace("\n", "").replace("       ", " ")
             return " ".join(text.split())
-        return f"a tensor of shape {tuple(value.shape)}, dtype {value.dtype}"
+        first = value.detach().flatten()[:3].tolist()
+        return f"{kind}: [{', '.join(f'{v:.4g}' if isinstance(v, float) else str(v) for v in first)}, …]"
     if type(value).__module__ == "numpy":
         return f"a numpy array of shape {getattr(value, 'shape', '?')}, dtype {getattr(value, 'dtype', '?')}"
     text = repr(value)
@@ -191,19 +234,19 @@ def evaluate(exercise: Exercise, answer: Any, cases: list[Case], expected: list[
     if is_placeholder(answer):
         return Result(exercise.id, NOT_ATTEMPTED, f"replace the ... in `{exercise.target}` with your code, run that cell, then run this one again.")
     if not callable(answer):
-        return Result(exercise.id, FAILED, f"pass the function `{exercise.target}` itself (no parentheses); you passed {describe(answer)}.")
+        return Result(exercise.id, FAILED, f"pass the function `{exercise.target}` itself (no parentheses); you passed {account(answer)}.")
     for case, want in zip(cases, expected, strict=True):
         call = call_repr(exercise.target, case)
         try:
             got = call_limited(answer, case)
         except TooSlow:
-            return Result(exercise.id, FAILED, f"{call}: it was stopped after {CASE_SECONDS:g} s; the reference takes well under a second"
-                                               " — look for a loop that never ends or one that runs far more often than needed.")
+            return Result(exercise.id, FAILED, f"it was stopped after {CASE_SECONDS:g} s; the reference takes well under a second"
+                                               " — look for a loop that never ends or one that runs far more often than needed.", call)
         except Exception as error:  # the learner's error, reported as a hint, never a traceback
-            return Result(exercise.id, FAILED, f"{call}: {explain_exception(error)}")
+            return Result(exercise.id, FAILED, public_text(explain_exception(error)), call)
         hint = exercise.judge(got, case, want)
         if hint:
-            return Result(exercise.id, FAILED, f"{call}: {hint}")
+            return Result(exercise.id, FAILED, public_text(hint), call)
     return Result(exercise.id, PASSED, exercise.praise)
 
 

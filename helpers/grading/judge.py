@@ -3,10 +3,14 @@
 The results file is read with `torch.load(weights_only=True)` (no arbitrary unpickling), its
 shape is checked, descriptions of non-data values become `Opaque` objects, and each case is judged
 by the exercise's own `judge` against the reference's result on the same hidden case.
+The feedback names the mistake only: what a hint quotes from the hidden case is left out
+(`hidden_text`), so re-grading with the same secret hands over neither the hidden inputs nor
+their expected results.
 """
 
 from __future__ import annotations
 
+import builtins
 import math
 import os
 import stat
@@ -16,7 +20,7 @@ from typing import Any
 
 import torch
 
-from helpers.checks.core import Case, Exercise, call_repr, clone_case
+from helpers.checks.core import Case, Exercise, clone_case, explain_error, hidden_text, shown
 from helpers.grading.kernel_side import NUMPY, OPAQUE
 
 MAX_RESULT_BYTES = 64 * 2**20
@@ -97,7 +101,9 @@ def judge_case(exercise: Exercise, case: Case, expected: Any, record: Any) -> st
     if record.get("timeout"):
         return "it ran past the time limit."
     if "error" in record:
-        return f"it raised {str(record['error'])[:300]}"
+        name, _, text = str(record["error"])[:300].partition(": ")
+        builtin = isinstance(getattr(builtins, name, None), type)  # a class of the student's own may be named after the case
+        return explain_error(name if builtin else shown(name), text)
     if "value" not in record:
         return "no result was recorded for this case."
     got = restore(record["value"])
@@ -125,5 +131,5 @@ def score(exercise: Exercise, cases: list[Case], expected: list, record: dict) -
     if passed == len(cases):
         return ExerciseGrade(exercise.id, PASSED, points, exercise.points, exercise.praise, seconds, passed, len(cases))
     first = next(i for i, hint in enumerate(hints) if hint is not None)
-    message = f"{passed} of {len(cases)} hidden cases passed. {call_repr(exercise.target, cases[first])}: {hints[first]}"
+    message = f"{passed} of {len(cases)} hidden cases passed. {hidden_text(hints[first])}"
     return ExerciseGrade(exercise.id, PARTIAL if passed else FAILED, points, exercise.points, message, seconds, passed, len(cases))
