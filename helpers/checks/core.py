@@ -117,9 +117,9 @@ SHOWN_OPEN, SHOWN_CLOSE = "\ue000", "\ue001"
 _SHOWN_SPAN = re.compile(f"{SHOWN_OPEN}[^{SHOWN_CLOSE}]*(?:{SHOWN_CLOSE}|$)")
 
 
-def shown(value: Any) -> str:
-    """`value` as text, marked as taken from the case: the notebook shows it, hidden-case feedback leaves it out."""
-    text = str(value).replace(SHOWN_OPEN, "").replace(SHOWN_CLOSE, "")
+def shown(value: Any, spec: str = "") -> str:
+    """`format(value, spec)`, marked as taken from the case: the notebook shows it, hidden-case feedback leaves it out."""
+    text = format(value, spec).replace(SHOWN_OPEN, "").replace(SHOWN_CLOSE, "")
     return f"{SHOWN_OPEN}{text}{SHOWN_CLOSE}"
 
 

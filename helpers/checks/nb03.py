@@ -6,7 +6,7 @@ import random
 
 import torch
 
-from helpers.checks.core import Exercise, describe
+from helpers.checks.core import Exercise, describe, shown
 from helpers.checks.judges import BROADCAST_TRAP, device_mismatch, not_a_tensor, tensor_mismatch
 
 
@@ -22,7 +22,7 @@ def close(a: torch.Tensor, b: torch.Tensor) -> bool:
 
 def python_number_hint(got) -> str | None:
     if type(got) in (int, float):
-        return f"you returned the Python number {got}; return a tensor (a 0-dim float32 tensor), as torch's reductions do."
+        return f"you returned the Python number {shown(got)}; return a tensor (a 0-dim float32 tensor), as torch's reductions do."
     return None
 
 
@@ -38,9 +38,10 @@ def judge_mean(got, case, expected):
     if miss:
         return miss
     if got.numel() == 1 and got.shape != expected.shape:
-        return f"the shape is {tuple(got.shape)}, expected (): a mean over all elements is a 0-dim tensor (no keepdim, no dim)."
+        return f"the shape is {shown(tuple(got.shape))}, expected (): a mean over all elements is a 0-dim tensor (no keepdim, no dim)."
     if got.shape == expected.shape and not got.dtype.is_floating_point:
-        return (f"the result is {got.dtype}: {got.item()} where the mean is {expected.item():.4f}. Dividing integers with // (or a rounding mode) drops"
+        return (f"the result is {got.dtype}: {shown(got.item())} where the mean is {shown(expected.item(), '.4f')}. Dividing integers with // (or a "
+                "rounding mode) drops"
                 " the fraction and keeps the integer dtype; convert to float before you average.")
     if got.dtype == torch.float64:
         return ("the dtype is torch.float64, expected torch.float32: .double() (and NumPy, whose default float is float64) gives float64; float32 is"
@@ -80,7 +81,7 @@ def judge_bin_index(got, case, expected):
         if close(got, exact.trunc()) and not close(got, expected):
             where = int((exact.trunc() != expected).nonzero()[0, 0])
             value = int(values.flatten()[where])
-            return (f"{value} landed in bin {int(exact.trunc().flatten()[where])}, but it lies in bin {int(expected.flatten()[where])}: "
+            return (f"{shown(value)} landed in bin {shown(int(exact.trunc().flatten()[where]))}, but it lies in bin {shown(int(expected.flatten()[where]))}: "
                     "rounding toward zero (rounding_mode='trunc', or converting a float to an integer with .long() or .int()) "
                     "is wrong for negative values. Bins round down, toward minus infinity.")
         if close(got, expected + 1):
@@ -161,12 +162,12 @@ def judge_mse(got, case, expected):
     trap = pred - y  # what the (N, 1) - (N,) subtraction silently gives: an (N, N) table
     n = len(y)
     if got.shape == (n, n):
-        return (f"your result has shape {(n, n)}: pred - y compared every prediction with every target."
+        return (f"your result has shape {shown((n, n))}: pred - y compared every prediction with every target."
                 " Make both (N,) before subtracting, then average." + BROADCAST_TRAP)
     if got.shape == expected.shape and got.dtype == expected.dtype:
         if close(got, (trap**2).mean()):
-            return (f"the value is the mean over a ({n}, {n}) table, not over {n} errors: pred has shape {tuple(pred.shape)}"
-                    f" and y {tuple(y.shape)}, so pred - y compared every prediction with every target. Make both (N,) first." + BROADCAST_TRAP)
+            return (f"the value is the mean over a ({shown(n)}, {shown(n)}) table, not over {shown(n)} errors: pred has shape {shown(tuple(pred.shape))}"
+                    f" and y {shown(tuple(y.shape))}, so pred - y compared every prediction with every target. Make both (N,) first." + BROADCAST_TRAP)
         errors = pred.squeeze(1) - y
         if close(got, (errors**2).sum()):
             return "that is the sum of the squared errors; the mean divides it by the number of examples."
@@ -175,7 +176,7 @@ def judge_mse(got, case, expected):
         if close(got, errors.mean() ** 2):
             return "you squared the mean error; square each error first, then average the squares."
     if got.shape != expected.shape and got.numel() == n:
-        return f"the shape is {tuple(got.shape)}, expected (): these look like the {n} squared errors themselves; average them into one number."
+        return f"the shape is {shown(tuple(got.shape))}, expected (): these look like the {shown(n)} squared errors themselves; average them into one number."
     return tensor_mismatch(got, expected)
 
 

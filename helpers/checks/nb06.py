@@ -7,7 +7,7 @@ import random
 
 import torch
 
-from helpers.checks.core import Exercise, describe
+from helpers.checks.core import Exercise, describe, shown
 from helpers.checks.judges import tensor_mismatch, values_mismatch
 
 
@@ -26,7 +26,7 @@ def tensors_hint(got, count: int, what: str) -> str | None:
     if type(got) not in (tuple, list):
         return f"you returned {describe(got)}; return a tuple of {count} tensors: {what}."
     if len(got) != count:
-        return f"you returned {len(got)} values; return {count}: {what}."
+        return f"you returned {shown(len(got))} values; return {count}: {what}."
     return None
 
 
@@ -214,7 +214,7 @@ def judge_k_partials(got, case, expected):
     if type(got) not in (tuple, list):
         return f"you returned {describe(got)}; return a tuple of three Python floats: {what}."
     if len(got) != 3:
-        return f"you returned {len(got)} values; return three: {what}."
+        return f"you returned {shown(len(got))} values; return three: {what}."
     if any(type(v) is torch.Tensor for v in got):
         return "you returned tensors; return Python floats (.item() converts a one-element tensor, such as a .grad)."
     if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in got):
@@ -236,7 +236,7 @@ def judge_k_partials(got, case, expected):
         return "you stopped at u: v = bc still depends on b and on c, so its local derivatives join the product on the paths to b and c."
     names = ("∂K/∂a", "∂K/∂b", "∂K/∂c")
     first = next(i for i in range(3) if not math.isclose(values[i], expected[i], rel_tol=1e-9, abs_tol=1e-9))
-    return f"{names[first]} is {values[first]:g}, expected {expected[first]:g}."
+    return f"{names[first]} is {shown(values[first], 'g')}, expected {shown(expected[first], 'g')}."
 
 
 def k_public():

@@ -17,7 +17,7 @@ import random
 
 import torch
 
-from helpers.checks.core import Exercise
+from helpers.checks.core import Exercise, shown
 from helpers.checks.judges import first_difference, judges_numbers, known_answer, same_numbers
 from helpers.checks.nb07 import sigmoid
 
@@ -283,7 +283,7 @@ def params_mismatch(got, expected: dict) -> str | None:
     if type(got) is not dict:
         return f"you returned a {type(got).__name__}; expected a dict with the keys {keys}, like params."
     if sorted(got) != sorted(NAMES):
-        return f"the dict has the keys {', '.join(sorted(map(str, got)))}; expected {keys}."
+        return f"the dict has the keys {shown(', '.join(sorted(map(str, got))))}; expected {keys}."
     for name in NAMES:
         miss = nested_mismatch(got[name], expected[name], name)
         if miss:
@@ -296,7 +296,7 @@ def nested_mismatch(got, expected, where: str) -> str | None:
         return f"{where} is a tensor; return nested lists of floats like params (.tolist() converts a tensor)."
     if isinstance(expected, list):
         if type(got) not in (list, tuple) or len(got) != len(expected):
-            size = f" of {len(got)}" if type(got) in (list, tuple) else ""
+            size = f" of {shown(len(got))}" if type(got) in (list, tuple) else ""
             return f"{where} should be a list of {len(expected)}, as in params; you returned a {type(got).__name__}{size}."
         for index, (g, e) in enumerate(zip(got, expected, strict=True)):
             miss = nested_mismatch(g, e, f"{where}[{index}]")
@@ -304,7 +304,7 @@ def nested_mismatch(got, expected, where: str) -> str | None:
                 return miss
         return None
     if type(got) is bool or not isinstance(got, (int, float)) or not math.isfinite(got):
-        return f"{where} is {got!r:.40}; expected a finite Python float."
+        return f"{where} is {shown(repr(got), '.40')}; expected a finite Python float."
     return None
 
 
