@@ -8,7 +8,8 @@
 The contract: the reference passes its public and hidden cases; each recognised mistake gets its
 own hint in the notebook, a hint that does not hand over the reference's code; each recognised
 mistake scores 0 when graded on hidden cases (no case too small to expose it); junk input gets a
-message, never a traceback; the student release's placeholder is "not attempted".
+message, never a traceback; the student release's placeholder is "not attempted"; the grader's
+feedback on a hidden case quotes none of its numbers.
 """
 
 from __future__ import annotations
@@ -126,6 +127,35 @@ def test_recognised_mistake_scores_zero_when_graded(mistake):
     for secret in SECRETS:
         grade = graded(exercise_id, attempt, secret)
         assert grade.points == 0, (secret, grade.message)
+
+
+def numbers_in(value) -> list[float]:
+    """Every number in a case or a result: tensor elements, Python numbers, inside lists and tuples."""
+    if isinstance(value, torch.Tensor):
+        return [float(v) for v in value.detach().flatten().tolist()]
+    if isinstance(value, (list, tuple)):
+        return [number for item in value for number in numbers_in(item)]
+    return [float(value)] if isinstance(value, (int, float)) else []
+
+
+def spellings(number: float) -> set[str]:
+    """The ways a hint might print `number`, keeping those with at least three digits (too specific to be chance)."""
+    texts = {repr(number), f"{number:g}", f"{number:.3g}", f"{number:.4g}", f"{number:.6g}", f"{number:.3f}", f"{number:.4f}"}
+    if number == int(number):
+        texts.add(str(int(number)))
+    return {text for text in texts if sum(ch.isdigit() for ch in text.lstrip("-0.")) >= 3}
+
+
+def test_feedback_on_hidden_cases_quotes_none_of_their_numbers(mistake):
+    """The grader's feedback names the mistake; the hidden inputs and expected values stay hidden."""
+    exercise_id, attempt, _ = mistake
+    exercise = EXERCISES[exercise_id]
+    for secret in SECRETS:
+        cases = hidden.hidden_cases(exercise, secret)
+        numbers = numbers_in([cases, hidden.expected_results(exercise, cases)])
+        message = graded(exercise_id, attempt, secret).message
+        leaked = {text for number in numbers for text in spellings(number) if text in message}
+        assert not leaked, (secret, leaked, message)
 
 
 def test_junk_input_gets_a_message_not_a_traceback(exercise_id):

@@ -18,6 +18,7 @@ import pytest
 import torch
 
 from exercise_contract import graded as graded_in_process
+from exercise_contract import numbers_in, spellings
 from helpers.checks import EXERCISES
 from helpers.checks.nb12 import r_squared
 from helpers.grading import cases as hidden
@@ -180,23 +181,6 @@ HIDDEN_CASE_MISTAKES = [
     ("01.4", lambda low, high, n: torch.rand(n) * high),
     ("03.1", lambda t: t.sum() / (t.numel() + 1)),
 ]
-
-
-def numbers_in(value) -> list[float]:
-    """Every number in a case or a result: tensor elements, Python numbers, inside lists and tuples."""
-    if isinstance(value, torch.Tensor):
-        return [float(v) for v in value.detach().flatten().tolist()]
-    if isinstance(value, (list, tuple)):
-        return [number for item in value for number in numbers_in(item)]
-    return [float(value)] if isinstance(value, (int, float)) else []
-
-
-def spellings(number: float) -> set[str]:
-    """The ways a hint might print `number`, keeping those with at least three digits (too specific to be chance)."""
-    texts = {repr(number), f"{number:g}", f"{number:.3g}", f"{number:.4g}", f"{number:.6g}", f"{number:.3f}", f"{number:.4f}"}
-    if number == int(number):
-        texts.add(str(int(number)))
-    return {text for text in texts if sum(ch.isdigit() for ch in text.lstrip("-0.")) >= 3}
 
 
 def test_feedback_on_hidden_cases_names_the_mistake_without_their_inputs_or_expected_values():
