@@ -76,6 +76,12 @@ class Result:
         )
 
 
+# What a `.grad` of None means, for the errors that using one raises.
+GRAD_IS_NONE = ("a .grad was None there: backward() fills .grad only on a leaf tensor created with requires_grad=True that "
+                "the loss was computed from. A parameter made without requires_grad=True, one the model leaves out (a bias never "
+                "added in), or one rebuilt as w = w - ... outside torch.no_grad() (no longer a leaf) gets none: update in place, "
+                "inside torch.no_grad().")
+
 # Error messages from torch and Python that point at a known misconception, with the fix.
 KNOWN_ERRORS = [
     ("view size is not compatible", "view() needs contiguous memory (a transpose is not): use .reshape(), or .contiguous().view()."),
@@ -89,6 +95,11 @@ KNOWN_ERRORS = [
     ("Trying to backward through the graph a second time", "the graph was freed by the first backward(): run the forward pass again"
                                                            " (or pass retain_graph=True to the first backward)."),
     ("a leaf Variable that requires grad is being used in an in-place operation", "update parameters inside `with torch.no_grad():`."),
+    ("and 'NoneType'", GRAD_IS_NONE),  # unsupported operand type(s) for *: 'float' and 'NoneType'
+    ("'NoneType' object has no attribute 'zero_'", GRAD_IS_NONE),
+    ("does not require grad and does not have a grad_fn", "the loss depends on no tensor that requires grad: a parameter rebuilt as "
+                                                          "w = w - ... inside torch.no_grad() is a new tensor that does not; update it "
+                                                          "in place (-=) instead, so it stays the leaf that requires grad."),
     ("is out of bounds", "indices count from 0: the last of n items is n - 1."),
     ("out of range", "indices count from 0: the last of n items is n - 1."),
     ("must match the size of tensor", "the shapes do not broadcast: print .shape of each operand."),
@@ -183,7 +194,7 @@ def account(value: Any, short: bool = False) -> str:
         return f"{kind}: [{', '.join(f'{v:.4g}' if isinstance(v, float) else str(v) for v in first)}, …]"
     if type(value).__module__ == "numpy":
         return f"a numpy array of shape {getattr(value, 'shape', '?')}, dtype {getattr(value, 'dtype', '?')}"
-    text = repr(value)
+    text = " ".join(repr(value).split())
     return text if len(text) <= 60 else f"a {type(value).__name__} ({text[:40]}…)"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 
 import torch
@@ -86,16 +87,20 @@ def judge_dice(got, case, expected):
         return f"no 6 came up in {shown(n)} rolls: randint's high bound is excluded, so high must be one past the largest face."
     if n >= 300 and len(torch.unique(got)) < 6:
         return f"only the faces {shown(torch.unique(got).tolist())} came up in {shown(n)} rolls; every face should appear."
+    end_share = float(((got == 1) | (got == 6)).double().mean())
+    if n >= 1000 and end_share < 1 / 3 - 5 * math.sqrt(2 / 9 / n):  # five standard deviations below a fair die's 1/3
+        return ("the faces 1 and 6 come up far less often than the others: rounding a continuous number to the nearest whole one "
+                "gives the end faces half as wide an interval. Every face needs the same chance: torch.randint gives that.")
     return None
 
 
 def dice_public():
-    return [(600,), (3,)]
+    return [(1200,), (3,)]
 
 
 def dice_hidden(rng: random.Random):
-    """Enough rolls that a missing face or an impossible one shows in every case."""
-    return [(rng.randint(500, 3000),), (rng.randint(300, 500),)]
+    """Enough rolls that a missing face, an impossible one or unequal chances show in every case."""
+    return [(rng.randint(1500, 3000),), (rng.randint(1000, 1500),)]
 
 
 # 01.4 uniform(low, high, n): n samples from [low, high), with rand --------------------------

@@ -43,6 +43,12 @@ def judge_mean(got, case, expected):
         return (f"the result is {got.dtype}: {shown(got.item())} where the mean is {shown(expected.item(), '.4f')}. Dividing integers with // (or a "
                 "rounding mode) drops"
                 " the fraction and keeps the integer dtype; convert to float before you average.")
+    if got.shape == expected.shape and got.dtype == expected.dtype and not close(got, expected):
+        if close(got, expected.trunc()):
+            return ("the fraction is gone: converting to an integer (.long(), .int() or int()) truncates, cutting the fraction off. "
+                    "Convert the integers to float before you average, and keep the result float.")
+        if close(got, expected.round()):
+            return "you rounded the mean to a whole number; the mean keeps its fraction."
     if got.dtype == torch.float64:
         return ("the dtype is torch.float64, expected torch.float32: .double() (and NumPy, whose default float is float64) gives float64; float32 is"
                 " what was asked.")
@@ -84,6 +90,9 @@ def judge_bin_index(got, case, expected):
             return (f"{shown(value)} landed in bin {shown(int(exact.trunc().flatten()[where]))}, but it lies in bin {shown(int(expected.flatten()[where]))}: "
                     "rounding toward zero (rounding_mode='trunc', or converting a float to an integer with .long() or .int()) "
                     "is wrong for negative values. Bins round down, toward minus infinity.")
+        if close(got, exact.round()) and not close(got, expected):
+            return ("you rounded each quotient to the nearest whole number; a value belongs to the bin it has reached, so the index "
+                    "rounds down, toward minus infinity.")
         if close(got, expected + 1):
             return "every bin index is one too large: bins count from 0, so values from 0 up to (not including) width are in bin 0."
         if close(got, values.remainder(width)):

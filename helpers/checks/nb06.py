@@ -40,6 +40,10 @@ def points(generator: torch.Generator, n: int, low: float, high: float, avoid: t
     return torch.tensor(chosen, dtype=torch.float64)
 
 
+ADDED = ("you added the local derivatives along the chain; the chain rule multiplies them: "
+         "the outer slope, taken at the inner value, times the inner slope.")
+
+
 # 06.1 rule_derivatives(x): the derivatives of 2x³, 3eˣ and 4 ln x at the points x ---------------
 
 def rule_derivatives(x: torch.Tensor) -> tuple:
@@ -113,6 +117,7 @@ def judge_steep_sigmoid_derivative(got, case, expected):
                       " and the chain rule adds the inner function's derivative as a factor."),
         (g, "that is g itself, not its slope."),
         (1 - g, "the outer step is wrong: the derivative of a^(-1) is -a^(-2), so the power goes from -1 to -2."),
+        (expected / 2 + 2, ADDED),
     ]
     for model, hint in models:
         if close(got, model):
@@ -230,6 +235,8 @@ def judge_k_partials(got, case, expected):
                 "constant factor (and the other way round for c).")
     if near(values, (1.0, c, b)):
         return "the outer step is missing: K = u², and dK/du multiplies every path from K down to a, b and c."
+    if near(values, (2 * u, 2 * u + c, 2 * u + b)):
+        return ADDED
     if near(values, (2.0, 2.0 * c, 2.0 * b)):
         return "the outer step is off: the derivative of u² with respect to u is 2u, not 2."
     if near(values, (2 * u, 2 * u, 2 * u)):
