@@ -187,7 +187,7 @@ MISTAKES = [
     ("12.1", lambda *case: batch_gradients_with(*case).tolist(), "wrap it with torch.tensor"),
     ("12.1", lambda *case: batch_gradients_with(*case).T, "rows and columns are swapped"),
     ("12.2", r2_complement, "R² is one minus that share"),
-    ("12.2", r2_broadcast, "broadcasts to an"),
+    ("12.2", r2_broadcast, "broadcasts to a ("),
     ("12.2", r2_broadcast_means, "every target is compared with every prediction"),
     ("12.2", r2_without_the_mean, "not y itself"),
     ("12.2", r2_spread_of_predictions, "not the spread of the predictions"),
