@@ -100,6 +100,8 @@ KNOWN_ERRORS = [
     ("does not require grad and does not have a grad_fn", "the loss depends on no tensor that requires grad: a parameter rebuilt as "
                                                           "w = w - ... inside torch.no_grad() is a new tensor that does not; update it "
                                                           "in place (-=) instead, so it stays the leaf that requires grad."),
+    ("cannot be converted to Scalar", ".item() gives the one number of a one-element tensor: index down to a single element first"
+                                      " (one index per dimension)."),
     ("is out of bounds", "indices count from 0: the last of n items is n - 1."),
     ("out of range", "indices count from 0: the last of n items is n - 1."),
     ("must match the size of tensor", "the shapes do not broadcast: print .shape of each operand."),
