@@ -116,12 +116,13 @@ def explain_exception(error: BaseException) -> str:
 def explain_error(name: str, text: str) -> str:
     """`explain_exception` from an error's type name and text (the grader gets them from the kernel).
 
-    The text may quote the case (a shape, a value), so it is `shown`; the fix is advice."""
+    A recognised error leads with its fix, then says what was raised. The text may quote the case
+    (a shape, a value), so it is `shown`."""
     first = text.strip().splitlines()[0] if text.strip() else ""
     said = f"{name}: {shown(first)}" if first else name
     for needle, fix in KNOWN_ERRORS:
         if needle in text:
-            return f"it raised {said} — {fix}"
+            return f"{fix} (it raised {said})"
     return f"it raised {said}"
 
 
@@ -177,14 +178,14 @@ def call_repr(target: str, case: Case) -> str:
     return f"{target}({', '.join(account(arg, short=True) for arg in case)})"
 
 
-def describe(value: Any, short: bool = False) -> str:
+def describe(value: Any) -> str:
     """A short account of a value, marked `shown` (it comes from a case): small tensors in full,
     larger ones by shape, dtype and their first few values."""
-    return shown(account(value, short))
+    return shown(account(value))
 
 
 def account(value: Any, short: bool = False) -> str:
-    """`describe`'s text, unmarked."""
+    """`describe`'s text, unmarked; `short` (for a call's arguments) writes fewer values in full."""
     if isinstance(value, torch.Tensor):
         kind = f"a tensor of shape {tuple(value.shape)}, {str(value.dtype).removeprefix('torch.')}"
         if value.device.type != "cpu":

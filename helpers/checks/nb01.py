@@ -123,9 +123,9 @@ def judge_uniform(got, case, expected):
         ((0.0, 1.0), "the samples fill [0, 1): that is torch.rand as it comes — stretch it to the interval's width, then move it to start at low."),
         ((0.0, width), f"the samples fill [0, {shown(width, 'g')}): the width is right, but the interval does not start at low = {shown(low, 'g')} yet."),
         ((0.0, high), f"the samples fill [0, {shown(high, 'g')}): you stretched [0, 1) by high; stretch it by the interval's width instead, then move "
-                      f"it to low."),
+                      "it to low."),
         ((low, low + high), f"the samples fill [{shown(low, 'g')}, {shown(low + high, 'g')}): you stretched [0, 1) by high; stretch it by the "
-                            f"interval's width instead."),
+                            "interval's width instead."),
     ]
     if fills(got, low, high):
         return None

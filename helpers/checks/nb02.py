@@ -39,18 +39,14 @@ def judge_element(got, case, expected):
     if type(value) is int and value != expected:
         rows, cols = t.shape
         wrong = [  # (index used, the mistake behind it); the first that explains the answer wins
-            ((row, col), f"you returned {shown(value)}, which is t[{shown(row)}, {shown(col)}]: the {shown(ordinal(row + 1))} row, "
-                         f"{shown(ordinal(col + 1))} column. Indices count from 0,"
-                         " so the n-th row has index n - 1 (and the same for columns)."),
-            ((col - 1, row - 1), f"you returned {shown(value)}, the element in the {shown(ordinal(col))} row, {shown(ordinal(row))} column: the first "
-                                 "index picks the row,"
-                                 " the second the column."),
-            ((row - 1, col), f"you returned {shown(value)}, which is t[{shown(row - 1)}, {shown(col)}]: the row is right, but the column index is one "
-                             "too far. Indices count"
-                             " from 0 for columns too."),
-            ((row, col - 1), f"you returned {shown(value)}, which is t[{shown(row)}, {shown(col - 1)}]: the column is right, but the row index is one "
-                             "too far. Indices count"
-                             " from 0 for rows too."),
+            ((row, col), f"you returned {shown(f'{value}, which is t[{row}, {col}]: the {ordinal(row + 1)} row, {ordinal(col + 1)} column')}."
+                         " Indices count from 0, so the n-th row has index n - 1 (and the same for columns)."),
+            ((col - 1, row - 1), f"you returned {shown(f'{value}, the element in the {ordinal(col)} row, {ordinal(row)} column')}:"
+                                 " the first index picks the row, the second the column."),
+            ((row - 1, col), f"you returned {shown(f'{value}, which is t[{row - 1}, {col}]')}: the row is right, but the column index"
+                             " is one too far. Indices count from 0 for columns too."),
+            ((row, col - 1), f"you returned {shown(f'{value}, which is t[{row}, {col - 1}]')}: the column is right, but the row index"
+                             " is one too far. Indices count from 0 for rows too."),
         ]
         for (r, c), hint in wrong:
             if 0 <= r < rows and 0 <= c < cols and value == t[r, c].item():
