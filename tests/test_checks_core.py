@@ -22,6 +22,7 @@ from helpers.checks.core import (
     reference_results,
     safely,
     shown,
+    with_article,
 )
 
 
@@ -93,6 +94,11 @@ def test_shown_parts_of_a_hint_appear_in_the_notebook_and_become_ellipses_for_hi
     hint = f"the values differ{shown(' at index [3]: you have 2.5, expected 7.25')}; N = {shown(57)} times too large."
     assert public_text(hint) == "the values differ at index [3]: you have 2.5, expected 7.25; N = 57 times too large."
     assert hidden_text(hint) == "the values differ…; N = … times too large."
+
+
+def test_the_article_before_a_shape_number_or_name_is_the_one_it_is_read_with():
+    assert [with_article(text) for text in ("(5, 5)", "(8, 8)", "11 × 11", "110 × 110", "18", "int", "float", "uint8")] == [
+        "a (5, 5)", "an (8, 8)", "an 11 × 11", "a 110 × 110", "an 18", "an int", "a float", "a uint8"]
 
 
 def test_text_from_the_learner_cannot_close_a_shown_part_early():

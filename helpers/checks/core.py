@@ -126,6 +126,17 @@ def explain_error(name: str, text: str) -> str:
     return f"it raised {said}"
 
 
+def with_article(text: str) -> str:
+    """`text` after "a" or "an" as it is read aloud: an int, an (8, 8) table, a (5, 5) one, an 11 × 11 grid."""
+    spoken = text.lstrip("(")
+    digits = spoken[:len(spoken) - len(spoken.lstrip("0123456789"))]
+    if digits:
+        vowel = digits[0] == "8" or (digits[:2] in ("11", "18") and len(digits) % 3 == 2)
+    else:
+        vowel = spoken[:1].lower() in ("a", "e", "i", "o")
+    return f"{'an' if vowel else 'a'} {text}"
+
+
 # `shown(...)` marks a piece of a hint taken from the case: two private-use characters around it.
 SHOWN_OPEN, SHOWN_CLOSE = "\ue000", "\ue001"
 _SHOWN_SPAN = re.compile(f"{SHOWN_OPEN}[^{SHOWN_CLOSE}]*(?:{SHOWN_CLOSE}|$)")

@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from helpers.checks.core import describe, shown
+from helpers.checks.core import describe, shown, with_article
 
 
 def not_a_tensor(got: Any) -> str | None:
@@ -28,7 +28,7 @@ def not_a_tensor(got: Any) -> str | None:
     if isinstance(got, (list, tuple)):
         return f"you returned a Python {type(got).__name__}; wrap it with torch.tensor(...)."
     if isinstance(got, torch.Tensor):
-        return f"you returned a {type(got).__name__}, a subclass of Tensor; return a plain torch.Tensor."
+        return f"you returned {with_article(type(got).__name__)}, a subclass of Tensor; return a plain torch.Tensor."
     return f"you returned {describe(got)}, not a tensor."
 
 
@@ -124,14 +124,14 @@ def numbers_mismatch(got, expected: list[float], names: list[str]) -> str | None
     if isinstance(got, torch.Tensor):
         return f"you returned a tensor; return {wanted} (.item() turns a one-element tensor into a float)."
     if type(got) not in (list, tuple):
-        return f"you returned a {type(got).__name__}; expected {wanted}."
+        return f"you returned {with_article(type(got).__name__)}; expected {wanted}."
     if len(got) != len(expected):
         return f"you returned {shown(len(got))} values; expected {wanted}."
     for name, value in zip(names, got, strict=True):
         if isinstance(value, torch.Tensor):
             return f"{name} is a tensor; return Python floats (.item() turns a one-element tensor into a float)."
         if type(value) is bool or not isinstance(value, (int, float)):
-            return f"{name} is a {type(value).__name__}; expected a Python float."
+            return f"{name} is {with_article(type(value).__name__)}; expected a Python float."
         if not math.isfinite(value):
             return f"{name} is {shown(value)}; expected a finite number."
     return None

@@ -6,7 +6,7 @@ import random
 
 import torch
 
-from helpers.checks.core import Exercise, describe, shown
+from helpers.checks.core import Exercise, describe, shown, with_article
 from helpers.checks.judges import BROADCAST_TRAP, device_mismatch, not_a_tensor, tensor_mismatch
 
 
@@ -175,7 +175,8 @@ def judge_mse(got, case, expected):
                 " Make both (N,) before subtracting, then average." + BROADCAST_TRAP)
     if got.shape == expected.shape and got.dtype == expected.dtype:
         if close(got, (trap**2).mean()):
-            return (f"the value is the mean over a ({shown(n)}, {shown(n)}) table, not over {shown(n)} errors: pred has shape {shown(tuple(pred.shape))}"
+            return (f"the value is the mean over {shown(with_article(f'({n}, {n})'))} table, not over {shown(n)} errors: "
+                    f"pred has shape {shown(tuple(pred.shape))}"
                     f" and y {shown(tuple(y.shape))}, so pred - y compared every prediction with every target. Make both (N,) first." + BROADCAST_TRAP)
         errors = pred.squeeze(1) - y
         if close(got, (errors**2).sum()):

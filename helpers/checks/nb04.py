@@ -14,7 +14,7 @@ import random
 import numpy as np
 import torch
 
-from helpers.checks.core import Exercise, describe, shown
+from helpers.checks.core import Exercise, describe, shown, with_article
 from helpers.checks.judges import BROADCAST_TRAP, not_a_tensor, shape_mismatch, values_mismatch
 
 
@@ -136,7 +136,7 @@ def judge_percentiles(got, case, expected):
         return f"you returned {shown(len(got))} values for {shown(len(qs))} percentiles."
     odd = next((value for value in got if type(value) is not float), None)
     if odd is not None:
-        return (f"the list holds a {type(odd).__module__}.{type(odd).__name__}, not a Python float: "
+        return (f"the list holds {with_article(type(odd).__module__)}.{type(odd).__name__}, not a Python float: "
                 "call .tolist() on the NumPy array (rather than list(...)), which converts each number.")
     have = torch.tensor(got, dtype=torch.float64)
     want = torch.tensor(expected, dtype=torch.float64)

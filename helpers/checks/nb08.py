@@ -17,7 +17,7 @@ import random
 
 import torch
 
-from helpers.checks.core import Exercise, shown
+from helpers.checks.core import Exercise, shown, with_article
 from helpers.checks.judges import first_difference, judges_numbers, known_answer, same_numbers
 from helpers.checks.nb07 import sigmoid
 
@@ -288,7 +288,7 @@ def params_mismatch(got, expected: dict) -> str | None:
     if got is None:
         return "your function returned None — did you forget `return`?"
     if type(got) is not dict:
-        return f"you returned a {type(got).__name__}; expected a dict with the keys {keys}, like params."
+        return f"you returned {with_article(type(got).__name__)}; expected a dict with the keys {keys}, like params."
     if sorted(got) != sorted(NAMES):
         return f"the dict has the keys {shown(', '.join(sorted(map(str, got))))}; expected {keys}."
     for name in NAMES:
@@ -304,7 +304,7 @@ def nested_mismatch(got, expected, where: str) -> str | None:
     if isinstance(expected, list):
         if type(got) not in (list, tuple) or len(got) != len(expected):
             size = f" of {shown(len(got))}" if type(got) in (list, tuple) else ""
-            return f"{where} should be a list of {len(expected)}, as in params; you returned a {type(got).__name__}{size}."
+            return f"{where} should be a list of {len(expected)}, as in params; you returned {with_article(type(got).__name__)}{size}."
         for index, (g, e) in enumerate(zip(got, expected, strict=True)):
             miss = nested_mismatch(g, e, f"{where}[{index}]")
             if miss:

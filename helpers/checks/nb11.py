@@ -7,7 +7,7 @@ import random
 
 import torch
 
-from helpers.checks.core import Exercise, shown
+from helpers.checks.core import Exercise, shown, with_article
 from helpers.checks.judges import BROADCAST_TRAP, not_a_tensor, tensor_like, tensor_mismatch
 from helpers.checks.nb10 import float_mismatch, multiple_of, tuple_of
 
@@ -46,8 +46,8 @@ def judge_mse_loss(got, case, expected):
     value = got.detach().double()
     broadcast = ((pred.double() - y.double()) ** 2).mean()
     if torch.isclose(value, broadcast, rtol=1e-4):
-        return (f"pred has shape {shown(tuple(pred.shape))} and y {shown(tuple(y.shape))}: their difference is a "
-                f"{shown(pred.shape[0])} × {shown(y.shape[0])} table of every prediction against every target, and its mean is not the loss. "
+        return (f"pred has shape {shown(tuple(pred.shape))} and y {shown(tuple(y.shape))}: their difference is "
+                f"{shown(with_article(f'{pred.shape[0]} × {y.shape[0]}'))} table of every prediction against every target, and its mean is not the loss. "
                 "Line the shapes up first (flatten the column, or give y the column's shape)." + BROADCAST_TRAP)
     k = multiple_of(got, expected)
     n = y.numel()

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import nn, optim
 from torch.utils.data import DataLoader, TensorDataset
 
-from helpers.checks.core import Exercise, describe, shown
+from helpers.checks.core import Exercise, describe, shown, with_article
 from helpers.checks.judges import BROADCAST_TRAP, device_mismatch, dtype_mismatch, not_a_tensor, shape_mismatch, tensor_like, values_mismatch
 
 
@@ -148,7 +148,7 @@ def r_squared_mistakes(y: torch.Tensor, pred: torch.Tensor, expected: float) -> 
     spread = float(n * y.var(unbiased=False))  # the targets' squared differences from their mean, summed
     unexplained = (1 - expected) * spread
     every_pair = float(n * (y**2).sum() - 2 * y.sum() * pred.sum() + n * (pred**2).sum())  # (N, N) residuals, squared and summed
-    pairs = (f"with y of shape {shown(ys)} and pred of shape {shown(ps)}, y - pred broadcasts to a ({shown(n)}, {shown(n)}) matrix: every target "
+    pairs = (f"with y of shape {shown(ys)} and pred of shape {shown(ps)}, y - pred broadcasts to {shown(with_article(f'({n}, {n})'))} matrix: every target "
              f"is compared with every prediction. Flatten both to shape ({shown(n)},) first.{BROADCAST_TRAP}")
     mistakes = [
         (1 - expected, "you returned SS_res / SS_tot, the share of the targets' variation that the predictions leave "
