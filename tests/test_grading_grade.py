@@ -174,9 +174,19 @@ def test_values_that_are_not_data_come_back_as_opaque_and_fail_exact_type_checks
     assert grade.points == 0 and "not a tensor" in grade.message
 
 
+def raises_with_its_inputs(*case):
+    raise ValueError(f"got {case}")
+
+
+def answers_with_its_inputs(*case):
+    return str(case)
+
+
 # Wrong answers whose hints quote the case in the notebook: the values, the expected result, the inputs.
 HIDDEN_CASE_MISTAKES = [
     ("07.1", lambda a, b, c: [-3.0, -3.0 * c, -3.0 * b]),
+    ("07.1", raises_with_its_inputs),
+    ("07.2", answers_with_its_inputs),
     ("12.2", lambda y, pred: 1 - r_squared(y, pred)),
     ("01.4", lambda low, high, n: torch.rand(n) * high),
     ("03.1", lambda t: t.sum() / (t.numel() + 1)),
