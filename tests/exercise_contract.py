@@ -130,9 +130,11 @@ def test_recognised_mistake_scores_zero_when_graded(mistake):
 
 
 def numbers_in(value) -> list[float]:
-    """Every number in a case or a result: tensor elements, Python numbers, inside lists and tuples."""
+    """Every number in a case or a result: tensor elements, Python numbers, inside lists, tuples and dicts."""
     if isinstance(value, torch.Tensor):
         return [float(v) for v in value.detach().flatten().tolist()]
+    if isinstance(value, dict):
+        value = list(value.values())
     if isinstance(value, (list, tuple)):
         return [number for item in value for number in numbers_in(item)]
     return [float(value)] if isinstance(value, (int, float)) else []
