@@ -105,6 +105,15 @@ KNOWN_ERRORS = [
     ("is out of bounds", "indices count from 0: the last of n items is n - 1."),
     ("out of range", "indices count from 0: the last of n items is n - 1."),
     ("must match the size of tensor", "the shapes do not broadcast: print .shape of each operand."),
+    ("expected target dtype to be Long", "class indices must be int64 (torch.long); float targets are read only as class"
+                                         " probabilities, of shape (N, C)."),
+    ("multi-target not supported", "class indices must have shape (N,), one per example, not a column (N, 1)."),
+    ("target with class probabilities", "targets of shape (N, C) are read as class probabilities and must be floats;"
+                                        " class indices are int64 of shape (N,)."),
+    ("must be the same as input size", "a binary cross-entropy needs targets of the logits' shape: an (N, 1) output"
+                                       " against (N,) labels must be squeezed to (N,)."),
+    ("can't be cast to the desired output type Long", "binary cross-entropy targets are floats, 0.0 or 1.0: convert int64"
+                                                      " labels to float."),
 ]
 
 
@@ -208,7 +217,7 @@ def account(value: Any, short: bool = False) -> str:
         return f"{kind}: [{', '.join(f'{v:.4g}' if isinstance(v, float) else str(v) for v in first)}, …]"
     if type(value).__module__ == "numpy":
         return f"a numpy array of shape {getattr(value, 'shape', '?')}, dtype {getattr(value, 'dtype', '?')}"
-    text = " ".join(repr(value).split())
+    text = " ".join(repr(value).split())  # one line, even for a dict of tensors
     return text if len(text) <= 60 else f"a {type(value).__name__} ({text[:40]}…)"
 
 

@@ -41,7 +41,8 @@ def as_data(value, depth=0):
     if value is None or kind in (bool, int, float, str):
         return value
     if kind is torch.Tensor:  # a meta tensor (shape and dtype, no data) travels as it is, so its device shows
-        return value.detach().clone() if value.device.type == "meta" else value.detach().to("cpu").clone()
+        data = value.detach().clone() if value.device.type == "meta" else value.detach().to("cpu").clone()
+        return data.requires_grad_(value.requires_grad)  # the graph stays behind; whether there was one travels, as the check sees it
     if kind.__module__ == "numpy" and hasattr(value, "dtype") and value.dtype.kind in "biufc":
         import numpy
 
