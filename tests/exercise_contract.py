@@ -14,7 +14,8 @@ The contract: the reference passes its public and hidden cases; each recognised 
 broken rule gets its own hint in the notebook, a hint that does not hand over the reference's code,
 and scores 0 when graded on hidden cases (no case too small to expose it); an answer holding NaN or
 infinity where the right one is finite fails; junk input gets a message, never a traceback; the
-student release's placeholder is "not attempted".
+student release's placeholder is "not attempted"; the grader's feedback on a hidden
+case quotes none of its numbers.
 """
 
 from __future__ import annotations
@@ -255,6 +256,37 @@ def test_an_answer_holding_nan_or_infinity_fails(exercise_id, number):
         floats = [holds_a_float(want) for want in hidden.expected_results(exercise, hidden.hidden_cases(exercise, secret))]
         grade = graded(exercise_id, non_finite, secret)
         assert grade.cases_passed <= floats.count(False), (secret, grade.message)
+
+
+def numbers_in(value) -> list[float]:
+    """Every number in a case or a result: tensor elements, Python numbers, inside lists, tuples and dicts."""
+    if isinstance(value, torch.Tensor):  # a meta tensor has a shape and no numbers
+        return [] if value.device.type == "meta" else [float(v) for v in value.detach().flatten().tolist()]
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (list, tuple)):
+        return [number for item in value for number in numbers_in(item)]
+    return [float(value)] if isinstance(value, (int, float)) else []
+
+
+def spellings(number: float) -> set[str]:
+    """The ways a hint might print `number`, keeping those with at least three digits (too specific to be chance)."""
+    texts = {repr(number), f"{number:g}", f"{number:.3g}", f"{number:.4g}", f"{number:.6g}", f"{number:.3f}", f"{number:.4f}"}
+    if number == int(number):
+        texts.add(str(int(number)))
+    return {text for text in texts if sum(ch.isdigit() for ch in text.lstrip("-0.")) >= 3}
+
+
+def test_feedback_on_hidden_cases_quotes_none_of_their_numbers(mistake):
+    """The grader's feedback names the mistake; the hidden inputs and expected values stay hidden."""
+    exercise_id, attempt, _ = mistake
+    exercise = EXERCISES[exercise_id]
+    for secret in SECRETS:
+        cases = hidden.hidden_cases(exercise, secret)
+        numbers = numbers_in([cases, hidden.expected_results(exercise, cases)])
+        message = graded(exercise_id, attempt, secret).message
+        leaked = {text for number in numbers for text in spellings(number) if text in message}
+        assert not leaked, (secret, leaked, message)
 
 
 def test_junk_input_gets_a_message_not_a_traceback(exercise_id):

@@ -11,6 +11,7 @@ from helpers.checks.core import PASSED
 NOTEBOOK = "01"
 
 MISTAKES = [
+    ("01.3", lambda n: (torch.rand(n) * 5 + 1).round().long(), "the faces 1 and 6 come up far less often"),
     ("01.1", lambda t: t.shape, "not the sizes themselves but how many of them"),
     ("01.1", lambda t: t.size(), "not the sizes themselves but how many of them"),
     ("01.1", lambda t: t.numel(), "the number of elements; the rank counts dimensions"),

@@ -20,6 +20,7 @@ MISTAKES = [
     ("02.1", lambda t, row, col: t[row, col - 1].item(), "the row index is one too far"),
     ("02.1", lambda t, row, col: t[row - 1, col - 1], ".item() converts"),
     ("02.1", lambda t, row, col: float(t[row - 1, col - 1]), "expected a Python int"),
+    ("02.1", lambda t, row, col: t[row - 1].item(), ".item() gives the one number of a one-element tensor"),
     ("02.3", lambda scores: scores.argmax(), "without dim, argmax looks at the whole tensor"),
     ("02.3", lambda scores: scores.argmax(dim=0), "dim=0 reduces over the rows"),
     ("02.3", lambda scores: scores.argmax(dim=1, keepdim=True), "keepdim=True keeps the reduced dimension"),

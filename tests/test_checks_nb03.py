@@ -23,6 +23,8 @@ def add_without_underscore(a, b):
 
 
 MISTAKES = [
+    ("03.1", lambda t: (t.sum() / t.numel()).long().float(), "the fraction is gone"),
+    ("03.2", lambda values, width: torch.round(values / width).long(), "you rounded each quotient to the nearest"),
     ("03.1", lambda t: t.sum() // t.numel(), "Dividing integers with // (or a rounding mode) drops the fraction"),
     ("03.1", lambda t: torch.div(t.sum(), t.numel(), rounding_mode="trunc"), "drops the fraction"),
     ("03.1", lambda t: t.double().mean(), "expected torch.float32"),

@@ -29,6 +29,8 @@ def residual(x, w, b, y):
 
 
 MISTAKES = [
+    ("06.2", lambda x: 2 + g(x) * (1 - g(x)), "the chain rule multiplies them"),
+    ("06.4", lambda a, b, c: (2 * (a + b * c), 2 * (a + b * c) + c, 2 * (a + b * c) + b), "the chain rule multiplies them"),
     # 06.1 the rules: the function instead of its slope, the power rule half done, a constant dropped
     ("06.1", rules(power=lambda x: 2 * x**3), "that is 2x³ itself"),
     ("06.1", rules(power=lambda x: 6 * x**3), "also lowers the exponent"),

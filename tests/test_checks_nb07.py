@@ -22,6 +22,10 @@ def neuron(local):
 NOTEBOOK = "07"
 
 MISTAKES = [
+    ("07.1", lambda a, b, c: [3.0, 3.0 + c, 3.0 + b], "the chain rule multiplies them"),
+    ("07.2", lambda x, y: [y + 2.0 * x, x], "dropping the minus of the subtraction"),
+    ("07.3", lambda w, x, b: [sig(w * x + b) * (1 - sig(w * x + b)) + x, sig(w * x + b) * (1 - sig(w * x + b)) + w,
+                              sig(w * x + b) * (1 - sig(w * x + b))], "the chain rule multiplies them"),
     ("07.1", lambda a, b, c: [3.0, 3.0 * b, 3.0 * c], "the other factor"),
     ("07.1", lambda a, b, c: [1.0, c, b], "whose local gradient is dJ/du = 3"),
     ("07.1", lambda a, b, c: [3.0, c, b], "whose local gradient is dJ/du = 3"),

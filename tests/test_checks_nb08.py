@@ -20,7 +20,7 @@ def matrices(params):
 
 
 def backward(x, y, params, f_prime=lambda z, s: s * (1 - s), swap_w2=False, input_factor=None, swap_w1=False, sign=1.0,
-             new_w3=None, new_w2=None):
+             new_w3=None, new_w2=None, f_prime_at_b=False, x_from_b=False):
     """Every gradient of the 2-2-2-1 network in matrix form, with optional mistakes.
 
     new_w3, new_w2: weights used in the backward pass in place of the forward pass's.
@@ -36,8 +36,8 @@ def backward(x, y, params, f_prime=lambda z, s: s * (1 - s), swap_w2=False, inpu
     out = fb @ p["W3"] + p["bias3"]
     grad_out = sign * (out - y)
     grad_b = f_prime(b, fb) * (back["W3"] @ grad_out)
-    grad_a = f_prime(a, fa) * ((back["W2"].T if swap_w2 else back["W2"]) @ grad_b)
-    grad_x = (p["W1"].T if swap_w1 else p["W1"]) @ grad_a
+    grad_a = (f_prime(b, fb) if f_prime_at_b else f_prime(a, fa)) * ((back["W2"].T if swap_w2 else back["W2"]) @ grad_b)
+    grad_x = (p["W1"].T if swap_w1 else p["W1"]) @ (grad_b if x_from_b else grad_a)
     if input_factor is not None:
         grad_x = input_factor(x) * grad_x
     grads = {"W1": torch.outer(x, grad_a), "bias1": grad_a, "W2": torch.outer(fa, grad_b), "bias2": grad_b,
@@ -86,6 +86,7 @@ MISTAKES = [
     ("08.1", hidden(f_prime=lambda z, s: torch.ones_like(z)), "multiply by the local gradient"),
     ("08.1", hidden(swap_w2=True), "(the indices swapped)"),
     ("08.1", hidden(sign=-1.0), "every sign is flipped"),
+    ("08.1", hidden(f_prime_at_b=True), "your ∇a_j is one layer off"),
     ("08.1", lambda x, y, params: (2 * backward(x, y, params)[1]).tolist() + backward(x, y, params)[2].tolist(),
      "∇b1 and ∇b2 are right"),
     ("08.1", lambda x, y, params: torch.cat(backward(x, y, params)[1:3]), "you returned a tensor"),
@@ -93,6 +94,7 @@ MISTAKES = [
     ("08.2", inputs(input_factor=lambda x: torch.sigmoid(x) * (1 - torch.sigmoid(x))), "no f' factor at x"),
     ("08.2", inputs(input_factor=lambda x: x), "has no factor x_i"),
     ("08.2", inputs(swap_w1=True), "(the indices swapped)"),
+    ("08.2", inputs(x_from_b=True), "your ∇x is one layer off"),
     ("08.2", inputs(f_prime=lambda z, s: s), "s(1 − s), not s"),
     ("08.3", seed_order(refresh=False), "weights updated in the middle of the backward pass"),
     ("08.3", seed_order(refresh=True), "weights updated in the middle of the backward pass"),

@@ -13,12 +13,12 @@ NOTEBOOK = "11"
 # 11.2 train: a loop with switches for each mistake
 
 def loop(x, y, lr, steps, *, zero=True, log_after=False, total=False, as_tensors=False, as_list=False,
-         extra_loss=False, in_place_outside=False):
+         extra_loss=False, in_place_outside=False, bias_grad=True, bias_used=True):
     w = torch.zeros((), requires_grad=True)
-    b = torch.zeros((), requires_grad=True)
+    b = torch.zeros((), requires_grad=bias_grad)
     losses = []
     for _ in range(steps):
-        squares = (x * w + b - y) ** 2
+        squares = (x * w + (b if bias_used else 0) - y) ** 2
         loss = squares.sum() if total else squares.mean()
         if not log_after:
             losses.append(loss.item())
@@ -30,7 +30,8 @@ def loop(x, y, lr, steps, *, zero=True, log_after=False, total=False, as_tensors
             b -= lr * b.grad
         if zero:
             w.grad.zero_()
-            b.grad.zero_()
+            if b.grad is not None:
+                b.grad.zero_()
         if log_after:
             with torch.no_grad():
                 losses.append(((x * w + b - y) ** 2).mean().item())
@@ -61,6 +62,8 @@ MISTAKES = [
     ("11.2", lambda x, y, lr, n: loop(x, y, lr, n, as_list=True), "losses is a Python list"),
     ("11.2", lambda x, y, lr, n: loop(x, y, lr, n, extra_loss=True), "log one per step"),
     ("11.2", lambda x, y, lr, n: loop(x, y, lr, n, in_place_outside=True), "update parameters inside `with torch.no_grad():`"),
+    ("11.2", lambda x, y, lr, n: loop(x, y, lr, n, bias_grad=False), "a .grad was None there"),
+    ("11.2", lambda x, y, lr, n: loop(x, y, lr, n, bias_used=False), "a .grad was None there"),
     ("11.3", lambda x: 2 / eigen(x)[0], "that is 2 / λ_min"),
     ("11.3", lambda x: 1 / eigen(x)[1], "that is half the limit"),
     ("11.3", lambda x: 4 / eigen(x)[1], "carries a factor 2"),

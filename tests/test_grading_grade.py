@@ -17,9 +17,12 @@ import nbformat
 import pytest
 import torch
 
+from exercise_contract import graded as graded_in_process
+from exercise_contract import numbers_in, spellings
 from helpers.checks import EXERCISES
+from helpers.checks.nb12 import r_squared
 from helpers.grading import cases as hidden
-from helpers.grading import judge
+from helpers.grading import judge, report
 from helpers.grading.__main__ import main
 from helpers.grading.release import strip_solutions
 from helpers.grading.sandbox import kernel_environment, shadow_helpers
@@ -191,7 +194,40 @@ def test_values_that_are_not_data_come_back_as_opaque_and_fail_exact_type_checks
     expected = hidden.expected_results(exercise, cases)
     records = [{"value": {"__grader_opaque__": "__main__.AnyTensor"}, "arguments": case, "facts": UNEVENTFUL, "time": 0.0} for case in cases]
     grade = judge.score(exercise, cases, expected, {"status": "ran", "cases": records})
-    assert grade.points == 0 and "__main__.AnyTensor" in grade.message
+    assert grade.points == 0 and "not a tensor" in grade.message
+
+
+def raises_with_its_inputs(*case):
+    raise ValueError(f"got {case}")
+
+
+def answers_with_its_inputs(*case):
+    return str(case)
+
+
+# Wrong answers whose hints quote the case in the notebook: the values, the expected result, the inputs.
+HIDDEN_CASE_MISTAKES = [
+    ("07.1", lambda a, b, c: [-3.0, -3.0 * c, -3.0 * b]),
+    ("07.1", raises_with_its_inputs),
+    ("07.2", answers_with_its_inputs),
+    ("12.2", lambda y, pred: 1 - r_squared(y, pred)),
+    ("01.4", lambda low, high, n: torch.rand(n) * high),
+    ("03.1", lambda t: t.sum() / (t.numel() + 1)),
+]
+
+
+def test_feedback_on_hidden_cases_names_the_mistake_without_their_inputs_or_expected_values():
+    """Re-grading with one secret must not let a learner collect the hidden cases and their answers."""
+    for exercise_id, attempt in HIDDEN_CASE_MISTAKES:
+        exercise = EXERCISES[exercise_id]
+        cases = hidden.hidden_cases(exercise, SECRET)
+        secrets = {text for number in numbers_in([cases, hidden.expected_results(exercise, cases)]) for text in spellings(number)}
+        grade = graded_in_process(exercise_id, attempt, SECRET)
+        record = {"student": "ann", "total": 0, "max": exercise.points, "problems": [], "ignored": [],
+                  "exercises": {exercise_id: grade.as_dict()}}
+        text = report.feedback(record)
+        assert grade.points == 0 and grade.message in text, (exercise_id, grade.message)
+        assert not [secret for secret in secrets if secret in text], (exercise_id, text)
 
 
 def test_a_fault_in_the_grader_itself_is_that_students_row_with_the_traceback(tmp_path, monkeypatch):

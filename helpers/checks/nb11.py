@@ -7,7 +7,7 @@ import random
 
 import torch
 
-from helpers.checks.core import Exercise
+from helpers.checks.core import Exercise, shown, with_article
 from helpers.checks.judges import BROADCAST_TRAP, not_a_tensor, tensor_like, tensor_mismatch
 from helpers.checks.nb10 import float_mismatch, multiple_of, tuple_of
 
@@ -47,13 +47,13 @@ def judge_mse_loss(got, case, expected):
     value = got.detach().double()
     broadcast = ((pred.double() - y.double()) ** 2).mean()
     if torch.isclose(value, broadcast, rtol=1e-4):
-        return (f"pred has shape {tuple(pred.shape)} and y {tuple(y.shape)}: their difference is a "
-                f"{pred.shape[0]} × {y.shape[0]} table of every prediction against every target, and its mean is not the loss. "
+        return (f"pred has shape {shown(tuple(pred.shape))} and y {shown(tuple(y.shape))}: their difference is "
+                f"{shown(with_article(f'{pred.shape[0]} × {y.shape[0]}'))} table of every prediction against every target, and its mean is not the loss. "
                 "Line the shapes up first (flatten the column, or give y the column's shape)." + BROADCAST_TRAP)
     k = multiple_of(got, expected)
     n = y.numel()
     if k is not None and abs(k - n) < 1e-2 * n:
-        return f"your loss is {n} times too large, the number of points: the mean squared error averages the squares; a sum adds them."
+        return f"your loss is {shown(n)} times too large, the number of points: the mean squared error averages the squares; a sum adds them."
     if got.dtype == torch.float64 and expected.dtype == torch.float32:
         return ("your loss is float64: y arrived as float64 (NumPy's default, as data read from a file usually is), and "
                 "float32 meeting float64 is computed in float64. Convert y to the predictions' dtype, float32, first.")
@@ -117,7 +117,7 @@ def judge_train(got, case, expected):
         if isinstance(value, torch.Tensor) or type(value) not in (int, float):
             return float_mismatch(value, 0.0, name)
     if losses.dim() == 1 and losses.numel() == steps + 1:
-        return f"you logged {steps + 1} losses for {steps} steps: log one per step, computed before that step's update."
+        return f"you logged {shown(steps + 1)} losses for {shown(steps)} steps: log one per step, computed before that step's update."
     miss = tensor_like(losses, want_losses)
     if miss:
         return f"losses: {miss}"
@@ -126,11 +126,11 @@ def judge_train(got, case, expected):
     if not finite or float(have.max()) > 1e3 * float(have[0]):
         largest = 2 / hessian_eigenvalues(x)[1]
         said = ("your training diverged: the loss grows instead of shrinking. For this data the largest stable learning rate"
-                f" is about {largest:.3g} (2 / λ_max of the loss's Hessian)")
+                f" is about {shown(largest, '.3g')} (2 / λ_max of the loss's Hessian)")
         if lr < largest:
-            return (f"{said}, and lr = {lr:g} is below it, so your steps are larger than lr times the gradient of the mean squared error: "
-                    f"a sum instead of a mean makes the gradient N = {x.numel()} times larger.")
-        return f"{said}, and lr = {lr:g} is above it."
+            return (f"{said}, and lr = {shown(lr, 'g')} is below it, so your steps are larger than lr times the gradient of the mean squared error: "
+                    f"a sum instead of a mean makes the gradient N = {shown(x.numel())} times larger.")
+        return f"{said}, and lr = {shown(lr, 'g')} is above it."
     if steps >= 3 and torch.allclose(have[:-1], want_losses[1:].double(), rtol=1e-3, atol=1e-6):
         return ("your losses are shifted by one step: you logged each loss after its update. Log the loss computed before the update, "
                 "at the parameters that produced it, so losses[0] is the loss at the start.")

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch import nn, optim
 from torch.utils.data import random_split
 
-from helpers.checks.core import Exercise, describe
+from helpers.checks.core import Exercise, describe, shown
 from helpers.checks.judges import dtype_mismatch, tensor_like, values_mismatch
 from helpers.checks.nb12 import close, finite, generator
 
@@ -41,14 +41,14 @@ def sequence_problem(got, length: int, what: str) -> str | None:
     if type(got) not in (list, tuple):
         return f"{what} is {describe(got)}; expected a list of {length} Python floats."
     if len(got) != length:
-        return f"{what} holds {len(got)} values; expected {length}, one per epoch."
+        return f"{what} holds {shown(len(got))} values; expected {shown(length)}, one per epoch."
     for value in got:
         if isinstance(value, torch.Tensor):
             return f"{what} holds tensors; record each loss as a Python float with .item() (it also drops the graph)."
         if type(value) is not float:
             return f"{what} holds {describe(value)}; expected Python floats."
         if not math.isfinite(value):
-            return f"{what} holds {value}: the training diverged or a loss was not computed."
+            return f"{what} holds {shown(value)}: the training diverged or a loss was not computed."
     return None
 
 
@@ -100,11 +100,11 @@ def judge_mlp_sizes(got, case, expected):
         return ("you counted tensors, not the numbers in them: each tensor holds .numel() numbers; add those up.")
     biases = n_hidden + n_out
     if have == (learned - biases, saved - biases):
-        return f"you left out the biases: each nn.Linear also learns one bias per output, {biases} numbers here."
+        return f"you left out the biases: each nn.Linear also learns one bias per output, {shown(biases)} numbers here."
     if have[0] == learned:
-        return f"learned = {learned} is right; saved = {have[1]} is not: the state dict holds every parameter and every buffer."
-    return (f"you returned ({have[0]}, {have[1]}), expected {expected}: an nn.Linear(a, b) learns a weight of shape (b, a) "
-            f"and a bias of b numbers.")
+        return f"learned = {shown(learned)} is right; saved = {shown(have[1])} is not: the state dict holds every parameter and every buffer."
+    return (f"you returned ({shown(have[0])}, {shown(have[1])}), expected {shown(expected)}: an nn.Linear(a, b) learns a weight of shape (b, a) "
+            "and a bias of b numbers.")
 
 
 def mlp_sizes_public():
@@ -163,7 +163,7 @@ def judge_fit(got, case, expected):
         return ("each validation loss is the one of the epoch before: you measured it before the epoch's update. Train "
                 "first, then evaluate the updated model.")
     if not math.isclose(train[0], want_train[0], rel_tol=1e-4, abs_tol=1e-6):
-        return (f"your first training loss is {train[0]:.6g}, expected {want_train[0]:.6g}: build the network, load the "
+        return (f"your first training loss is {shown(train[0], '.6g')}, expected {shown(want_train[0], '.6g')}: build the network, load the "
                 "given state, then seed with torch.manual_seed(seed) right before the first epoch, and take the mean "
                 "squared error in training mode (dropout on). Step on x and y themselves: iterating a DataLoader draws a "
                 "number from the global random generator, even unshuffled, and so changes dropout's choices.")
@@ -178,8 +178,9 @@ def judge_fit(got, case, expected):
                 "gradients before each backward().")
     first = next(k for k in range(epochs) if not (math.isclose(train[k], want_train[k], rel_tol=1e-4, abs_tol=1e-6)
                                                   and math.isclose(val[k], want_val[k], rel_tol=1e-4, abs_tol=1e-6)))
-    return (f"epochs 0 to {first - 1} are right, epoch {first} is not (train {train[first]:.6g}, validation {val[first]:.6g}; "
-            f"expected {want_train[first]:.6g} and {want_val[first]:.6g}).")
+    return (f"epochs 0 to {shown(first - 1)} are right, epoch {shown(first)} is not (train {shown(train[first], '.6g')}, validation "
+            f"{shown(val[first], '.6g')}; "
+            f"expected {shown(want_train[first], '.6g')} and {shown(want_val[first], '.6g')}).")
 
 
 def fit_case(g: torch.Generator, n: int, n_val: int, hidden: int, lr: float, epochs: int, seed: int):
@@ -221,7 +222,7 @@ def judge_split_and_scale(got, case, expected):
         return "your function returned None — did you forget `return`?"
     if type(got) is not dict or sorted(got) != sorted(SPLIT_KEYS):
         keys = sorted(got) if type(got) is dict else describe(got)
-        return f"return a dict with the keys {list(SPLIT_KEYS)}; you returned {keys}."
+        return f"return a dict with the keys {list(SPLIT_KEYS)}; you returned {shown(keys)}."
     for name in ("train", "val", "test"):
         rows = got[name]
         if isinstance(rows, torch.Tensor):
@@ -229,11 +230,11 @@ def judge_split_and_scale(got, case, expected):
         if type(rows) is not list or not all(is_int(r) for r in rows):
             return f"{name} is {describe(rows)}; expected a list of Python ints, the row numbers."
         if not all(0 <= r < n for r in rows):
-            return f"{name} holds row numbers outside 0 to {n - 1}."
+            return f"{name} holds row numbers outside 0 to {shown(n - 1)}."
     sizes = {name: len(got[name]) for name in ("train", "val", "test")}
     want_sizes = {name: len(expected[name]) for name in ("train", "val", "test")}
     if sizes != want_sizes:
-        return (f"the parts hold {sizes} rows, expected {want_sizes}: the lengths go in the order training, validation, "
+        return (f"the parts hold {shown(sizes)} rows, expected {shown(want_sizes)}: the lengths go in the order training, validation, "
                 "test, and the training part takes what the other two leave.")
     every = got["train"] + got["val"] + got["test"]
     if len(set(every)) != n:

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import optim
 
-from helpers.checks.core import Exercise, describe
+from helpers.checks.core import Exercise, describe, shown, with_article
 from helpers.checks.judges import BROADCAST_TRAP, dtype_mismatch, tensor_like, values_mismatch
 
 EXP_LIMIT = 88.7  # exp(x) overflows float32 above about this
@@ -63,7 +63,7 @@ def stable_rows_problem(got: torch.Tensor, logits: torch.Tensor, want: torch.Ten
     lowest = float(want.min())
     underflow = want < -100
     if bool((wrong == underflow).all()) and bool(torch.isneginf(got[wrong]).all()):
-        return (f"you have -inf where the answer is about {lowest:.0f}: the probability exp({lowest:.0f}) underflows to 0 in "
+        return (f"you have -inf where the answer is about {shown(lowest, '.0f')}: the probability exp({shown(lowest, '.0f')}) underflows to 0 in "
                 "float32 before its log is taken. Stay in log space: a log-softmax is the shifted logits minus the log of "
                 "the sum of their exponentials, so no probability is ever formed.")
     wrong_rows = wrong.any(dim=1)
@@ -136,18 +136,18 @@ def cross_entropy_mistakes(logits: torch.Tensor, targets: torch.Tensor, expected
     log_probs = torch.log_softmax(logits.to(torch.float64), dim=1)
     one_hot = F.one_hot(targets, classes).to(torch.float64)
     return [
-        (expected * n, f"your loss is {n} times too large, the number of examples: cross-entropy averages the examples' "
+        (expected * n, f"your loss is {shown(n)} times too large, the number of examples: cross-entropy averages the examples' "
                        "losses (F.cross_entropy's default reduction is the mean), it does not add them up."),
         (-expected, "the sign is flipped: the loss is the *negative* log-probability of the true class, so that a "
                     "confident right answer costs almost 0 and a wrong one costs a lot."),
-        (expected / classes, f"your loss is {classes} times too small, the number of classes: you averaged over every "
+        (expected / classes, f"your loss is {shown(classes)} times too small, the number of classes: you averaged over every "
                              "entry of the (examples × classes) table, most of them zeros of a one-hot mask. Add up each "
                              "row, then average over the examples only."),
         (float(F.cross_entropy(torch.softmax(logits.to(torch.float64), dim=1), targets)),
          "softmax was applied twice: you turned the logits into probabilities and then treated those as logits (a "
          "log-softmax or F.cross_entropy applies its own softmax). Start from the raw logits."),
         (float(-log_probs[:, targets].mean()),
-         f"you averaged a ({n}, {n}) block: indexing the columns with the whole targets tensor takes every target's "
+         f"you averaged {shown(with_article(f'({n}, {n})'))} block: indexing the columns with the whole targets tensor takes every target's "
          "column for every example. Pair row i with its own target, targets[i]: index the rows with 0..N-1 and the "
          "columns with targets, together."),
         (float(-(torch.softmax(logits.to(torch.float64), dim=1) * one_hot).sum(1).mean()),
@@ -161,7 +161,7 @@ def cross_entropy_mistakes(logits: torch.Tensor, targets: torch.Tensor, expected
 def judge_cross_entropy(got, case, expected):
     logits, targets = case
     if isinstance(got, torch.Tensor) and got.numel() > 1:
-        return (f"you returned a tensor of shape {tuple(got.shape)}: one loss per example, or more. The cross-entropy of a "
+        return (f"you returned a tensor of shape {shown(tuple(got.shape))}: one loss per example, or more. The cross-entropy of a "
                 "batch is one number, the mean of the examples' losses.")
     miss = float_problem(got, "your loss")
     if miss:
@@ -170,13 +170,13 @@ def judge_cross_entropy(got, case, expected):
         return None
     if not math.isfinite(got):
         big = float(logits.max())
-        return (f"your loss is {got} but the true value is {expected:.4f}: with logits as large as {big:.0f}, exp overflows "
+        return (f"your loss is {shown(got)} but the true value is {shown(expected, '.4f')}: with logits as large as {shown(big, '.0f')}, exp overflows "
                 "(or a probability underflows to 0 before its log). Compute log-probabilities stably, shifting each row "
                 "by its maximum, and never take the log of a probability.")
     for value, hint in cross_entropy_mistakes(logits, targets, expected):
         if abs(got - value) <= 1e-4 * (1 + abs(value)):
-            return f"you returned {got:.4f}, expected {expected:.4f}: {hint}"
-    return (f"you returned {got:.6g}, expected {expected:.6g}. Cross-entropy is the mean over the examples of minus the "
+            return f"you returned {shown(got, '.4f')}, expected {shown(expected, '.4f')}: {hint}"
+    return (f"you returned {shown(got, '.6g')}, expected {shown(expected, '.6g')}. Cross-entropy is the mean over the examples of minus the "
             "log-softmax of the logits at the true class.")
 
 
@@ -225,12 +225,12 @@ def accuracy_mistakes(logits: torch.Tensor, targets: torch.Tensor, expected: flo
     n = len(targets)
     column = logits.argmax(dim=1, keepdim=True)
     return [
-        (expected * n, f"you returned a count: the number of right predictions out of {n}. Accuracy is the fraction, "
+        (expected * n, f"you returned a count: the number of right predictions out of {shown(n)}. Accuracy is the fraction, "
                        "between 0 and 1."),
         (expected * 100, "you returned a percentage; return the fraction, between 0 and 1."),
         (1 - expected, "you returned the fraction of *wrong* predictions, the error rate."),
         (float((column == targets).float().mean()),
-         f"your predictions of shape ({n}, 1) met targets of shape ({n},): the comparison broadcast to ({n}, {n}) and "
+         f"your predictions of shape ({shown(n)}, 1) met targets of shape ({shown(n)},): the comparison broadcast to ({shown(n)}, {shown(n)}) and "
          f"compared every prediction with every target.{BROADCAST_TRAP}"),
         (float((logits.argmax() == targets).float().mean()),
          "argmax without a dim gives one index into the flattened tensor, not a class per example: take the argmax "
@@ -243,7 +243,7 @@ def accuracy_mistakes(logits: torch.Tensor, targets: torch.Tensor, expected: flo
 def judge_accuracy(got, case, expected):
     logits, targets = case
     if isinstance(got, torch.Tensor) and got.numel() > 1:
-        return (f"you returned a tensor of shape {tuple(got.shape)}; accuracy is one number for the batch. Are the "
+        return (f"you returned a tensor of shape {shown(tuple(got.shape))}; accuracy is one number for the batch. Are the "
                 f"predictions and targets the same shape?{BROADCAST_TRAP}")
     if type(got) is int:
         got = float(got)  # a count is judged below
@@ -254,8 +254,8 @@ def judge_accuracy(got, case, expected):
         return None
     for value, hint in accuracy_mistakes(logits, targets, expected):
         if abs(got - value) <= 1e-6:
-            return f"you returned {got:.4g}, expected {expected:.4g}: {hint}"
-    return (f"you returned {got:.6g}, expected {expected:.6g}: the prediction for each example is the class of its "
+            return f"you returned {shown(got, '.4g')}, expected {shown(expected, '.4g')}: {hint}"
+    return (f"you returned {shown(got, '.6g')}, expected {shown(expected, '.6g')}: the prediction for each example is the class of its "
             "largest logit; accuracy is the fraction of examples where it equals the target.")
 
 
@@ -321,13 +321,13 @@ def training_variant(x, y, weight, bias, lr, steps, *, zero=True, scale=1.0, sof
 def judge_train_classifier(got, case, expected):
     x, y, weight, bias, lr, steps = case
     if isinstance(got, torch.Tensor):
-        return f"you returned a tensor ({describe(got)}); return a list of {steps} Python floats, one loss per step."
+        return f"you returned a tensor ({describe(got)}); return a list of {shown(steps)} Python floats, one loss per step."
     if got is None:
         return "your function returned None — did you forget `return`?"
     if type(got) not in (list, tuple):
-        return f"you returned {describe(got)}; expected a list of {steps} Python floats, one loss per step."
+        return f"you returned {describe(got)}; expected a list of {shown(steps)} Python floats, one loss per step."
     if len(got) != steps:
-        return f"you returned {len(got)} losses for {steps} steps: record one loss per step, before its update."
+        return f"you returned {shown(len(got))} losses for {shown(steps)} steps: record one loss per step, before its update."
     for value in got:
         if isinstance(value, torch.Tensor):
             return "your list holds tensors: record each loss as a Python float (.item()), which also frees its graph."
@@ -346,7 +346,7 @@ def judge_train_classifier(got, case, expected):
                 "forward pass that the step's backward() differentiates, before the update.")
     summed = training_variant(x, y, weight, bias, lr, steps, scale=float(len(y)))
     if same([len(y) * loss for loss in summed]) or same(summed):
-        return (f"your steps are {len(y)} times too large, the number of examples: the loss must be the batch's mean "
+        return (f"your steps are {shown(len(y))} times too large, the number of examples: the loss must be the batch's mean "
                 "cross-entropy, not its sum.")
     known = [
         (dict(softmax_first=True), "softmax was applied twice: F.cross_entropy takes the raw logits (it applies its own "
@@ -358,10 +358,10 @@ def judge_train_classifier(got, case, expected):
         if same(training_variant(x, y, weight, bias, lr, steps, **variant)):
             return hint
     if abs(got[0] - expected[0]) > 1e-4 * (1 + abs(expected[0])):
-        return (f"your first loss is {got[0]:.4f}, expected {expected[0]:.4f}: before any update, the loss is the mean "
+        return (f"your first loss is {shown(got[0], '.4f')}, expected {shown(expected[0], '.4f')}: before any update, the loss is the mean "
                 "cross-entropy of the logits x @ weight.T + bias against the class indices y, at the given weight and bias.")
-    return (f"your first loss is right but later ones differ (step 1: {got[1]:.4f}, expected {expected[1]:.4f}): each step "
-            f"is one plain gradient-descent update with lr = {lr:g} of weight and bias, from gradients zeroed before backward().")
+    return (f"your first loss is right but later ones differ (step 1: {shown(got[1], '.4f')}, expected {shown(expected[1], '.4f')}): each step "
+            f"is one plain gradient-descent update with lr = {shown(lr, 'g')} of weight and bias, from gradients zeroed before backward().")
 
 
 def classifier_data(g: torch.Generator, n: int, classes: int, features: int) -> tuple[torch.Tensor, torch.Tensor]:

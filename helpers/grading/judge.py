@@ -4,10 +4,14 @@ The results file is read with `torch.load(weights_only=True)` (no arbitrary unpi
 shape is checked, descriptions of non-data values become `Opaque` objects, and each case is judged
 by the exercise's own `judge` against the reference's result on the same hidden case, then by the
 rules every exercise keeps (`helpers.checks.rules`) on the arguments as the call left them.
+The feedback names the mistake only: what a hint quotes from the hidden case is left out
+(`hidden_text`), so re-grading with the same secret hands over neither the hidden inputs nor
+their expected results.
 """
 
 from __future__ import annotations
 
+import builtins
 import math
 import os
 import stat
@@ -17,7 +21,7 @@ from typing import Any
 
 import torch
 
-from helpers.checks.core import Case, Exercise, call_repr, clone_case
+from helpers.checks.core import Case, Exercise, clone_case, explain_error, hidden_text, shown
 from helpers.checks.rules import RuleBroken, judge_call
 from helpers.grading.kernel_side import NUMPY, OPAQUE
 
@@ -99,7 +103,9 @@ def judge_case(exercise: Exercise, case: Case, expected: Any, record: Any) -> st
     if record.get("timeout"):
         return "it ran past the time limit."
     if "error" in record:
-        return f"it raised {str(record['error'])[:300]}"
+        name, _, text = str(record["error"])[:300].partition(": ")
+        builtin = isinstance(getattr(builtins, name, None), type)  # a class of the student's own may be named after the case
+        return explain_error(name if builtin else shown(name), text)
     if "value" not in record:
         return "no result was recorded for this case."
     got = restore(record["value"])
@@ -138,5 +144,5 @@ def score(exercise: Exercise, cases: list[Case], expected: list, record: dict) -
         return ExerciseGrade(exercise.id, PASSED, points, exercise.points, exercise.praise, seconds, passed, len(cases))
     first = broken if broken is not None else next(i for i, hint in enumerate(hints) if hint is not None)
     cost = ", but a case broke a rule of the statement, which costs the whole exercise" if broken is not None and passed else ""
-    message = f"{passed} of {len(cases)} hidden cases passed{cost}. {call_repr(exercise.target, cases[first])}: {hints[first]}"
+    message = f"{passed} of {len(cases)} hidden cases passed{cost}. {hidden_text(hints[first])}"
     return ExerciseGrade(exercise.id, PARTIAL if points else FAILED, points, exercise.points, message, seconds, passed, len(cases))
