@@ -34,6 +34,7 @@ test-gpu: $(DEV_STAMP)
 	$(PY) -m helpers.environment
 	$(PY) -m pytest $(NBVAL) notebooks -n $(JOBS) --dist loadfile
 	$(PY) -m pytest tests/test_grading_grade.py -n $(JOBS)
+	$(PY) -m pytest tests/test_checks_nb04.py -n 0 -k cuda  # rules a CPU cannot show (04.3 on a GPU tensor)
 
 # Benchmarks: performance goals live here, not in timed unit tests.
 bench: $(DEV_STAMP)

@@ -28,7 +28,7 @@ import nbformat
 from nbclient import NotebookClient
 
 REPO = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted(p for p in (REPO / "notebooks").glob("*.ipynb") if p.name != "index.ipynb")
+NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 
 # Run in the notebook's kernel after its last cell: move every control of every interact widget
 # to another value and back, timing each move (the function runs and its figure is drawn).

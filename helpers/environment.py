@@ -27,14 +27,19 @@ def pick_device() -> torch.device:
 
 
 def setup(seed: int = 0) -> torch.device:
-    """Seed Python, NumPy and torch with `seed` and return the device to compute on.
+    """Seed Python, NumPy and torch with `seed`, show widgets without a text fallback, and return the device.
 
     Every notebook starts with this, so random numbers (and so stored outputs) are the same on
     every run and every machine: random tensors are made on the CPU, then moved to the device.
+    Widgets are displayed as their view only (see helpers.widget_display): a notebook handed out
+    with stored outputs then shows no raw `interactive(children=...` text under an explorer.
     """
+    from helpers.widget_display import show_widgets_as_views_only
+
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # also seeds every CUDA device
+    show_widgets_as_views_only()
     return pick_device()
 
 

@@ -14,7 +14,9 @@ Edges point the way values flow in the forward pass, from an input to the node t
 backward pass runs against them. Each node's `layer` is its distance from the output (the longest
 path, so every arrow goes from a higher layer to a lower one), and `show_graph` draws layers from
 left (inputs) to right (the output) with matplotlib, using `nx.multipartite_layout`: no graphviz
-binary is needed. A node used twice is one node with two outgoing edges.
+binary is needed. A graph too deep for that to fit the width a notebook shows (`SHOWN_WIDTH`) is
+drawn in rows instead, inputs at the top and the output at the bottom, so that JupyterLab never
+shrinks a graph until its text cannot be read. A node used twice is one node with two outgoing edges.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ import torch
 
 LEAF, OPERATION = "leaf", "operation"
 COLOURS = {LEAF: "#dbe9f6", OPERATION: "#f1f3f4", "output": "#e6f4ea"}
+# Inches: the width of JupyterLab's output area in a 1280-pixel-wide window is 848 pixels, 8.48 inches
+# at the 100 dpi of inline figures; a wider figure is scaled down to fit, and its text with it.
+SHOWN_WIDTH = 8.4
 
 
 def graph_of(result: Any, names: dict[str, torch.Tensor] | None = None) -> nx.DiGraph:
@@ -158,31 +163,60 @@ def _number(x: Any) -> str:
     return f"{x:.4g}"
 
 
-def draw_graph(graph: nx.DiGraph, edge_labels: dict[tuple[str, str], str] | None = None,
-               title: str | None = None, ax=None):
-    """Draw `graph` on `ax` (a new figure when None), inputs on the left, the output on the right.
+def figure_size(graph: nx.DiGraph, edge_labels: dict[tuple[str, str], str] | None = None) -> tuple[tuple[float, float], bool]:
+    """The figure size (inches) to draw `graph` at, and whether in rows: columns while they fit SHOWN_WIDTH.
 
-    `edge_labels` maps (input's name, user's name) to a text written on that edge, for example
-    the local gradient; names are the nodes' `name` attributes. Returns the axes.
+    Wide enough for the longest line of a box, and of an edge label, per layer (or per node of the
+    widest layer, in rows): a character is about 0.6 em wide.
     """
     depth = max(nx.get_node_attributes(graph, "layer").values())
-    fontsize = 9 if depth < 6 else 8 if depth < 10 else 7
-    if ax is None:  # wide enough for the longest line of a box, and of an edge label, per layer
-        widest = max(sum(1 for n in graph if graph.nodes[n]["layer"] == k) for k in range(depth + 1))
-        box = max(len(line) for n in graph for line in graph.nodes[n]["text"].splitlines())
-        label = max((len(text) for text in (edge_labels or {}).values()), default=0)
-        per_layer = 0.8 + 0.6 * (fontsize * box + 8 * label) / 72  # a character is about 0.6 em wide
-        _, ax = plt.subplots(figsize=(min(20.0, 0.4 + per_layer * (depth + 1)), 0.6 + 1.1 * widest))
-    position = nx.multipartite_layout(graph, subset_key="layer", align="vertical")
-    position = {n: (-x, y) for n, (x, y) in position.items()}  # the output (layer 0) on the right
+    widest = max(sum(1 for n in graph if graph.nodes[n]["layer"] == k) for k in range(depth + 1))
+    box = max(len(line) for n in graph for line in graph.nodes[n]["text"].splitlines())
+    label = max((len(text) for text in (edge_labels or {}).values()), default=0)
+    per_layer = 0.8 + 0.6 * (_fontsize(depth) * box + 8 * label) / 72
+    width = 0.4 + per_layer * (depth + 1)
+    if width <= SHOWN_WIDTH:
+        return (width, 0.6 + 1.1 * widest), False
+    lines = max(len(graph.nodes[n]["text"].splitlines()) for n in graph)
+    per_row = 0.3 + 0.17 * lines + (0.25 if label else 0.0)  # a box's lines, and room for the arrows and their labels
+    return (min(SHOWN_WIDTH, max(4.0, 0.4 + per_layer * widest)), 0.6 + per_row * (depth + 1)), True
+
+
+def _fontsize(depth: int) -> int:
+    return 9 if depth < 6 else 8 if depth < 10 else 7
+
+
+def draw_graph(graph: nx.DiGraph, edge_labels: dict[tuple[str, str], str] | None = None,
+               title: str | None = None, ax=None, rows: bool | None = None):
+    """Draw `graph` on `ax` (a new figure of `figure_size` when None): inputs first, the output last.
+
+    Inputs on the left and the output on the right; in rows (`rows=True`, or by `figure_size` when
+    `rows` is None) inputs at the top and the output at the bottom. `edge_labels` maps (input's
+    name, user's name) to a text written on that edge, for example the local gradient; names are
+    the nodes' `name` attributes. Returns the axes.
+    """
+    depth = max(nx.get_node_attributes(graph, "layer").values())
+    fontsize = _fontsize(depth)
+    size, fits_in_rows = figure_size(graph, edge_labels)
+    rows = fits_in_rows if rows is None else rows
+    if ax is None:
+        _, ax = plt.subplots(figsize=size)
+    if rows:  # each layer a row, the output (layer 0) at the bottom
+        position = nx.multipartite_layout(graph, subset_key="layer", align="horizontal")
+        position = {n: (x, -y) for n, (x, y) in position.items()} if position[0][1] > min(y for _, y in position.values()) else position
+        start, end = (0.5, 0.0), (0.5, 1.0)  # from the bottom of one box to the top of the next
+    else:
+        position = nx.multipartite_layout(graph, subset_key="layer", align="vertical")
+        position = {n: (-x, y) for n, (x, y) in position.items()}  # the output (layer 0) on the right
+        start, end = (1.0, 0.5), (0.0, 0.5)  # from the right edge of one box to the left edge of the next
     boxes = {}
     for node, (x, y) in position.items():
         data = graph.nodes[node]
         colour = COLOURS["output"] if node == 0 else COLOURS[data["kind"]]
         boxes[node] = ax.text(x, y, data["text"], ha="center", va="center", fontsize=fontsize, zorder=2,
                               bbox=dict(boxstyle="round,pad=0.4", facecolor=colour, edgecolor="#5f6368"))
-    for source, target in graph.edges:  # from the right edge of one box to the left edge of the next
-        ax.annotate("", xy=(0.0, 0.5), xycoords=boxes[target], xytext=(1.0, 0.5), textcoords=boxes[source],
+    for source, target in graph.edges:
+        ax.annotate("", xy=end, xycoords=boxes[target], xytext=start, textcoords=boxes[source],
                     arrowprops=dict(arrowstyle="-|>", color="#5f6368", shrinkA=5, shrinkB=5), zorder=1)
     names = {graph.nodes[n]["name"]: n for n in graph if graph.nodes[n]["name"]}
     for (source, target), text in (edge_labels or {}).items():
@@ -215,4 +249,4 @@ def describe_edges(graph: nx.DiGraph) -> list[tuple[str, str]]:
     return [(first[a], first[b]) for a, b in graph.edges]
 
 
-__all__: Iterable[str] = ["autograd_graph", "describe_edges", "draw_graph", "graph_of", "layers", "show_graph", "value_graph"]
+__all__: Iterable[str] = ["SHOWN_WIDTH", "autograd_graph", "describe_edges", "draw_graph", "figure_size", "graph_of", "layers", "show_graph", "value_graph"]

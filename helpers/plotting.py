@@ -21,13 +21,16 @@ def normal_density(x: torch.Tensor, mean: float = 0.0, std: float = 1.0) -> torc
     return torch.exp(-0.5 * ((x - mean) / std) ** 2) / (std * math.sqrt(2 * math.pi))
 
 
+FULL_WIDTH = 8.4  # inches: at matplotlib's 100 dpi, about the widest figure JupyterLab shows unshrunk in a 1280-px window
+
+
 def show_distributions(samples: dict[str, torch.Tensor], densities: dict[str, Density] | None = None, bins: int = 40) -> None:
     """Draw one histogram per named sample, side by side, as densities so their shapes compare.
 
     `densities` maps a sample's name to the density it was drawn from (see `draw_distribution`).
     """
     densities = densities or {}
-    fig, axes = plt.subplots(1, len(samples), figsize=(4 * len(samples), 3), squeeze=False)
+    fig, axes = plt.subplots(1, len(samples), figsize=(min(4 * len(samples), FULL_WIDTH), 3), squeeze=False)
     for ax, (name, values) in zip(axes[0], samples.items(), strict=True):
         draw_distribution(ax, name, values, densities.get(name), bins)
     fig.tight_layout()

@@ -20,6 +20,15 @@ def pytest_generate_tests(metafunc):
     if "mistake" in metafunc.fixturenames:
         mistakes = metafunc.module.MISTAKES
         metafunc.parametrize("mistake", mistakes, ids=[f"{m[0]}:{m[2][:40]}" for m in mistakes])
+    if "rule" in metafunc.fixturenames:
+        rules = metafunc.module.RULES  # every test module lists its statements' rules, or says RULES = [] and why
+        metafunc.parametrize("rule", rules, ids=[f"{r[0]}:{r[1][:40]}" for r in rules])
+
+
+@pytest.fixture
+def rules(request):
+    """The RULES list of the test module that asks for it."""
+    return request.module.RULES
 
 
 @pytest.fixture(scope="session")

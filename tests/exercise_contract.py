@@ -3,12 +3,19 @@
     from exercise_contract import *  # noqa: F403 - the contract's tests, collected in this module
     NOTEBOOK = "02"
     MISTAKES = [("02.1", lambda t: ..., "a phrase of the hint it must get"), ...]
+    RULES = [("02.2", "t itself must not change", an_answer_that_changes_t, "changed its input `t`"), ...]
 
-`conftest.py` parametrizes `exercise_id` over the notebook's exercises and `mistake` over MISTAKES.
-The contract: the reference passes its public and hidden cases; each recognised mistake gets its
-own hint in the notebook, a hint that does not hand over the reference's code; each recognised
-mistake scores 0 when graded on hidden cases (no case too small to expose it); junk input gets a
-message, never a traceback; the student release's placeholder is "not attempted".
+`conftest.py` parametrizes `exercise_id` over the notebook's exercises, `mistake` over MISTAKES and
+`rule` over RULES: every rule an exercise's statement sets beyond the value it asks for (an input
+left unchanged, a change in place, a loss that backward() runs through, a device), each with an
+answer that breaks only that rule and a phrase of the hint it must get. A rule that cannot be seen
+here has `Unseen("why")` in place of the answer, and its test is skipped with that reason.
+The contract: the reference passes its public and hidden cases; each recognised mistake and each
+broken rule gets its own hint in the notebook, a hint that does not hand over the reference's code,
+and scores 0 when graded on hidden cases (no case too small to expose it); an answer holding NaN or
+infinity where the right one is finite fails; junk input gets a message, never a traceback; the
+student release's placeholder is "not attempted"; the grader's feedback on a hidden
+case quotes none of its numbers.
 """
 
 from __future__ import annotations
@@ -17,12 +24,15 @@ import ast
 import importlib
 import inspect
 import io
+import math
 import textwrap
+from dataclasses import dataclass
 
 import numpy as np
+import pytest
 import torch
 
-from helpers.checks import EXERCISES, check
+from helpers.checks import EXERCISES, check, public_examples
 from helpers.checks.core import FAILED, NOT_ATTEMPTED, PASSED, clone_case
 from helpers.grading import cases as hidden
 from helpers.grading import judge, kernel_side
@@ -126,6 +136,157 @@ def test_recognised_mistake_scores_zero_when_graded(mistake):
     for secret in SECRETS:
         grade = graded(exercise_id, attempt, secret)
         assert grade.points == 0, (secret, grade.message)
+
+
+@dataclass(frozen=True)
+class Unseen:
+    """In RULES, in place of a breaking answer: the rule cannot be seen in these tests, and why."""
+
+    why: str
+
+
+def test_an_answer_breaking_a_stated_rule_fails_with_its_hint(rule):
+    exercise_id, _, attempt, hint = rule
+    if isinstance(attempt, Unseen):
+        pytest.skip(attempt.why)
+    torch.manual_seed(0)
+    result = check(exercise_id, attempt)
+    assert result.status == FAILED, result
+    assert hint in result.message, result.message
+    for piece in reference_code(exercise_id):
+        assert piece not in squeeze(result.message), f"the hint gives away the reference's `{piece}`"
+
+
+def test_an_answer_breaking_a_stated_rule_scores_zero_when_graded(rule):
+    exercise_id, _, attempt, _ = rule
+    if isinstance(attempt, Unseen):
+        pytest.skip(attempt.why)
+    for secret in SECRETS:
+        grade = graded(exercise_id, attempt, secret)
+        assert grade.points == 0, (secret, grade.message)
+
+
+def test_every_rule_an_exercise_declares_is_listed_with_a_breaking_answer(exercise_id, rules):
+    exercise = EXERCISES[exercise_id]
+    listed = [attempt for key, _, attempt, _ in rules if key == exercise_id and not isinstance(attempt, Unseen)]
+    declared = (exercise.in_place is not None) + len(exercise.gradient_to)
+    assert len(listed) >= declared, f"{exercise_id} declares {declared} rule(s) on its Exercise; RULES lists {len(listed)} breaking answer(s)"
+
+
+def change_in_place(value) -> bool:
+    """Change `value` where it lives (a tensor's elements, a list's or dict's items, deep), if it can be; True when it was."""
+    if type(value) is torch.Tensor and value.numel() and value.device.type != "meta":
+        with torch.no_grad():
+            value.view(-1)[0] += 1  # into the argument's own memory, as a slip with an in-place operation would
+        return True
+    if type(value) is list:
+        if not (value and change_in_place(value[0])):
+            value.append(0)
+        return True
+    if type(value) is dict:
+        return any(change_in_place(item) for item in value.values())
+    return False
+
+
+def test_a_right_answer_that_changes_an_argument_fails(exercise_id):
+    """Every exercise: the arguments stay as they were, except the one an `in_place` exercise changes."""
+    exercise = EXERCISES[exercise_id]
+
+    def changes_an_argument(*args):
+        result = exercise.reference(*args)
+        for i, arg in enumerate(args):
+            if i != exercise.in_place:
+                change_in_place(arg)
+        return result
+
+    cases = exercise.public_cases()
+    if not any(change_in_place(arg) for case in clone_case(tuple(cases)) for i, arg in enumerate(case) if i != exercise.in_place):
+        pytest.skip("every argument is a Python number or string, which a function cannot change")
+    torch.manual_seed(0)
+    result = check(exercise_id, changes_an_argument)
+    assert result.status == FAILED and "changed its input" in result.message, result
+    for secret in SECRETS:
+        grade = graded(exercise_id, changes_an_argument, secret)
+        assert grade.points == 0, (secret, grade.message)
+
+
+def filled(value, number: float):
+    """`value` with every floating-point number replaced by `number` (NaN or infinity): tensors filled in
+    their own memory, so a result that is one of the arguments stays that argument; containers rebuilt."""
+    if type(value) is float:
+        return number
+    if type(value) is torch.Tensor and value.is_floating_point():
+        with torch.no_grad():
+            value.detach().fill_(number)
+        return value
+    if type(value) in (list, tuple):
+        return type(value)(filled(item, number) for item in value)
+    if type(value) is dict:
+        return {key: filled(item, number) for key, item in value.items()}
+    return value
+
+
+def holds_a_float(value) -> bool:
+    """True when `value` holds a floating-point number that `filled` replaces."""
+    if type(value) is float:
+        return True
+    if type(value) is torch.Tensor:  # a meta tensor has no values to fill
+        return value.is_floating_point() and value.numel() > 0 and value.device.type != "meta"
+    if type(value) in (list, tuple):
+        return any(holds_a_float(item) for item in value)
+    if type(value) is dict:
+        return any(holds_a_float(item) for item in value.values())
+    return False
+
+
+@pytest.mark.parametrize("number", [math.nan, math.inf], ids=["nan", "inf"])
+def test_an_answer_holding_nan_or_infinity_fails(exercise_id, number):
+    """A judge that rejects only on a true comparison lets NaN through (every comparison with it is false)."""
+    exercise = EXERCISES[exercise_id]
+    if not any(holds_a_float(want) for want in public_examples(exercise)[1]):
+        pytest.skip("the answer holds no floating-point number, so it has no NaN or infinite version")
+
+    def non_finite(*args):
+        return filled(exercise.reference(*args), number)
+
+    torch.manual_seed(0)
+    result = check(exercise_id, non_finite)
+    assert result.status == FAILED and "the check itself failed" not in result.message, result
+    for secret in SECRETS:  # every case whose answer holds a float fails (02.4's hidden cases are integers, one of 04.1's is meta)
+        floats = [holds_a_float(want) for want in hidden.expected_results(exercise, hidden.hidden_cases(exercise, secret))]
+        grade = graded(exercise_id, non_finite, secret)
+        assert grade.cases_passed <= floats.count(False), (secret, grade.message)
+
+
+def numbers_in(value) -> list[float]:
+    """Every number in a case or a result: tensor elements, Python numbers, inside lists, tuples and dicts."""
+    if isinstance(value, torch.Tensor):  # a meta tensor has a shape and no numbers
+        return [] if value.device.type == "meta" else [float(v) for v in value.detach().flatten().tolist()]
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (list, tuple)):
+        return [number for item in value for number in numbers_in(item)]
+    return [float(value)] if isinstance(value, (int, float)) else []
+
+
+def spellings(number: float) -> set[str]:
+    """The ways a hint might print `number`, keeping those with at least three digits (too specific to be chance)."""
+    texts = {repr(number), f"{number:g}", f"{number:.3g}", f"{number:.4g}", f"{number:.6g}", f"{number:.3f}", f"{number:.4f}"}
+    if number == int(number):
+        texts.add(str(int(number)))
+    return {text for text in texts if sum(ch.isdigit() for ch in text.lstrip("-0.")) >= 3}
+
+
+def test_feedback_on_hidden_cases_quotes_none_of_their_numbers(mistake):
+    """The grader's feedback names the mistake; the hidden inputs and expected values stay hidden."""
+    exercise_id, attempt, _ = mistake
+    exercise = EXERCISES[exercise_id]
+    for secret in SECRETS:
+        cases = hidden.hidden_cases(exercise, secret)
+        numbers = numbers_in([cases, hidden.expected_results(exercise, cases)])
+        message = graded(exercise_id, attempt, secret).message
+        leaked = {text for number in numbers for text in spellings(number) if text in message}
+        assert not leaked, (secret, leaked, message)
 
 
 def test_junk_input_gets_a_message_not_a_traceback(exercise_id):

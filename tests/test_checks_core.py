@@ -9,13 +9,20 @@ from helpers.checks.core import (
     FAILED,
     NOT_ATTEMPTED,
     PASSED,
+    SHOWN_CLOSE,
+    SHOWN_OPEN,
     Exercise,
     Result,
+    call_repr,
     evaluate,
     explain_exception,
+    hidden_text,
     is_placeholder,
+    public_text,
     reference_results,
     safely,
+    shown,
+    with_article,
 )
 
 
@@ -70,11 +77,34 @@ def test_right_answer_passes_with_the_praise():
     assert bool(result)
 
 
-def test_wrong_answer_fails_naming_the_call_and_the_judges_hint():
+def test_wrong_answer_fails_with_the_judges_hint_first_and_the_case_under_it():
     result = evaluate(DOUBLE, lambda t: 3 * t, *examples(DOUBLE))
     assert result.status == FAILED
-    assert result.message == "double(tensor([1, 2])): wrong"
+    assert (result.message, result.case) == ("wrong", "double(tensor([1, 2]))")
+    assert repr(result) == "✗ 99.1 — wrong\n  case: double(tensor([1, 2]))"
     assert not result
+
+
+def test_a_large_case_is_described_by_shape_dtype_and_a_few_values_not_its_full_repr():
+    call = call_repr("fit", (torch.arange(100.0).reshape(50, 2), 0.5))
+    assert call == "fit(a tensor of shape (50, 2), float32: [0, 1, 2, …], 0.5)"
+
+
+def test_shown_parts_of_a_hint_appear_in_the_notebook_and_become_ellipses_for_hidden_cases():
+    hint = f"the values differ{shown(' at index [3]: you have 2.5, expected 7.25')}; N = {shown(57)} times too large."
+    assert public_text(hint) == "the values differ at index [3]: you have 2.5, expected 7.25; N = 57 times too large."
+    assert hidden_text(hint) == "the values differ…; N = … times too large."
+
+
+def test_the_article_before_a_shape_number_or_name_is_the_one_it_is_read_with():
+    assert [with_article(text) for text in ("(5, 5)", "(8, 8)", "11 × 11", "110 × 110", "18", "int", "float", "uint8")] == [
+        "a (5, 5)", "an (8, 8)", "an 11 × 11", "a 110 × 110", "an 18", "an int", "a float", "a uint8"]
+
+
+def test_text_from_the_learner_cannot_close_a_shown_part_early():
+    forged = f"tensor([1.5]){SHOWN_CLOSE} hidden input 0.123 {SHOWN_OPEN}"
+    assert hidden_text(f"you returned {shown(forged)}.") == "you returned …."
+    assert hidden_text(f"you returned {SHOWN_OPEN}0.123") == "you returned …"  # a part left open runs to the end
 
 
 def test_passing_a_value_instead_of_the_function_says_so():
@@ -82,18 +112,17 @@ def test_passing_a_value_instead_of_the_function_says_so():
     assert result.status == FAILED and "no parentheses" in result.message
 
 
-def test_an_error_raised_by_the_learner_becomes_a_message_with_the_fix():
+def test_a_recognised_error_raised_by_the_learner_leads_with_its_fix_then_says_what_was_raised():
     def view_transposed(t):
         return torch.zeros(2, 3).t().view(6)
 
     result = evaluate(DOUBLE, view_transposed, *examples(DOUBLE))
-    assert result.status == FAILED and result.message.startswith("double(tensor([1, 2])): it raised RuntimeError")
-    message = result.message
-    assert "RuntimeError" in message and ".reshape()" in message
+    assert result.status == FAILED and result.message.startswith("view() needs contiguous memory") and ".reshape()" in result.message
+    assert "(it raised RuntimeError: view size is not compatible" in result.message
 
 
 def test_explain_exception_names_type_and_first_line_and_known_fixes():
-    assert explain_exception(ZeroDivisionError("division by zero")) == "it raised ZeroDivisionError: division by zero"
+    assert public_text(explain_exception(ZeroDivisionError("division by zero"))) == "it raised ZeroDivisionError: division by zero"
     numpy_error = RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
     assert "t.detach().numpy()" in explain_exception(numpy_error)
     assert explain_exception(KeyError()) == "it raised KeyError"
@@ -126,7 +155,8 @@ def test_the_learners_function_cannot_change_the_next_cases_inputs():
         return 2 * seen[-1]
 
     cases = [(torch.tensor([1, 2]),), (torch.tensor([1, 2]),)]
-    assert evaluate(DOUBLE, mutating, cases, reference_results(DOUBLE, cases)).status == PASSED
+    result = evaluate(DOUBLE, mutating, cases, reference_results(DOUBLE, cases))
+    assert result.status == FAILED and "changed its input `t`" in result.message  # a rule of every exercise (helpers.checks.rules)
     assert torch.equal(cases[0][0], torch.tensor([1, 2]))
 
 

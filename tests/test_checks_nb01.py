@@ -4,12 +4,14 @@ import numpy as np
 import torch
 
 from exercise_contract import *  # noqa: F403 - the contract's tests, collected here for notebook 01
+from exercise_contract import Unseen
 from helpers.checks import check
 from helpers.checks.core import PASSED
 
 NOTEBOOK = "01"
 
 MISTAKES = [
+    ("01.3", lambda n: (torch.rand(n) * 5 + 1).round().long(), "the faces 1 and 6 come up far less often"),
     ("01.1", lambda t: t.shape, "not the sizes themselves but how many of them"),
     ("01.1", lambda t: t.size(), "not the sizes themselves but how many of them"),
     ("01.1", lambda t: t.numel(), "the number of elements; the rank counts dimensions"),
@@ -51,3 +53,15 @@ def test_the_size_one_hint_does_not_lean_on_broadcasting_which_01_has_not_taught
 def test_torch_normal_passes_with_praise_that_fits_it():
     result = check("01.5", lambda mean, std, n: torch.normal(mean, std, (n,)))
     assert result.status == PASSED and "torch.normal" in result.message
+
+
+# The rules 01's statements set beyond the value asked for. Types, dtypes and shapes are the value
+# (MISTAKES covers them); 01.3's "use torch.randint" shows in the values drawn from the seeded generator.
+RULES = [
+    ("01.3", "use torch.randint", Unseen("the check tests the faces' distribution, so any fair die passes: (6 * torch.rand(n)).long() + 1 does"), ""),
+]
+
+
+def test_a_fair_die_without_randint_passes_so_the_method_is_unseen():
+    """Why RULES marks 01.3's "use torch.randint" Unseen: the check tests the faces' distribution."""
+    assert check("01.3", lambda n: (6 * torch.rand(n)).long() + 1).status == PASSED

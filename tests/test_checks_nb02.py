@@ -20,6 +20,7 @@ MISTAKES = [
     ("02.1", lambda t, row, col: t[row, col - 1].item(), "the row index is one too far"),
     ("02.1", lambda t, row, col: t[row - 1, col - 1], ".item() converts"),
     ("02.1", lambda t, row, col: float(t[row - 1, col - 1]), "expected a Python int"),
+    ("02.1", lambda t, row, col: t[row - 1].item(), ".item() gives the one number of a one-element tensor"),
     ("02.3", lambda scores: scores.argmax(), "without dim, argmax looks at the whole tensor"),
     ("02.3", lambda scores: scores.argmax(dim=0), "dim=0 reduces over the rows"),
     ("02.3", lambda scores: scores.argmax(dim=1, keepdim=True), "keepdim=True keeps the reduced dimension"),
@@ -59,3 +60,20 @@ def test_every_idiomatic_answer_passes():
 def test_the_hints_of_02_do_not_lean_on_broadcasting_which_03_teaches():
     for exercise_id, attempt, _ in MISTAKES:
         assert "broadcast" not in check(exercise_id, attempt).message
+
+
+def zero_negatives_of_t_itself(t):
+    """Right values, but t is changed: the masked assignment is made on t, and a copy returned."""
+    t[t < 0] = 0
+    return t.clone()
+
+
+def clamp_in_place(t):
+    return t.clamp_(min=0)
+
+
+# The rules 02's statements set beyond the value asked for.
+RULES = [
+    ("02.2", "t itself must not change", zero_negatives_of_t_itself, "changed its input `t`"),
+    ("02.2", "t itself must not change", clamp_in_place, "changed its input `t`"),
+]

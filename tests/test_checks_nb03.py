@@ -23,6 +23,8 @@ def add_without_underscore(a, b):
 
 
 MISTAKES = [
+    ("03.1", lambda t: (t.sum() / t.numel()).long().float(), "the fraction is gone"),
+    ("03.2", lambda values, width: torch.round(values / width).long(), "you rounded each quotient to the nearest"),
     ("03.1", lambda t: t.sum() // t.numel(), "Dividing integers with // (or a rounding mode) drops the fraction"),
     ("03.1", lambda t: torch.div(t.sum(), t.numel(), rounding_mode="trunc"), "drops the fraction"),
     ("03.1", lambda t: t.double().mean(), "expected torch.float32"),
@@ -62,7 +64,6 @@ def test_every_idiomatic_answer_passes():
         ("03.1", lambda t: t.mean(dtype=torch.float32)),
         ("03.2", lambda values, width: values // width),
         ("03.3", lambda a, b: (a.clone(), a.add_(b))),
-        ("03.3", lambda a, b: (a.clone(), a + b)),
         ("03.4", lambda pred, y: ((pred.view(-1) - y) ** 2).mean()),
         ("03.4", lambda pred, y: ((pred - y.unsqueeze(1)) ** 2).mean()),
         ("03.4", lambda pred, y: torch.nn.functional.mse_loss(pred[:, 0], y)),
@@ -78,3 +79,33 @@ def test_the_non_square_broadcast_error_gets_a_hint_too():
     assert "keepdim=True" in message  # the square public case comes first
     message = check("03.5", lambda x: x - x.mean(dim=1) if x.shape[0] != x.shape[1] else x - x.mean(dim=1, keepdim=True)).message
     assert "the shapes do not broadcast" in message
+
+
+def add_through_data(a, b):
+    before = a.clone()
+    a.data = a + b
+    return before, a
+
+
+def add_in_place_return_a_copy(a, b):
+    before = a.clone()
+    a.add_(b)
+    return before, a.clone()
+
+
+def add_in_place_and_change_b(a, b):
+    before = a.clone()
+    a.add_(b)
+    b.zero_()
+    return before, a
+
+
+# The rules 03's statements set beyond the value asked for: 03.3 changes a in place (Exercise.in_place)
+# and returns a itself; b is left as it was.
+RULES = [
+    ("03.3", "adds b to a in place, with add_", lambda a, b: (a.clone(), a + b), "still holds its old values"),
+    ("03.3", "adds b to a in place, with add_", lambda a, b: (a.clone(), a.add(b)), "still holds its old values"),
+    ("03.3", "adds b to a in place, in a's own memory", add_through_data, "points at new memory"),
+    ("03.3", "returns a after the addition", add_in_place_return_a_copy, "return `a` itself"),
+    ("03.3", "b is not changed", add_in_place_and_change_b, "changed its input `b`"),
+]

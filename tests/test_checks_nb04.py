@@ -1,10 +1,12 @@
 """Notebook 04's checks: the exercise contract (tests/exercise_contract.py) with 04's mistakes."""
 
 import numpy as np
+import pytest
 import torch
 
 from exercise_contract import *  # noqa: F403 - the contract's tests, collected here for notebook 04
-from helpers.checks import check
+from exercise_contract import Unseen
+from helpers.checks import EXERCISES, check
 from helpers.checks.core import FAILED, PASSED
 
 NOTEBOOK = "04"
@@ -57,3 +59,29 @@ def test_forgetting_the_device_shows_on_the_meta_case():
     assert result.status == FAILED and "on cpu, but x is float64 on meta" in result.message
     result = check("04.2", lambda batch, device, dtype: {k: t.to(dtype) for k, t in batch.items()})
     assert result.status == FAILED and "expected meta" in result.message
+
+
+def prepare_in_the_batch(batch, device, dtype):
+    """Right values, but in batch itself: its tensors replaced, and batch returned."""
+    for name in batch:
+        batch[name] = batch[name].to(device, dtype)
+    return batch
+
+
+# The rules 04's statements set beyond the value asked for. 04.3 on a GPU tensor cannot be seen on
+# a CPU: test_percentiles_works_on_a_cuda_tensor_that_requires_grad runs where CUDA exists (make test-gpu).
+RULES = [
+    ("04.1", "on x's device", lambda x: torch.ones(x.shape[0], 1, dtype=x.dtype), "Make the new tensor follow x"),
+    ("04.1", "with x's dtype", lambda x: torch.ones(x.shape[0], 1, device=x.device), "Make the new tensor follow x"),
+    ("04.2", "returns a new dict; batch is not changed", prepare_in_the_batch, "changed its input `batch`"),
+    ("04.3", "t may require gradients", lambda t, qs: np.percentile(t.numpy(), qs).tolist(), "call .detach() first"),
+    ("04.3", "t may live on a GPU", Unseen("the checks run on the CPU; see test_percentiles_works_on_a_cuda_tensor_that_requires_grad"), ""),
+]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="04.3's rule 't may live on a GPU' needs CUDA to be seen (make test-gpu)")
+def test_percentiles_works_on_a_cuda_tensor_that_requires_grad():
+    t = torch.tensor([3.0, 1.0, 2.0, 5.0], device="cuda", requires_grad=True)
+    assert EXERCISES["04.3"].reference(t, [25, 50]) == np.percentile([3.0, 1.0, 2.0, 5.0], [25, 50]).tolist()
+    with pytest.raises(TypeError, match="cuda"):  # what the rule's breaking answer meets on a GPU
+        np.percentile(t.detach().numpy(), [25, 50])

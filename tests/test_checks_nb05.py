@@ -110,3 +110,7 @@ def test_central_difference_from_python_floats_passes():
 
     assert check("05.2", with_floats).status == PASSED
 
+
+
+# 05's statements set no rule beyond the value asked for (dtypes and shapes are the value: MISTAKES).
+RULES = []

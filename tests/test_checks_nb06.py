@@ -29,6 +29,8 @@ def residual(x, w, b, y):
 
 
 MISTAKES = [
+    ("06.2", lambda x: 2 + g(x) * (1 - g(x)), "the chain rule multiplies them"),
+    ("06.4", lambda a, b, c: (2 * (a + b * c), 2 * (a + b * c) + c, 2 * (a + b * c) + b), "the chain rule multiplies them"),
     # 06.1 the rules: the function instead of its slope, the power rule half done, a constant dropped
     ("06.1", rules(power=lambda x: 2 * x**3), "that is 2x³ itself"),
     ("06.1", rules(power=lambda x: 6 * x**3), "also lowers the exponent"),
@@ -83,3 +85,8 @@ def test_autograd_answers_pass_where_they_return_what_is_asked():
 def test_torch_sigmoid_and_the_long_chain_rule_form_both_pass():
     assert check("06.2", lambda x: 2 * torch.sigmoid(2 * x) * (1 - torch.sigmoid(2 * x))).status == PASSED
     assert check("06.2", lambda x: 2 * torch.exp(-2 * x) * (1 + torch.exp(-2 * x)) ** -2).status == PASSED
+
+
+# 06's statements set no rule beyond the value asked for: "no autograd needed" (06.1) and "autograd is
+# welcome as a check" (06.4) leave the method to the learner.
+RULES = []

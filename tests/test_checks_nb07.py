@@ -5,6 +5,7 @@ import math
 import torch
 
 from exercise_contract import *  # noqa: F403 - the contract's tests, collected here for notebook 07
+from exercise_contract import Unseen
 from helpers.checks import check
 from helpers.checks.core import PASSED
 
@@ -21,6 +22,10 @@ def neuron(local):
 NOTEBOOK = "07"
 
 MISTAKES = [
+    ("07.1", lambda a, b, c: [3.0, 3.0 + c, 3.0 + b], "the chain rule multiplies them"),
+    ("07.2", lambda x, y: [y + 2.0 * x, x], "dropping the minus of the subtraction"),
+    ("07.3", lambda w, x, b: [sig(w * x + b) * (1 - sig(w * x + b)) + x, sig(w * x + b) * (1 - sig(w * x + b)) + w,
+                              sig(w * x + b) * (1 - sig(w * x + b))], "the chain rule multiplies them"),
     ("07.1", lambda a, b, c: [3.0, 3.0 * b, 3.0 * c], "the other factor"),
     ("07.1", lambda a, b, c: [1.0, c, b], "whose local gradient is dJ/du = 3"),
     ("07.1", lambda a, b, c: [3.0, c, b], "whose local gradient is dJ/du = 3"),
@@ -66,3 +71,9 @@ def test_float32_arithmetic_is_close_enough_to_pass():
         return [w.grad.item(), x.grad.item(), b.grad.item()]
 
     assert check("07.3", in_float32).status == PASSED
+
+
+# The rules 07's statements set beyond the value asked for.
+RULES = [
+    ("07.1", "plain arithmetic, no autograd", Unseen("autograd gives the same Python floats: the method leaves no trace in the result"), ""),
+]

@@ -221,3 +221,26 @@ def test_any_valid_topological_order_passes_not_only_the_references():
         return order
 
     assert check("09.2", kahn).status == PASSED
+
+
+def powers_inner_first(a, b):
+    """power_grads with the inner power's backward rule run before the outer one has passed its gradient on."""
+    a, b = V(a), V(b)
+    cube = a ** 3
+    cube.grad = 1.0
+    cube._backward()
+    inverse = b ** -1
+    square = inverse ** 2
+    square.grad = 1.0
+    inverse._backward()
+    square._backward()
+    return [a.grad, b.grad]
+
+
+# The rules 09's statements set beyond the value asked for.
+RULES = [
+    ("09.3", "the outer power's backward rule, then the inner one's", powers_inner_first, "d((b**-1)**2)/db"),
+    ("09.1", "backward rules from the output back: L, then d, then e", expression_forward_order, "Run them from the output back"),
+    ("09.1", "the check tests your * too", with_slip("own factor", expression), "the *other* factor's data"),
+    ("09.4", "x's gradient already holds 1.0", tanh_without_the_earlier_gradient, "it was never set"),
+]

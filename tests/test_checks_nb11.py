@@ -13,12 +13,12 @@ NOTEBOOK = "11"
 # 11.2 train: a loop with switches for each mistake
 
 def loop(x, y, lr, steps, *, zero=True, log_after=False, total=False, as_tensors=False, as_list=False,
-         extra_loss=False, in_place_outside=False):
+         extra_loss=False, in_place_outside=False, bias_grad=True, bias_used=True):
     w = torch.zeros((), requires_grad=True)
-    b = torch.zeros((), requires_grad=True)
+    b = torch.zeros((), requires_grad=bias_grad)
     losses = []
     for _ in range(steps):
-        squares = (x * w + b - y) ** 2
+        squares = (x * w + (b if bias_used else 0) - y) ** 2
         loss = squares.sum() if total else squares.mean()
         if not log_after:
             losses.append(loss.item())
@@ -30,7 +30,8 @@ def loop(x, y, lr, steps, *, zero=True, log_after=False, total=False, as_tensors
             b -= lr * b.grad
         if zero:
             w.grad.zero_()
-            b.grad.zero_()
+            if b.grad is not None:
+                b.grad.zero_()
         if log_after:
             with torch.no_grad():
                 losses.append(((x * w + b - y) ** 2).mean().item())
@@ -61,6 +62,8 @@ MISTAKES = [
     ("11.2", lambda x, y, lr, n: loop(x, y, lr, n, as_list=True), "losses is a Python list"),
     ("11.2", lambda x, y, lr, n: loop(x, y, lr, n, extra_loss=True), "log one per step"),
     ("11.2", lambda x, y, lr, n: loop(x, y, lr, n, in_place_outside=True), "update parameters inside `with torch.no_grad():`"),
+    ("11.2", lambda x, y, lr, n: loop(x, y, lr, n, bias_grad=False), "a .grad was None there"),
+    ("11.2", lambda x, y, lr, n: loop(x, y, lr, n, bias_used=False), "a .grad was None there"),
     ("11.3", lambda x: 2 / eigen(x)[0], "that is 2 / λ_min"),
     ("11.3", lambda x: 1 / eigen(x)[1], "that is half the limit"),
     ("11.3", lambda x: 4 / eigen(x)[1], "carries a factor 2"),
@@ -100,3 +103,21 @@ def test_torch_autograd_hessian_passes_11_3():
         hessian = torch.autograd.functional.hessian(loss, torch.zeros(2, dtype=torch.float64))
         return 2 / torch.linalg.eigvalsh(hessian).max().item()
     assert check("11.3", lambda x: with_autograd(x.double())).status == PASSED
+
+
+def loss_of_detached(pred, y):
+    return ((pred.detach().reshape(-1) - y.float()) ** 2).mean()
+
+
+def loss_rebuilt_from_a_number(pred, y):
+    return torch.tensor(((pred.reshape(-1) - y.float()) ** 2).mean().item())
+
+
+# The rules 11's statements set beyond the value asked for: 11.1's loss lets backward() run into pred
+# (Exercise.gradient_to).
+RULES = [
+    ("11.1", "backward() can run through it", loss_of_detached, "would not reach `pred`"),
+    ("11.1", "backward() can run through it", loss_rebuilt_from_a_number, "would not reach `pred`"),
+    ("11.2", "starting from w = b = 0, each loss before its update", lambda x, y, lr, n: loop(x, y, lr, n, log_after=True), "shifted by one step"),
+    ("11.2", "the update inside torch.no_grad()", lambda x, y, lr, n: loop(x, y, lr, n, in_place_outside=True), "inside `with torch.no_grad():`"),
+]

@@ -21,9 +21,12 @@ import nbformat
 import pytest
 import torch
 
+from exercise_contract import graded as graded_in_process
+from exercise_contract import numbers_in, spellings
 from helpers.checks import EXERCISES
+from helpers.checks.nb12 import r_squared
 from helpers.grading import cases as hidden
-from helpers.grading import judge
+from helpers.grading import judge, report
 from helpers.grading.__main__ import main
 from helpers.grading.release import strip_solutions
 from helpers.grading.sandbox import kernel_environment, shadow_helpers
@@ -227,24 +230,80 @@ def test_results_that_are_not_a_plain_file_are_refused(tmp_path):
         judge.read_results(tmp_path / "absent.pt")
 
 
+UNEVENTFUL = {"returned": [], "moved": [], "gradient_to": []}  # kernel_side.observe's facts of a call that kept every rule
+
+
 def test_partial_credit_is_the_fraction_of_hidden_cases_passed():
     exercise = EXERCISES["01.1"]
     cases = hidden.hidden_cases(exercise, SECRET)
     expected = hidden.expected_results(exercise, cases)
-    records = [{"value": want, "time": 0.1} for want in expected]
-    records[0] = {"value": -1, "time": 0.1}
+    records = [{"value": want, "arguments": case, "facts": UNEVENTFUL, "time": 0.1} for case, want in zip(cases, expected, strict=True)]
+    records[0] = {**records[0], "value": -1}
     grade = judge.score(exercise, cases, expected, {"status": "ran", "cases": records})
     assert grade.status == judge.PARTIAL and grade.points == round(exercise.points * (len(cases) - 1) / len(cases), 2)
     assert grade.message.startswith(f"{len(cases) - 1} of {len(cases)} hidden cases passed")
+
+
+def test_one_case_that_breaks_a_rule_of_the_statement_costs_the_whole_exercise():
+    exercise = EXERCISES["02.2"]  # "t itself must not change"
+    cases = hidden.hidden_cases(exercise, SECRET)
+    expected = hidden.expected_results(exercise, cases)
+    records = [{"value": want, "arguments": case, "facts": UNEVENTFUL, "time": 0.1} for case, want in zip(cases, expected, strict=True)]
+    records[0] = {**records[0], "arguments": (expected[0],)}  # the first call left t changed
+    grade = judge.score(exercise, cases, expected, {"status": "ran", "cases": records})
+    assert grade.points == 0 and grade.status == judge.FAILED and grade.cases_passed == len(cases) - 1
+    assert "costs the whole exercise" in grade.message and "changed its input `t`" in grade.message
+
+
+def test_a_case_without_the_arguments_after_the_call_or_with_malformed_facts_fails():
+    exercise = EXERCISES["01.1"]
+    cases = hidden.hidden_cases(exercise, SECRET)
+    expected = hidden.expected_results(exercise, cases)
+    for broken in ({"value": expected[0]}, {"value": expected[0], "arguments": cases[0], "facts": {"returned": "all"}},
+                   {"value": expected[0], "arguments": (), "facts": UNEVENTFUL}):
+        assert judge.judge_case(exercise, cases[0], expected[0], broken) == "no record of the arguments after the call was kept for this case."
 
 
 def test_values_that_are_not_data_come_back_as_opaque_and_fail_exact_type_checks():
     exercise = EXERCISES["01.2"]
     cases = hidden.hidden_cases(exercise, SECRET)
     expected = hidden.expected_results(exercise, cases)
-    records = [{"value": {"__grader_opaque__": "__main__.AnyTensor"}, "time": 0.0} for _ in cases]
+    records = [{"value": {"__grader_opaque__": "__main__.AnyTensor"}, "arguments": case, "facts": UNEVENTFUL, "time": 0.0} for case in cases]
     grade = judge.score(exercise, cases, expected, {"status": "ran", "cases": records})
-    assert grade.points == 0 and "__main__.AnyTensor" in grade.message
+    assert grade.points == 0 and "not a tensor" in grade.message
+
+
+def raises_with_its_inputs(*case):
+    raise ValueError(f"got {case}")
+
+
+def answers_with_its_inputs(*case):
+    return str(case)
+
+
+# Wrong answers whose hints quote the case in the notebook: the values, the expected result, the inputs.
+HIDDEN_CASE_MISTAKES = [
+    ("07.1", lambda a, b, c: [-3.0, -3.0 * c, -3.0 * b]),
+    ("07.1", raises_with_its_inputs),
+    ("07.2", answers_with_its_inputs),
+    ("12.2", lambda y, pred: 1 - r_squared(y, pred)),
+    ("01.4", lambda low, high, n: torch.rand(n) * high),
+    ("03.1", lambda t: t.sum() / (t.numel() + 1)),
+]
+
+
+def test_feedback_on_hidden_cases_names_the_mistake_without_their_inputs_or_expected_values():
+    """Re-grading with one secret must not let a learner collect the hidden cases and their answers."""
+    for exercise_id, attempt in HIDDEN_CASE_MISTAKES:
+        exercise = EXERCISES[exercise_id]
+        cases = hidden.hidden_cases(exercise, SECRET)
+        secrets = {text for number in numbers_in([cases, hidden.expected_results(exercise, cases)]) for text in spellings(number)}
+        grade = graded_in_process(exercise_id, attempt, SECRET)
+        record = {"student": "ann", "total": 0, "max": exercise.points, "problems": [], "ignored": [],
+                  "exercises": {exercise_id: grade.as_dict()}}
+        text = report.feedback(record)
+        assert grade.points == 0 and grade.message in text, (exercise_id, grade.message)
+        assert not [secret for secret in secrets if secret in text], (exercise_id, text)
 
 
 def test_a_fault_in_the_grader_itself_is_that_students_row_with_the_traceback(tmp_path, monkeypatch):

@@ -21,10 +21,13 @@ def test_plain_tensors_numbers_and_containers_pass_through_as_data():
     assert torch.equal(data[5][0], torch.ones(2)) and torch.equal(data[6]["k"], torch.zeros(1))
 
 
-def test_a_tensor_is_detached_and_copied():
-    grad = torch.ones(3, requires_grad=True)
-    data = as_data(grad)
-    assert type(data) is torch.Tensor and not data.requires_grad
+def test_a_tensor_travels_as_a_copy_without_its_graph_but_with_its_requires_grad_flag():
+    """A judge sees what the notebook's check sees: whether the result records gradients (13.4 asks for none)."""
+    computed = torch.ones(3, requires_grad=True) * 2
+    data = as_data(computed)
+    assert type(data) is torch.Tensor and data.grad_fn is None and data.requires_grad
+    assert data is not computed and torch.equal(data.detach(), computed.detach())
+    assert not as_data(computed.detach()).requires_grad
 
 
 def test_subclasses_and_objects_become_opaque_descriptions():

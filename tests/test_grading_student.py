@@ -53,7 +53,7 @@ def test_the_release_is_a_course_folder_a_learner_can_use(student_course):
     names = {str(p.relative_to(student_course)) for p in student_course.rglob("*") if p.is_file()}
     for needed in ("Makefile", "README.md", "requirements.txt", "environment.yml", "pyproject.toml",
                    "helpers/__init__.py", "helpers/checks/core.py", "helpers/checks/public_examples.pt",
-                   "helpers/jupyterlab_settings.json", "notebooks/index.ipynb", "notebooks/01_tensors.ipynb"):
+                   "helpers/jupyterlab_settings.json", "notebooks/index.md", "notebooks/01_tensors.ipynb"):
         assert needed in names, needed
     assert (student_course / "Makefile").read_text() == (REPO / "lab.mk").read_text()
     assert not any(name.startswith("helpers/grading") or name == "helpers/notebooks.py" for name in names)

@@ -8,7 +8,16 @@ import networkx as nx  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from helpers.graphs import autograd_graph, describe_edges, draw_graph, graph_of, show_graph, value_graph  # noqa: E402
+from helpers.graphs import (  # noqa: E402
+    SHOWN_WIDTH,
+    autograd_graph,
+    describe_edges,
+    draw_graph,
+    figure_size,
+    graph_of,
+    show_graph,
+    value_graph,
+)
 
 
 class Value:
@@ -168,11 +177,33 @@ def test_drawing_puts_inputs_left_of_the_output_and_writes_edge_labels(monkeypat
     J, names = j_of_abc()
     graph = autograd_graph(J, names)
     plt.close("all")
-    ax = draw_graph(graph, edge_labels={("b", "v"): "c = -1.5", ("u", "J"): "3"}, title="J")
+    ax = draw_graph(graph, edge_labels={("b", "v"): "c = -1.5", ("u", "J"): "3"}, title="J", rows=False)
     texts = {t.get_text(): t.get_position() for t in ax.texts}
     assert texts["a = 2"][0] < texts["AddBackward0\nu = -5.5"][0] < texts["MulBackward0\nJ = -16.5"][0]
     assert "c = -1.5" in texts and "3" in texts and ax.get_title() == "J"
     assert len(ax.patches) + len([c for c in ax.get_children() if type(c).__name__ == "Annotation"]) >= graph.number_of_edges()
+    plt.close("all")
+
+
+def test_a_graph_that_fits_the_shown_width_is_drawn_in_columns_at_that_size():
+    J, names = j_of_abc()
+    (width, _), rows = figure_size(autograd_graph(J, names))
+    assert not rows and width <= SHOWN_WIDTH
+
+
+def test_a_graph_too_deep_for_the_shown_width_is_drawn_in_rows_inputs_on_top():
+    x = torch.tensor(1.0, requires_grad=True)
+    h = x
+    for _ in range(10):  # eleven layers: far wider than a notebook shows, in columns
+        h = torch.sigmoid(h * 2.0)
+    graph = autograd_graph(h, dict(x=x, out=h))
+    (width, height), rows = figure_size(graph)
+    assert rows and width <= SHOWN_WIDTH and height > width
+    plt.close("all")
+    ax = draw_graph(graph)
+    assert tuple(ax.figure.get_size_inches()) == pytest.approx((width, height))
+    texts = {t.get_text(): t.get_position() for t in ax.texts}
+    assert texts["x = 1"][1] > texts["SigmoidBackward0\nout = 0.8439"][1]  # the input above the output
     plt.close("all")
 
 

@@ -3,6 +3,7 @@
 import numpy as np
 import torch
 
+from helpers.checks.core import public_text
 from helpers.checks.judges import judges_numbers, known_answer, number_mismatch, tensor_mismatch
 
 
@@ -62,7 +63,7 @@ def test_int64_against_float_mentions_inference_from_ints():
 
 
 def test_wrong_value_names_the_first_differing_index():
-    assert tensor_mismatch(torch.tensor([1.0, 5.0]), EXPECTED) == "the values differ at index [1]: you have 5.0, expected 2.0."
+    assert public_text(tensor_mismatch(torch.tensor([1.0, 5.0]), EXPECTED)) == "the values differ at index [1]: you have 5.0, expected 2.0."
 
 
 def test_a_tensor_that_requires_grad_is_compared_by_value():
@@ -74,7 +75,7 @@ def test_number_mismatch_wants_a_python_number():
     assert ".item()" in number_mismatch(torch.tensor(2), 2)
     assert "expected a Python int" in number_mismatch(True, 1)
     assert "expected a Python int" in number_mismatch(ClaimsEquality(), 2)
-    assert number_mismatch(3, 2) == "you returned 3, expected 2."
+    assert public_text(number_mismatch(3, 2)) == "you returned 3, expected 2."
 
 
 def _judge_recording_what_its_hint_saw():
@@ -92,7 +93,7 @@ def test_a_numbers_judge_settles_form_and_right_answers_before_its_hint_runs():
     judge, seen = _judge_recording_what_its_hint_saw()
     assert judge([1.0, 2.0], None, [1.0, 2.0]) is None
     assert "returned None" in judge(None, None, [1.0, 2.0])
-    assert "3 values" in judge([1.0, 2.0, 3.0], None, [1.0, 2.0])
+    assert "3 values" in public_text(judge([1.0, 2.0, 3.0], None, [1.0, 2.0]))
     assert "b is a str" in judge([1.0, "2"], None, [1.0, 2.0])
     assert seen == []
 
@@ -100,7 +101,7 @@ def test_a_numbers_judge_settles_form_and_right_answers_before_its_hint_runs():
 def test_a_numbers_judge_gives_its_hint_else_the_first_number_that_differs():
     judge, seen = _judge_recording_what_its_hint_saw()
     assert judge([2.0, 1.0], None, [1.0, 2.0]) == "swapped"
-    assert judge([1.0, 5.0], None, [1.0, 2.0]) == "b is 5, expected 2."
+    assert public_text(judge([1.0, 5.0], None, [1.0, 2.0])) == "b is 5, expected 2."
     assert seen == [[2.0, 1.0], [1.0, 5.0]]
 
 

@@ -6,7 +6,7 @@ from helpers.notebooks import (
     NAV_MARK,
     course_notebooks,
     execute,
-    index_notebook,
+    index_page,
     is_navigation,
     navigation_text,
     notebook_title,
@@ -17,15 +17,15 @@ TITLES = {"00_a.ipynb": "00 · A", "01_b.ipynb": "01 · B", "02_c.ipynb": "02 ·
 
 
 def test_first_notebook_links_contents_and_next_only():
-    assert navigation_text(TITLES, "00_a.ipynb") == f"{NAV_MARK}\n[Contents](index.ipynb) | [01 · B →](01_b.ipynb)"
+    assert navigation_text(TITLES, "00_a.ipynb") == f"{NAV_MARK}\n[Contents](index.md) | [01 · B →](01_b.ipynb)"
 
 
 def test_middle_notebook_links_previous_contents_and_next():
-    assert navigation_text(TITLES, "01_b.ipynb").endswith("[← 00 · A](00_a.ipynb) | [Contents](index.ipynb) | [02 · C →](02_c.ipynb)")
+    assert navigation_text(TITLES, "01_b.ipynb").endswith("[← 00 · A](00_a.ipynb) | [Contents](index.md) | [02 · C →](02_c.ipynb)")
 
 
 def test_last_notebook_has_no_next_link():
-    assert navigation_text(TITLES, "02_c.ipynb").endswith("[← 01 · B](01_b.ipynb) | [Contents](index.ipynb)")
+    assert navigation_text(TITLES, "02_c.ipynb").endswith("[← 01 · B](01_b.ipynb) | [Contents](index.md)")
 
 
 def test_with_navigation_replaces_old_links_and_is_idempotent():
@@ -38,9 +38,9 @@ def test_with_navigation_replaces_old_links_and_is_idempotent():
     assert notebook_title(twice) == "01 · B"
 
 
-def test_index_links_each_notebook_in_order():
-    text = index_notebook(TITLES).cells[0].source
-    assert "1. [00 · A](00_a.ipynb)\n2. [01 · B](01_b.ipynb)\n3. [02 · C](02_c.ipynb)" in text
+def test_index_links_each_notebook_in_order_with_its_full_file_name():
+    text = index_page(TITLES)
+    assert "1. [00 · A](00_a.ipynb) · `00_a.ipynb`\n2. [01 · B](01_b.ipynb) · `01_b.ipynb`\n3. [02 · C](02_c.ipynb) · `02_c.ipynb`" in text
 
 
 def test_course_notebooks_are_the_numbered_ones_in_order(tmp_path):

@@ -8,7 +8,8 @@ import pytest
 from nbval.plugin import find_comment_markers
 
 from helpers.checks import EXERCISES
-from helpers.notebooks import INDEX, course_notebooks, index_notebook, is_navigation, navigation_text, notebook_title
+from helpers.notebooks import INDEX, course_notebooks, index_page, is_navigation, navigation_text, notebook_title
+from helpers.widget_display import WIDGET_VIEW
 
 FOLDER = Path(__file__).resolve().parent.parent / "notebooks"
 PATHS = course_notebooks(FOLDER)
@@ -57,8 +58,8 @@ def test_navigation_is_generated_and_current_top_and_bottom(name):
 
 
 def test_index_lists_every_notebook_in_order():
-    index = nbformat.read(FOLDER / INDEX, as_version=4)
-    assert index.cells[0].source == index_notebook(TITLES).cells[0].source, "run `make nav`"
+    assert (FOLDER / INDEX).read_text(encoding="utf-8") == index_page(TITLES), "run `make nav`"
+    assert not (FOLDER / "index.ipynb").exists(), "the contents page is index.md: a notebook would start a kernel"
 
 
 @names
@@ -74,6 +75,15 @@ def test_no_stored_error_or_stderr_output(name):
         for output in cell.outputs:
             assert output.output_type != "error", cell.source
             assert output.get("name") != "stderr", cell.source
+
+
+@names
+def test_no_stored_widget_shows_a_text_repr(name):
+    """An untrusted notebook (as handed out) shows a widget's text/plain instead of its view: store none."""
+    for cell in code_cells(NOTEBOOKS[name]):
+        for output in cell.outputs:
+            if WIDGET_VIEW in output.get("data", {}):
+                assert "text/plain" not in output.data, f"run `make execute`: {output.data['text/plain'][:60]!r}"
 
 
 @names

@@ -4,6 +4,11 @@ An `Exercise` is data: the name the learner defines, the reference solution, pub
 the notebook's check cell), hidden cases (drawn from a seed at grading time) and a `judge` that
 compares one result with the reference's and returns a hint, or None when it is right. `judge`
 sees data only, so the grader can run the learner's code in another process and judge here.
+
+A hint is advice first; whatever in it comes from the case (the inputs, the expected result, what
+the learner's function returned on it) is wrapped in `shown(...)`. The notebook shows those parts
+(`public_text`); the grader's feedback on hidden cases leaves them out (`hidden_text`), so re-grading
+with the same secret never hands a learner the hidden cases or their answers.
 """
 
 from __future__ import annotations
@@ -12,12 +17,15 @@ import contextlib
 import dis
 import html
 import random
+import re
 import signal
 import threading
 from dataclasses import dataclass
 from typing import Any, Callable
 
 import torch
+
+from helpers.checks.rules import Facts, judge_call, observe, storage_of
 
 PASSED, FAILED, NOT_ATTEMPTED = "passed", "failed", "not attempted"
 SYMBOLS = {PASSED: "✓", FAILED: "✗", NOT_ATTEMPTED: "…"}
@@ -41,6 +49,11 @@ class Exercise:
     hidden_cases: Callable[[random.Random], list[Case]]
     judge: Judge
     praise: str  # shown on a pass: what the learner got right
+    # The rules of the statement beyond the value (helpers.checks.rules): every argument stays unchanged
+    # unless `in_place` names the one the exercise changes in place (and returns, alone or in a tuple);
+    # `gradient_to` names the arguments the result's graph must reach, so backward() runs through it.
+    in_place: int | None = None
+    gradient_to: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -49,7 +62,8 @@ class Result:
 
     exercise_id: str
     status: str
-    message: str
+    message: str  # the advice (or the praise)
+    case: str = ""  # the failing call, described briefly; shown under the advice
 
     def __bool__(self) -> bool:
         return self.status == PASSED
@@ -60,7 +74,7 @@ class Result:
             return f"{head} passed — {self.message}"
         if self.status == NOT_ATTEMPTED:
             return f"{head} not attempted yet — {self.message}"
-        return f"{head} — {self.message}"
+        return f"{head} — {self.message}" + (f"\n  case: {self.case}" if self.case else "")
 
     def _repr_html_(self) -> str:
         return (
@@ -68,6 +82,12 @@ class Result:
             f'font-family:monospace;white-space:pre-wrap">{html.escape(repr(self))}</div>'
         )
 
+
+# What a `.grad` of None means, for the errors that using one raises.
+GRAD_IS_NONE = ("a .grad was None there: backward() fills .grad only on a leaf tensor created with requires_grad=True that "
+                "the loss was computed from. A parameter made without requires_grad=True, one the model leaves out (a bias never "
+                "added in), or one rebuilt as w = w - ... outside torch.no_grad() (no longer a leaf) gets none: update in place, "
+                "inside torch.no_grad().")
 
 # Error messages from torch and Python that point at a known misconception, with the fix.
 KNOWN_ERRORS = [
@@ -82,20 +102,76 @@ KNOWN_ERRORS = [
     ("Trying to backward through the graph a second time", "the graph was freed by the first backward(): run the forward pass again"
                                                            " (or pass retain_graph=True to the first backward)."),
     ("a leaf Variable that requires grad is being used in an in-place operation", "update parameters inside `with torch.no_grad():`."),
+    ("and 'NoneType'", GRAD_IS_NONE),  # unsupported operand type(s) for *: 'float' and 'NoneType'
+    ("'NoneType' object has no attribute 'zero_'", GRAD_IS_NONE),
+    ("does not require grad and does not have a grad_fn", "the loss depends on no tensor that requires grad: a parameter rebuilt as "
+                                                          "w = w - ... inside torch.no_grad() is a new tensor that does not; update it "
+                                                          "in place (-=) instead, so it stays the leaf that requires grad."),
+    ("cannot be converted to Scalar", ".item() gives the one number of a one-element tensor: index down to a single element first"
+                                      " (one index per dimension)."),
     ("is out of bounds", "indices count from 0: the last of n items is n - 1."),
     ("out of range", "indices count from 0: the last of n items is n - 1."),
     ("must match the size of tensor", "the shapes do not broadcast: print .shape of each operand."),
+    ("expected target dtype to be Long", "class indices must be int64 (torch.long); float targets are read only as class"
+                                         " probabilities, of shape (N, C)."),
+    ("multi-target not supported", "class indices must have shape (N,), one per example, not a column (N, 1)."),
+    ("target with class probabilities", "targets of shape (N, C) are read as class probabilities and must be floats;"
+                                        " class indices are int64 of shape (N,)."),
+    ("must be the same as input size", "a binary cross-entropy needs targets of the logits' shape: an (N, 1) output"
+                                       " against (N,) labels must be squeezed to (N,)."),
+    ("can't be cast to the desired output type Long", "binary cross-entropy targets are floats, 0.0 or 1.0: convert int64"
+                                                      " labels to float."),
 ]
 
 
 def explain_exception(error: BaseException) -> str:
     """One sentence on what the learner's code raised, plus the fix when we recognise it."""
-    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
-    said = f"{type(error).__name__}: {text}" if text else type(error).__name__
+    return explain_error(type(error).__name__, str(error))
+
+
+def explain_error(name: str, text: str) -> str:
+    """`explain_exception` from an error's type name and text (the grader gets them from the kernel).
+
+    A recognised error leads with its fix, then says what was raised. The text may quote the case
+    (a shape, a value), so it is `shown`."""
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    said = f"{name}: {shown(first)}" if first else name
     for needle, fix in KNOWN_ERRORS:
-        if needle in str(error):
-            return f"it raised {said} — {fix}"
+        if needle in text:
+            return f"{fix} (it raised {said})"
     return f"it raised {said}"
+
+
+def with_article(text: str) -> str:
+    """`text` after "a" or "an" as it is read aloud: an int, an (8, 8) table, a (5, 5) one, an 11 × 11 grid."""
+    spoken = text.lstrip("(")
+    digits = spoken[:len(spoken) - len(spoken.lstrip("0123456789"))]
+    if digits:
+        vowel = digits[0] == "8" or (digits[:2] in ("11", "18") and len(digits) % 3 == 2)
+    else:
+        vowel = spoken[:1].lower() in ("a", "e", "i", "o")
+    return f"{'an' if vowel else 'a'} {text}"
+
+
+# `shown(...)` marks a piece of a hint taken from the case: two private-use characters around it.
+SHOWN_OPEN, SHOWN_CLOSE = "\ue000", "\ue001"
+_SHOWN_SPAN = re.compile(f"{SHOWN_OPEN}[^{SHOWN_CLOSE}]*(?:{SHOWN_CLOSE}|$)")
+
+
+def shown(value: Any, spec: str = "") -> str:
+    """`format(value, spec)`, marked as taken from the case: the notebook shows it, hidden-case feedback leaves it out."""
+    text = format(value, spec).replace(SHOWN_OPEN, "").replace(SHOWN_CLOSE, "")
+    return f"{SHOWN_OPEN}{text}{SHOWN_CLOSE}"
+
+
+def public_text(hint: str) -> str:
+    """The hint as the notebook shows it, on a public case: everything, markers removed."""
+    return hint.replace(SHOWN_OPEN, "").replace(SHOWN_CLOSE, "")
+
+
+def hidden_text(hint: str) -> str:
+    """The hint as the grader's feedback gives it for a hidden case: each piece taken from the case becomes "…"."""
+    return _SHOWN_SPAN.sub("…", hint).replace(SHOWN_CLOSE, "")
 
 
 _EMPTY_OPS = {"RESUME", "NOP", "LOAD_CONST", "RETURN_VALUE", "RETURN_CONST", "POP_TOP"}
@@ -115,32 +191,47 @@ def is_placeholder(answer: Any) -> bool:
 
 
 def clone_case(case: Case) -> Case:
-    """A deep-enough copy of a case, so a learner's in-place edit cannot change the next check."""
-    return tuple(arg.clone() if isinstance(arg, torch.Tensor) else _copy_plain(arg) for arg in case)
+    """A deep copy of a case, so a learner's in-place edit cannot change the next check or the case itself."""
+    return tuple(deep_copy(arg) for arg in case)
 
 
-def _copy_plain(value: Any) -> Any:
-    copy = getattr(value, "copy", None)  # numpy arrays, lists, dicts
+def deep_copy(value: Any) -> Any:
+    """`value` with every tensor cloned (a leaf again, requiring grad as before) and every list, tuple and dict rebuilt."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().clone().requires_grad_(value.requires_grad)
+    if type(value) in (list, tuple):
+        return type(value)(deep_copy(item) for item in value)
+    if type(value) is dict:
+        return {key: deep_copy(item) for key, item in value.items()}
+    copy = getattr(value, "copy", None)  # numpy arrays
     return copy() if callable(copy) else value
 
 
 def call_repr(target: str, case: Case) -> str:
-    """How the call looks in the learner's words: `name(arg, ...)` with short argument reprs."""
-    return f"{target}({', '.join(describe(arg, short=True) for arg in case)})"
+    """The case as a call in the learner's words, `name(arg, ...)`, each argument in brief (a public case only)."""
+    return f"{target}({', '.join(account(arg, short=True) for arg in case)})"
 
 
-def describe(value: Any, short: bool = False) -> str:
-    """A short, readable account of a value: small tensors in full, large ones by shape and dtype."""
+def describe(value: Any) -> str:
+    """A short account of a value, marked `shown` (it comes from a case): small tensors in full,
+    larger ones by shape, dtype and their first few values."""
+    return shown(account(value))
+
+
+def account(value: Any, short: bool = False) -> str:
+    """`describe`'s text, unmarked; `short` (for a call's arguments) writes fewer values in full."""
     if isinstance(value, torch.Tensor):
+        kind = f"a tensor of shape {tuple(value.shape)}, {str(value.dtype).removeprefix('torch.')}"
         if value.device.type != "cpu":
-            return f"a tensor of shape {tuple(value.shape)}, dtype {value.dtype}, on {value.device}"
+            return f"{kind}, on {value.device}"
         if value.numel() <= (6 if short else 12) and value.dim() <= 2:
             text = repr(value.detach().cpu()).replace("\n", "").replace("       ", " ")
             return " ".join(text.split())
-        return f"a tensor of shape {tuple(value.shape)}, dtype {value.dtype}"
+        first = value.detach().flatten()[:3].tolist()
+        return f"{kind}: [{', '.join(f'{v:.4g}' if isinstance(v, float) else str(v) for v in first)}, …]"
     if type(value).__module__ == "numpy":
         return f"a numpy array of shape {getattr(value, 'shape', '?')}, dtype {getattr(value, 'dtype', '?')}"
-    text = repr(value)
+    text = " ".join(repr(value).split())  # one line, even for a dict of tensors
     return text if len(text) <= 60 else f"a {type(value).__name__} ({text[:40]}…)"
 
 
@@ -170,10 +261,16 @@ def time_limit(seconds: float):
         signal.signal(signal.SIGALRM, previous)
 
 
-def call_limited(answer: Callable[..., Any], case: Case) -> Any:
-    """`answer(*case)` on a copy of the case, stopped with TooSlow after CASE_SECONDS."""
+def call_limited(answer: Callable[..., Any], case: Case) -> tuple[Any, Case, Facts]:
+    """`answer(*case)` on a copy of the case, stopped with TooSlow after CASE_SECONDS.
+
+    Returns the result, the copy as the call left it, and the facts of the call that the rules judge.
+    """
+    arguments = clone_case(case)
+    storage = storage_of(arguments)
     with time_limit(CASE_SECONDS):
-        return answer(*clone_case(case))
+        got = answer(*arguments)
+    return got, arguments, observe(arguments, storage, got)
 
 
 def reference_results(exercise: Exercise, cases: list[Case]) -> list[Any]:
@@ -191,19 +288,19 @@ def evaluate(exercise: Exercise, answer: Any, cases: list[Case], expected: list[
     if is_placeholder(answer):
         return Result(exercise.id, NOT_ATTEMPTED, f"replace the ... in `{exercise.target}` with your code, run that cell, then run this one again.")
     if not callable(answer):
-        return Result(exercise.id, FAILED, f"pass the function `{exercise.target}` itself (no parentheses); you passed {describe(answer)}.")
+        return Result(exercise.id, FAILED, f"pass the function `{exercise.target}` itself (no parentheses); you passed {account(answer)}.")
     for case, want in zip(cases, expected, strict=True):
         call = call_repr(exercise.target, case)
         try:
-            got = call_limited(answer, case)
+            got, after, facts = call_limited(answer, case)
         except TooSlow:
-            return Result(exercise.id, FAILED, f"{call}: it was stopped after {CASE_SECONDS:g} s; the reference takes well under a second"
-                                               " — look for a loop that never ends or one that runs far more often than needed.")
+            return Result(exercise.id, FAILED, f"it was stopped after {CASE_SECONDS:g} s; the reference takes well under a second"
+                                               " — look for a loop that never ends or one that runs far more often than needed.", call)
         except Exception as error:  # the learner's error, reported as a hint, never a traceback
-            return Result(exercise.id, FAILED, f"{call}: {explain_exception(error)}")
-        hint = exercise.judge(got, case, want)
+            return Result(exercise.id, FAILED, public_text(explain_exception(error)), call)
+        hint = judge_call(exercise, case, got, want, after, facts)
         if hint:
-            return Result(exercise.id, FAILED, f"{call}: {hint}")
+            return Result(exercise.id, FAILED, public_text(hint), call)
     return Result(exercise.id, PASSED, exercise.praise)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from helpers.checks.core import describe
+from helpers.checks.core import describe, shown, with_article
 
 
 def not_a_tensor(got: Any) -> str | None:
@@ -28,7 +28,7 @@ def not_a_tensor(got: Any) -> str | None:
     if isinstance(got, (list, tuple)):
         return f"you returned a Python {type(got).__name__}; wrap it with torch.tensor(...)."
     if isinstance(got, torch.Tensor):
-        return f"you returned a {type(got).__name__}, a subclass of Tensor; return a plain torch.Tensor."
+        return f"you returned {with_article(type(got).__name__)}, a subclass of Tensor; return a plain torch.Tensor."
     return f"you returned {describe(got)}, not a tensor."
 
 
@@ -42,11 +42,11 @@ def shape_mismatch(got: torch.Tensor, expected: torch.Tensor) -> str | None:
         return None
     have, want = tuple(got.shape), tuple(expected.shape)
     if got.numel() == expected.numel() and got.squeeze().shape == expected.squeeze().shape:
-        return (f"the shape is {have}, expected {want}: the same numbers with an extra or a missing dimension of size 1"
+        return (f"the shape is {shown(have)}, expected {shown(want)}: the same numbers with an extra or a missing dimension of size 1"
                 " (a column of shape (N, 1) is not a vector of shape (N,)).")
     if have == want[::-1]:
-        return f"the shape is {have}, expected {want}: rows and columns are swapped."
-    return f"the shape is {have}, expected {want}."
+        return f"the shape is {shown(have)}, expected {shown(want)}: rows and columns are swapped."
+    return f"the shape is {shown(have)}, expected {shown(want)}."
 
 
 def dtype_mismatch(got: torch.Tensor, expected: torch.Tensor) -> str | None:
@@ -81,7 +81,7 @@ def values_mismatch(got: torch.Tensor, expected: torch.Tensor, atol: float = 1e-
         return None
     index = tuple(int(i) for i in (~close).nonzero()[0]) if close.dim() else ()
     where = f" at index {list(index)}" if index else ""
-    return f"the values differ{where}: you have {have[index].item()}, expected {want[index].item()}."
+    return f"the values differ{shown(f'{where}: you have {have[index].item()}, expected {want[index].item()}')}."
 
 
 def tensor_like(got: Any, expected: torch.Tensor) -> str | None:
@@ -107,7 +107,7 @@ def number_mismatch(got: Any, expected: int | float, kind: type = int) -> str | 
     if type(got) is bool or not isinstance(got, (int, float)) or (kind is int and type(got) is not int):
         return f"you returned {describe(got)}; expected a Python {kind.__name__}."
     if got != expected:
-        return f"you returned {got}, expected {expected}."
+        return f"you returned {shown(got)}, expected {shown(expected)}."
     return None
 
 
@@ -124,16 +124,16 @@ def numbers_mismatch(got, expected: list[float], names: list[str]) -> str | None
     if isinstance(got, torch.Tensor):
         return f"you returned a tensor; return {wanted} (.item() turns a one-element tensor into a float)."
     if type(got) not in (list, tuple):
-        return f"you returned a {type(got).__name__}; expected {wanted}."
+        return f"you returned {with_article(type(got).__name__)}; expected {wanted}."
     if len(got) != len(expected):
-        return f"you returned {len(got)} values; expected {wanted}."
+        return f"you returned {shown(len(got))} values; expected {wanted}."
     for name, value in zip(names, got, strict=True):
         if isinstance(value, torch.Tensor):
             return f"{name} is a tensor; return Python floats (.item() turns a one-element tensor into a float)."
         if type(value) is bool or not isinstance(value, (int, float)):
-            return f"{name} is a {type(value).__name__}; expected a Python float."
+            return f"{name} is {with_article(type(value).__name__)}; expected a Python float."
         if not math.isfinite(value):
-            return f"{name} is {value}; expected a finite number."
+            return f"{name} is {shown(value)}; expected a finite number."
     return None
 
 
@@ -147,8 +147,9 @@ def first_difference(got, expected: list[float], names: list[str]) -> str | None
     for name, value, want in zip(names, got, expected, strict=True):
         if not math.isclose(value, want, rel_tol=REL, abs_tol=ABS):
             if math.isclose(value, -want, rel_tol=REL, abs_tol=ABS):
-                return f"{name} is {value:.6g}, expected {want:.6g}: the sign is flipped — check the sign of each local gradient on its path."
-            return f"{name} is {value:.6g}, expected {want:.6g}."
+                return (f"{name} is {shown(f'{value:.6g}')}, expected {shown(f'{want:.6g}')}: the sign is flipped — check the sign of each local "
+                        "gradient on its path.")
+            return f"{name} is {shown(f'{value:.6g}')}, expected {shown(f'{want:.6g}')}."
     return None
 
 

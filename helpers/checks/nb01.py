@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import random
 
 import torch
 
-from helpers.checks.core import Exercise
+from helpers.checks.core import Exercise, shown
 from helpers.checks.judges import number_mismatch, tensor_like, tensor_mismatch
 
 # 01.1 rank_of(t): the number of dimensions --------------------------------------------------
@@ -18,11 +19,11 @@ def rank_of(t: torch.Tensor) -> int:
 def judge_rank(got, case, expected):
     (t,) = case
     if isinstance(got, tuple) and tuple(got) == tuple(t.shape):
-        return f"you returned the shape {tuple(got)}; the rank is not the sizes themselves but how many of them there are."
+        return f"you returned the shape {shown(tuple(got))}; the rank is not the sizes themselves but how many of them there are."
     if type(got) is int and got != expected and t.dim() > 0 and got == t.shape[0]:
-        return f"you returned {got}, the size of the first dimension (what len(t) gives); the rank counts the dimensions."
+        return f"you returned {shown(got)}, the size of the first dimension (what len(t) gives); the rank counts the dimensions."
     if type(got) is int and got == t.numel() and got != expected:
-        return f"you returned {got}, the number of elements; the rank counts dimensions, not numbers."
+        return f"you returned {shown(got)}, the number of elements; the rank counts dimensions, not numbers."
     return number_mismatch(got, expected)
 
 
@@ -79,23 +80,27 @@ def judge_dice(got, case, expected):
         return f"the dtype is {got.dtype}; torch.randint's default, int64, is what we want."
     low, high = int(got.min()), int(got.max())
     if low < 1:
-        return f"a roll of {low} came up: randint's low bound is included, so low must be the smallest face."
+        return f"a roll of {shown(low)} came up: randint's low bound is included, so low must be the smallest face."
     if high > 6:
-        return f"a roll of {high} came up: a die stops at 6 (randint's high bound is excluded: it is one past the largest value)."
+        return f"a roll of {shown(high)} came up: a die stops at 6 (randint's high bound is excluded: it is one past the largest value)."
     if n >= 300 and high == 5:
-        return f"no 6 came up in {n} rolls: randint's high bound is excluded, so high must be one past the largest face."
+        return f"no 6 came up in {shown(n)} rolls: randint's high bound is excluded, so high must be one past the largest face."
     if n >= 300 and len(torch.unique(got)) < 6:
-        return f"only the faces {torch.unique(got).tolist()} came up in {n} rolls; every face should appear."
+        return f"only the faces {shown(torch.unique(got).tolist())} came up in {shown(n)} rolls; every face should appear."
+    end_share = float(((got == 1) | (got == 6)).double().mean())
+    if n >= 1000 and end_share < 1 / 3 - 5 * math.sqrt(2 / 9 / n):  # five standard deviations below a fair die's 1/3
+        return ("the faces 1 and 6 come up far less often than the others: rounding a continuous number to the nearest whole one "
+                "gives the end faces half as wide an interval. Every face needs the same chance: torch.randint gives that.")
     return None
 
 
 def dice_public():
-    return [(600,), (3,)]
+    return [(1200,), (3,)]
 
 
 def dice_hidden(rng: random.Random):
-    """Enough rolls that a missing face or an impossible one shows in every case."""
-    return [(rng.randint(500, 3000),), (rng.randint(300, 500),)]
+    """Enough rolls that a missing face, an impossible one or unequal chances show in every case."""
+    return [(rng.randint(1500, 3000),), (rng.randint(1000, 1500),)]
 
 
 # 01.4 uniform(low, high, n): n samples from [low, high), with rand --------------------------
@@ -116,9 +121,11 @@ def judge_uniform(got, case, expected):
     width = high - low
     wrong_intervals = [  # what each mistake fills, first match wins
         ((0.0, 1.0), "the samples fill [0, 1): that is torch.rand as it comes — stretch it to the interval's width, then move it to start at low."),
-        ((0.0, width), f"the samples fill [0, {width:g}): the width is right, but the interval does not start at low = {low:g} yet."),
-        ((0.0, high), f"the samples fill [0, {high:g}): you stretched [0, 1) by high; stretch it by the interval's width instead, then move it to low."),
-        ((low, low + high), f"the samples fill [{low:g}, {low + high:g}): you stretched [0, 1) by high; stretch it by the interval's width instead."),
+        ((0.0, width), f"the samples fill [0, {shown(width, 'g')}): the width is right, but the interval does not start at low = {shown(low, 'g')} yet."),
+        ((0.0, high), f"the samples fill [0, {shown(high, 'g')}): you stretched [0, 1) by high; stretch it by the interval's width instead, then move "
+                      "it to low."),
+        ((low, low + high), f"the samples fill [{shown(low, 'g')}, {shown(low + high, 'g')}): you stretched [0, 1) by high; stretch it by the "
+                            "interval's width instead."),
     ]
     if fills(got, low, high):
         return None
@@ -128,10 +135,11 @@ def judge_uniform(got, case, expected):
     smallest, largest = float(got.min()), float(got.max())
     slack = 1e-5 * max(1.0, abs(low), abs(high))
     if smallest < low - slack or largest >= high + slack:
-        return (f"the samples span [{smallest:.3f}, {largest:.3f}], outside [{low:g}, {high:g}):"
+        return (f"the samples span [{shown(smallest, '.3f')}, {shown(largest, '.3f')}], outside [{shown(low, 'g')}, {shown(high, 'g')}):"
                 " stretch [0, 1) to the width of the interval, then move it to start at low.")
     if n >= 1000:
-        return f"the samples only span [{smallest:.3f}, {largest:.3f}]; they should spread over all of [{low:g}, {high:g})."
+        return (f"the samples only span [{shown(smallest, '.3f')}, {shown(largest, '.3f')}]; they should spread over all of [{shown(low, 'g')}, "
+                f"{shown(high, 'g')}).")
     return None
 
 
@@ -179,13 +187,13 @@ def judge_normal(got, case, expected):
         return f"the dtype is {got.dtype}, expected torch.float32 (torch.randn's default)."
     sample_mean, sample_std = float(got.mean()), float(got.std())
     if abs(sample_std - std**2) < 0.05 * std**2 and abs(std**2 - std) > 0.1 * std:
-        return f"the spread is {sample_std:.3f}, about std² = {std**2:g}: multiply randn by the standard deviation, not the variance."
+        return f"the spread is {shown(sample_std, '.3f')}, about std² = {shown(std**2, 'g')}: multiply randn by the standard deviation, not the variance."
     if sample_std < 0.5 * std and float(got.min()) >= mean:
         return "all samples lie above the mean: torch.rand is uniform on [0, 1); the normal distribution is torch.randn."
     if abs(sample_mean - mean) > 6 * std / n**0.5:
-        return f"the samples average {sample_mean:.3f}, expected about {mean:g}: add the mean after scaling."
+        return f"the samples average {shown(sample_mean, '.3f')}, expected about {shown(mean, 'g')}: add the mean after scaling."
     if abs(sample_std - std) > 0.1 * std:
-        return f"the samples' standard deviation is {sample_std:.3f}, expected about {std:g}: scale torch.randn by std."
+        return f"the samples' standard deviation is {shown(sample_std, '.3f')}, expected about {shown(std, 'g')}: scale torch.randn by std."
     return None
 
 

@@ -6,7 +6,7 @@ import random
 
 import torch
 
-from helpers.checks.core import Exercise
+from helpers.checks.core import Exercise, shown
 from helpers.checks.judges import device_mismatch, not_a_tensor, number_mismatch, tensor_mismatch
 
 
@@ -39,14 +39,14 @@ def judge_element(got, case, expected):
     if type(value) is int and value != expected:
         rows, cols = t.shape
         wrong = [  # (index used, the mistake behind it); the first that explains the answer wins
-            ((row, col), f"you returned {value}, which is t[{row}, {col}]: the {ordinal(row + 1)} row, {ordinal(col + 1)} column. Indices count from 0,"
-                         " so the n-th row has index n - 1 (and the same for columns)."),
-            ((col - 1, row - 1), f"you returned {value}, the element in the {ordinal(col)} row, {ordinal(row)} column: the first index picks the row,"
-                                 " the second the column."),
-            ((row - 1, col), f"you returned {value}, which is t[{row - 1}, {col}]: the row is right, but the column index is one too far. Indices count"
-                             " from 0 for columns too."),
-            ((row, col - 1), f"you returned {value}, which is t[{row}, {col - 1}]: the column is right, but the row index is one too far. Indices count"
-                             " from 0 for rows too."),
+            ((row, col), f"you returned {shown(f'{value}, which is t[{row}, {col}]: the {ordinal(row + 1)} row, {ordinal(col + 1)} column')}."
+                         " Indices count from 0, so the n-th row has index n - 1 (and the same for columns)."),
+            ((col - 1, row - 1), f"you returned {shown(f'{value}, the element in the {ordinal(col)} row, {ordinal(row)} column')}:"
+                                 " the first index picks the row, the second the column."),
+            ((row - 1, col), f"you returned {shown(f'{value}, which is t[{row - 1}, {col}]')}: the row is right, but the column index"
+                             " is one too far. Indices count from 0 for columns too."),
+            ((row, col - 1), f"you returned {shown(f'{value}, which is t[{row}, {col - 1}]')}: the column is right, but the row index"
+                             " is one too far. Indices count from 0 for rows too."),
         ]
         for (r, c), hint in wrong:
             if 0 <= r < rows and 0 <= c < cols and value == t[r, c].item():
@@ -92,7 +92,8 @@ def judge_zero_negatives(got, case, expected):
     if miss:
         return miss
     if got.dim() == 1 and got.shape != expected.shape and got.numel() < t.numel():
-        return (f"you returned {got.numel()} of the {t.numel()} elements, in one row: indexing with a mask picks the matching elements out. Keep t's"
+        return (f"you returned {shown(got.numel())} of the {shown(t.numel())} elements, in one row: indexing with a mask picks the matching elements "
+                "out. Keep t's"
                 " shape: assign 0 to the masked positions instead.")
     if same(got, t.abs()):
         return "you flipped the sign of the negative elements; they should become 0."
@@ -138,10 +139,10 @@ def judge_row_argmax(got, case, expected):
         return ("you returned one number: without dim, argmax looks at the whole tensor as one flat list. Say which dimension to reduce, so you get one"
                 " answer per row.")
     if same(got, scores.argmax(dim=0)):
-        return (f"you returned {cols} indices, one per column: dim=0 reduces over the rows (down each column). One answer per row means reducing across"
+        return (f"you returned {shown(cols)} indices, one per column: dim=0 reduces over the rows (down each column). One answer per row means reducing across"
                 " the columns, dim=1.")
     if got.shape == (rows, 1):
-        return f"the shape is {(rows, 1)}, expected {(rows,)}: keepdim=True keeps the reduced dimension as a size-1 column; leave it out here."
+        return f"the shape is {shown((rows, 1))}, expected {shown((rows,))}: keepdim=True keeps the reduced dimension as a size-1 column; leave it out here."
     if got.is_floating_point() and same(got, scores.max(dim=1).values):
         return "those are the largest scores themselves; the exercise asks where they are: their column indices."
     if same(got, expected + 1):
@@ -185,7 +186,8 @@ def judge_flatten_transposed(got, case, expected):
     if miss:
         return miss
     if got.shape == t.t().shape:
-        return f"you returned a tensor of shape {tuple(got.shape)}, the transpose itself; it still has to become one row of {t.numel()} numbers (1-D)."
+        return (f"you returned a tensor of shape {shown(tuple(got.shape))}, the transpose itself; it still has to become one row of {shown(t.numel())} "
+                "numbers (1-D).")
     if same(got, t.flatten()):
         return ("these are t's rows one after another, in the order they sit in memory; view or reshape keep that order even when you ask for the shape"
                 " (columns, rows). Transpose first, so the columns are read one after another.")

@@ -6,7 +6,7 @@ import random
 
 import torch
 
-from helpers.checks.core import Exercise, describe
+from helpers.checks.core import Exercise, describe, shown, with_article
 from helpers.checks.judges import BROADCAST_TRAP, device_mismatch, not_a_tensor, tensor_mismatch
 
 
@@ -22,7 +22,7 @@ def close(a: torch.Tensor, b: torch.Tensor) -> bool:
 
 def python_number_hint(got) -> str | None:
     if type(got) in (int, float):
-        return f"you returned the Python number {got}; return a tensor (a 0-dim float32 tensor), as torch's reductions do."
+        return f"you returned the Python number {shown(got)}; return a tensor (a 0-dim float32 tensor), as torch's reductions do."
     return None
 
 
@@ -38,10 +38,17 @@ def judge_mean(got, case, expected):
     if miss:
         return miss
     if got.numel() == 1 and got.shape != expected.shape:
-        return f"the shape is {tuple(got.shape)}, expected (): a mean over all elements is a 0-dim tensor (no keepdim, no dim)."
+        return f"the shape is {shown(tuple(got.shape))}, expected (): a mean over all elements is a 0-dim tensor (no keepdim, no dim)."
     if got.shape == expected.shape and not got.dtype.is_floating_point:
-        return (f"the result is {got.dtype}: {got.item()} where the mean is {expected.item():.4f}. Dividing integers with // (or a rounding mode) drops"
+        return (f"the result is {got.dtype}: {shown(got.item())} where the mean is {shown(expected.item(), '.4f')}. Dividing integers with // (or a "
+                "rounding mode) drops"
                 " the fraction and keeps the integer dtype; convert to float before you average.")
+    if got.shape == expected.shape and got.dtype == expected.dtype and not close(got, expected):
+        if close(got, expected.trunc()):
+            return ("the fraction is gone: converting to an integer (.long(), .int() or int()) truncates, cutting the fraction off. "
+                    "Convert the integers to float before you average, and keep the result float.")
+        if close(got, expected.round()):
+            return "you rounded the mean to a whole number; the mean keeps its fraction."
     if got.dtype == torch.float64:
         return ("the dtype is torch.float64, expected torch.float32: .double() (and NumPy, whose default float is float64) gives float64; float32 is"
                 " what was asked.")
@@ -80,9 +87,12 @@ def judge_bin_index(got, case, expected):
         if close(got, exact.trunc()) and not close(got, expected):
             where = int((exact.trunc() != expected).nonzero()[0, 0])
             value = int(values.flatten()[where])
-            return (f"{value} landed in bin {int(exact.trunc().flatten()[where])}, but it lies in bin {int(expected.flatten()[where])}: "
+            return (f"{shown(value)} landed in bin {shown(int(exact.trunc().flatten()[where]))}, but it lies in bin {shown(int(expected.flatten()[where]))}: "
                     "rounding toward zero (rounding_mode='trunc', or converting a float to an integer with .long() or .int()) "
                     "is wrong for negative values. Bins round down, toward minus infinity.")
+        if close(got, exact.round()) and not close(got, expected):
+            return ("you rounded each quotient to the nearest whole number; a value belongs to the bin it has reached, so the index "
+                    "rounds down, toward minus infinity.")
         if close(got, expected + 1):
             return "every bin index is one too large: bins count from 0, so values from 0 up to (not including) width are in bin 0."
         if close(got, values.remainder(width)):
@@ -161,12 +171,13 @@ def judge_mse(got, case, expected):
     trap = pred - y  # what the (N, 1) - (N,) subtraction silently gives: an (N, N) table
     n = len(y)
     if got.shape == (n, n):
-        return (f"your result has shape {(n, n)}: pred - y compared every prediction with every target."
+        return (f"your result has shape {shown((n, n))}: pred - y compared every prediction with every target."
                 " Make both (N,) before subtracting, then average." + BROADCAST_TRAP)
     if got.shape == expected.shape and got.dtype == expected.dtype:
         if close(got, (trap**2).mean()):
-            return (f"the value is the mean over a ({n}, {n}) table, not over {n} errors: pred has shape {tuple(pred.shape)}"
-                    f" and y {tuple(y.shape)}, so pred - y compared every prediction with every target. Make both (N,) first." + BROADCAST_TRAP)
+            return (f"the value is the mean over {shown(with_article(f'({n}, {n})'))} table, not over {shown(n)} errors: "
+                    f"pred has shape {shown(tuple(pred.shape))}"
+                    f" and y {shown(tuple(y.shape))}, so pred - y compared every prediction with every target. Make both (N,) first." + BROADCAST_TRAP)
         errors = pred.squeeze(1) - y
         if close(got, (errors**2).sum()):
             return "that is the sum of the squared errors; the mean divides it by the number of examples."
@@ -175,7 +186,7 @@ def judge_mse(got, case, expected):
         if close(got, errors.mean() ** 2):
             return "you squared the mean error; square each error first, then average the squares."
     if got.shape != expected.shape and got.numel() == n:
-        return f"the shape is {tuple(got.shape)}, expected (): these look like the {n} squared errors themselves; average them into one number."
+        return f"the shape is {shown(tuple(got.shape))}, expected (): these look like the {shown(n)} squared errors themselves; average them into one number."
     return tensor_mismatch(got, expected)
 
 
@@ -238,7 +249,7 @@ EXERCISES = [
              "floor division (values // width, or torch.div(..., rounding_mode='floor')) rounds toward minus infinity, so -1 lands in bin -1, and the"
              " result stays int64."),
     Exercise("03.3", "before_and_after", 2, before_and_after, before_after_public, before_after_hidden, judge_before_and_after,
-             "a.clone() keeps the old values in memory of their own, and a.add_(b) then changes a itself."),
+             "a.clone() keeps the old values in memory of their own, and a.add_(b) then changes a itself.", in_place=0),
     Exercise("03.4", "mse", 2, mse, mse_public, mse_hidden, judge_mse,
              "with pred made (N,) first (squeeze(1), view(-1) or pred[:, 0]) the subtraction pairs each prediction with its own target."),
     Exercise("03.5", "center_rows", 2, center_rows, center_public, center_hidden, judge_center_rows,

@@ -14,8 +14,9 @@ import random
 import numpy as np
 import torch
 
-from helpers.checks.core import Exercise, describe
+from helpers.checks.core import Exercise, describe, shown, with_article
 from helpers.checks.judges import BROADCAST_TRAP, not_a_tensor, shape_mismatch, values_mismatch
+from helpers.checks.rules import RuleBroken
 
 
 def where(t: torch.Tensor) -> str:
@@ -35,19 +36,20 @@ def judge_ones_column(got, case, expected):
         return miss
     if got.dtype != x.dtype or got.device.type != x.device.type:
         defaults = " (float32 on the CPU: the defaults a new tensor gets)" if got.dtype == torch.float32 and got.device.type == "cpu" else ""
-        return (f"your column is {where(got)}{defaults}, but x is {where(x)}. Make the new tensor follow x: "
-                "a tensor method such as x.new_ones, or the dtype= and device= arguments, taken from x.")
+        return RuleBroken(f"your column is {where(got)}{defaults}, but x is {where(x)}. Make the new tensor follow x: "
+                          "a tensor method such as x.new_ones, or the dtype= and device= arguments, taken from x.")
     n = x.shape[0]
     if got.shape == (n,):
-        return f"the shape is ({n},), a vector; a column has shape ({n}, 1)." + BROADCAST_TRAP
+        return f"the shape is ({shown(n)},), a vector; a column has shape ({shown(n)}, 1)." + BROADCAST_TRAP
     if got.shape == (1, n) and n != 1:
-        return f"the shape is (1, {n}), a row; a column has shape ({n}, 1): one row per row of x."
+        return f"the shape is (1, {shown(n)}), a row; a column has shape ({shown(n)}, 1): one row per row of x."
     if got.shape == x.shape and x.shape[1] != 1:
-        return f"the shape is {tuple(got.shape)}, x's own shape: a column has one number per row of x, shape ({n}, 1)."
+        return f"the shape is {shown(tuple(got.shape))}, x's own shape: a column has one number per row of x, shape ({shown(n)}, 1)."
     miss = shape_mismatch(got, expected)
     if miss or got.device.type == "meta":  # a meta tensor has a shape and a dtype, but no values to compare
         return miss
-    return values_mismatch(got, expected)
+    miss = values_mismatch(got, expected)  # ones are the statement: wrong values cost the meta case too, which cannot show them
+    return RuleBroken(miss) if miss else None
 
 
 def ones_public():
@@ -57,12 +59,15 @@ def ones_public():
 
 
 def ones_hidden(rng: random.Random):
-    """Matrices on the CPU in dtypes other than float32, more rows than columns or fewer, never one column."""
+    """Matrices in dtypes other than float32, more rows than columns or fewer, never one column; one on
+    the meta device, so an answer that ignores x's device is graded as the statement says."""
     cases = []
     for dtype in rng.sample([torch.float64, torch.float16, torch.bfloat16], 3):
         rows, cols = rng.sample(range(2, 8), 2)
         values = [round(rng.uniform(-5, 5), 2) for _ in range(rows * cols)]
         cases.append((torch.tensor(values, dtype=dtype).view(rows, cols),))
+    rows, cols = rng.sample(range(2, 8), 2)
+    cases.append((torch.zeros(rows, cols, dtype=rng.choice([torch.float64, torch.float16]), device="meta"),))
     return cases
 
 
@@ -78,25 +83,26 @@ def judge_prepare(got, case, expected):
         kind = f"a Python {type(got).__name__}" if isinstance(got, (list, tuple)) else describe(got)
         return f"you returned {kind}; return a dict with the same names as batch, each with its tensor converted."
     if sorted(map(str, got)) != sorted(batch):
-        return f"the names are {sorted(map(str, got))}, expected {sorted(batch)}: keep batch's names."
+        return f"the names are {shown(sorted(map(str, got)))}, expected {shown(sorted(batch))}: keep batch's names."
     for name, came in batch.items():
         have, want = got[name], expected[name]
         miss = not_a_tensor(have)
         if miss:
-            return f"{name!r}: {miss}"
+            return f"{shown(repr(name))}: {miss}"
         if have.dtype == came.dtype != want.dtype:
             if have.device.type == came.device.type != want.device.type:
-                return (f"{name!r} is still {where(came)}, as it came in: .to(...) returns a converted copy and leaves "
+                return (f"{shown(repr(name))} is still {where(came)}, as it came in: .to(...) returns a converted copy and leaves "
                         "the tensor you call it on as it was, so keep what it returns.")
-            return (f"{name!r} still has its old dtype, {str(came.dtype).removeprefix('torch.')}: give .to(...) the dtype as "
+            return (f"{shown(repr(name))} still has its old dtype, {str(came.dtype).removeprefix('torch.')}: give .to(...) the dtype as "
                     "well as the device, and keep what it returns (a converted copy; the original stays as it was).")
         if have.device.type != want.device.type:
-            return f"{name!r} is on {have.device.type}, expected {want.device.type}: one call to .to(...) can change the device and the dtype together."
+            return (f"{shown(repr(name))} is on {have.device.type}, expected {want.device.type}: one call to .to(...) can change the device and the "
+                    "dtype together.")
         if have.dtype != want.dtype:
-            return f"{name!r} is {where(have)}, expected {where(want)}: convert to the dtype you were given."
+            return f"{shown(repr(name))} is {where(have)}, expected {where(want)}: convert to the dtype you were given."
         miss = shape_mismatch(have, want) or (None if want.device.type == "meta" else values_mismatch(have, want))
         if miss:
-            return f"{name!r}: {miss}"
+            return f"{shown(repr(name))}: {miss}"
     return None
 
 
@@ -132,10 +138,10 @@ def judge_percentiles(got, case, expected):
     if type(got) is not list:
         return f"you returned {describe(got)}; return a Python list of floats, one per percentile."
     if len(got) != len(qs):
-        return f"you returned {len(got)} values for {len(qs)} percentiles."
+        return f"you returned {shown(len(got))} values for {shown(len(qs))} percentiles."
     odd = next((value for value in got if type(value) is not float), None)
     if odd is not None:
-        return (f"the list holds a {type(odd).__module__}.{type(odd).__name__}, not a Python float: "
+        return (f"the list holds {with_article(type(odd).__module__)}.{type(odd).__name__}, not a Python float: "
                 "call .tolist() on the NumPy array (rather than list(...)), which converts each number.")
     have = torch.tensor(got, dtype=torch.float64)
     want = torch.tensor(expected, dtype=torch.float64)
@@ -145,7 +151,7 @@ def judge_percentiles(got, case, expected):
     as_fractions = torch.quantile(data, torch.tensor(qs, dtype=torch.float64) / 10_000)
     if torch.allclose(have, as_fractions, rtol=1e-5, atol=1e-6):
         return "np.percentile takes percents, from 0 to 100 (it is torch.quantile that takes fractions from 0 to 1): pass qs as they are."
-    return f"the values differ: you have {[round(v, 4) for v in got]}, expected {[round(v, 4) for v in expected]}."
+    return f"the values differ: you have {shown([round(v, 4) for v in got])}, expected {shown([round(v, 4) for v in expected])}."
 
 
 def percentiles_public():

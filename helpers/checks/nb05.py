@@ -7,7 +7,7 @@ import random
 
 import torch
 
-from helpers.checks.core import Exercise, describe
+from helpers.checks.core import Exercise, describe, shown
 from helpers.checks.judges import device_mismatch, dtype_mismatch, not_a_tensor, shape_mismatch, tensor_like, values_mismatch
 
 
@@ -31,7 +31,7 @@ def float32_hint(got: torch.Tensor, expected: torch.Tensor) -> str:
     worst = largest_relative_error(got, expected)
     said = ("your result is float32" if got.dtype == torch.float32 else
             "they look computed in float32")
-    return (f"your estimates are off by up to {worst:.1e} (relative), far more than float64 rounding allows: {said}, "
+    return (f"your estimates are off by up to {shown(worst, '.1e')} (relative), far more than float64 rounding allows: {said}, "
             "which torch.tensor makes from Python floats by default. In float32 the two values of f whose difference you "
             "take agree in most of their ~7 significant digits, so the difference is mostly rounding noise; make the tensor float64.")
 
@@ -52,12 +52,12 @@ def judge_cross_entropy(got, case, expected):
         sign = ""
         if got.dtype.is_floating_point and float(got.detach().max()) <= 0:
             sign = " Mind the sign too: log p is never positive, so every term y·log p is ≤ 0 and the loss needs a minus in front."
-        return (f"you returned a tensor of shape ({n}, {c}), one term per example and class: cross-entropy adds the terms up over "
-                f"the classes (one loss per example) and then averages those over the {n} examples, giving one number.{sign}")
+        return (f"you returned a tensor of shape ({shown(n)}, {shown(c)}), one term per example and class: cross-entropy adds the terms up over "
+                f"the classes (one loss per example) and then averages those over the {shown(n)} examples, giving one number.{sign}")
     if got.shape == (n,):
-        return f"you returned {n} numbers, one loss per example: the batch's loss is their mean, a single number."
+        return f"you returned {shown(n)} numbers, one loss per example: the batch's loss is their mean, a single number."
     if got.shape == (c,):
-        return (f"you returned {c} numbers, one per class: you added up over the examples (dim=0). Add up over the "
+        return (f"you returned {shown(c)} numbers, one per class: you added up over the examples (dim=0). Add up over the "
                 "classes (dim=1) for each example's loss, then average over the examples.")
     miss = shape_mismatch(got, expected) or dtype_mismatch(got, expected)
     if miss:
@@ -65,14 +65,14 @@ def judge_cross_entropy(got, case, expected):
     value, want = float(got), float(expected)
     near = lambda model: math.isclose(value, model, rel_tol=1e-4, abs_tol=1e-6)  # noqa: E731
     if near(-want) or value < 0:
-        return (f"your loss is {value:.4f}, negative: log p is never positive, so the sum of y·log p is ≤ 0. Cross-entropy is "
+        return (f"your loss is {shown(value, '.4f')}, negative: log p is never positive, so the sum of y·log p is ≤ 0. Cross-entropy is "
                 "minus that sum, so it is ≥ 0 and falls as the true class's probability rises; without the minus, "
                 "lowering the loss would push that probability down.")
     if near(n * want):
-        return (f"your loss is {n} times the expected one ({want:.4f}): you added up the {n} examples' losses. Average them "
+        return (f"your loss is {shown(n)} times the expected one ({shown(want, '.4f')}): you added up the {shown(n)} examples' losses. Average them "
                 "(mean), so the loss does not grow with the batch size.")
     if near(want / c):
-        return (f"your loss is the expected one ({want:.4f}) divided by the number of classes, {c}: you averaged over the "
+        return (f"your loss is the expected one ({shown(want, '.4f')}) divided by the number of classes, {shown(c)}: you averaged over the "
                 "classes too. Add up over the classes; average only over the examples.")
     if near(want / math.log(10)):
         return "your loss is the expected one divided by ln 10: you used the base-10 logarithm; cross-entropy uses the natural log, torch.log."
@@ -144,7 +144,7 @@ def judge_central_difference(got, case, expected):
                 " the central difference's error shrinks like h², the forward one's only like h.")
     if close(got, 5 * points**4, rtol=1e-10):
         return (f"you returned the exact derivative 5x⁴; the exercise asks for the central-difference estimate, which with "
-                f"h = {h:g} differs from it (that error is what the exercise is about): compute it from f at x + h and x - h.")
+                f"h = {shown(h, 'g')} differs from it (that error is what the exercise is about): compute it from f at x + h and x - h.")
     if looks_float32(got, expected):
         return float32_hint(got, expected)
     return values_mismatch(got, expected, atol=0.0, rtol=1e-8)
@@ -248,8 +248,8 @@ def judge_descend(got, case, expected):
     if type(got) is torch.Tensor:
         return f"you returned a tensor ({describe(got)}); return a Python list of floats (.tolist() converts a tensor)."
     if is_number(got):
-        return (f"you returned one number, {got:g}; return the whole path as a list: w0 first, then w after each "
-                f"step ({steps + 1} values).")
+        return (f"you returned one number, {shown(got, 'g')}; return the whole path as a list: w0 first, then w after each "
+                f"step ({shown(steps + 1)} values).")
     if got is None:
         return "your function returned None — did you forget `return`?"
     if type(got) not in (list, tuple):
@@ -263,9 +263,9 @@ def judge_descend(got, case, expected):
     if not all(math.isfinite(v) for v in got):
         return "your path reaches inf or nan: w runs away from the minimum — check the direction of the step."
     if len(got) == steps and paths_close(got, expected[1:]):
-        return f"your path has {steps} values and skips the start: put w0 first, then one value per step ({steps + 1} in all)."
+        return f"your path has {shown(steps)} values and skips the start: put w0 first, then one value per step ({shown(steps + 1)} in all)."
     if len(got) != steps + 1:
-        return f"your path has {len(got)} values; expected {steps + 1}: w0, then w after each of the {steps} steps."
+        return f"your path has {shown(len(got))} values; expected {shown(steps + 1)}: w0, then w after each of the {shown(steps)} steps."
     if paths_close(got, expected):
         return None
     uphill = run_model(w0, steps, lambda w, k: w + lr * 2 * (w - 3))
@@ -281,7 +281,7 @@ def judge_descend(got, case, expected):
     if paths_close(got, run_model(w0, steps, lambda w, k: w - lr * (w - 3))):
         return "your steps are half as long as they should be: the derivative of (w - 3)² is 2(w - 3), not w - 3."
     first = next(k for k, (a, b) in enumerate(zip(got, expected, strict=True)) if not math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-6))
-    return f"w after step {first} is {got[first]:.6g}, expected {expected[first]:.6g}."
+    return f"w after step {shown(first)} is {shown(got[first], '.6g')}, expected {shown(expected[first], '.6g')}."
 
 
 def descend_public():

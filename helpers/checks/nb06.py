@@ -7,7 +7,7 @@ import random
 
 import torch
 
-from helpers.checks.core import Exercise, describe
+from helpers.checks.core import Exercise, describe, shown
 from helpers.checks.judges import tensor_mismatch, values_mismatch
 
 
@@ -26,7 +26,7 @@ def tensors_hint(got, count: int, what: str) -> str | None:
     if type(got) not in (tuple, list):
         return f"you returned {describe(got)}; return a tuple of {count} tensors: {what}."
     if len(got) != count:
-        return f"you returned {len(got)} values; return {count}: {what}."
+        return f"you returned {shown(len(got))} values; return {count}: {what}."
     return None
 
 
@@ -38,6 +38,10 @@ def points(generator: torch.Generator, n: int, low: float, high: float, avoid: t
         if all(abs(x - a) >= gap for a in avoid):
             chosen.append(round(x, 3))
     return torch.tensor(chosen, dtype=torch.float64)
+
+
+ADDED = ("you added the local derivatives along the chain; the chain rule multiplies them: "
+         "the outer slope, taken at the inner value, times the inner slope.")
 
 
 # 06.1 rule_derivatives(x): the derivatives of 2x³, 3eˣ and 4 ln x at the points x ---------------
@@ -113,6 +117,7 @@ def judge_steep_sigmoid_derivative(got, case, expected):
                       " and the chain rule adds the inner function's derivative as a factor."),
         (g, "that is g itself, not its slope."),
         (1 - g, "the outer step is wrong: the derivative of a^(-1) is -a^(-2), so the power goes from -1 to -2."),
+        (expected / 2 + 2, ADDED),
     ]
     for model, hint in models:
         if close(got, model):
@@ -214,7 +219,7 @@ def judge_k_partials(got, case, expected):
     if type(got) not in (tuple, list):
         return f"you returned {describe(got)}; return a tuple of three Python floats: {what}."
     if len(got) != 3:
-        return f"you returned {len(got)} values; return three: {what}."
+        return f"you returned {shown(len(got))} values; return three: {what}."
     if any(type(v) is torch.Tensor for v in got):
         return "you returned tensors; return Python floats (.item() converts a one-element tensor, such as a .grad)."
     if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in got):
@@ -230,13 +235,15 @@ def judge_k_partials(got, case, expected):
                 "constant factor (and the other way round for c).")
     if near(values, (1.0, c, b)):
         return "the outer step is missing: K = u², and dK/du multiplies every path from K down to a, b and c."
+    if near(values, (2 * u, 2 * u + c, 2 * u + b)):
+        return ADDED
     if near(values, (2.0, 2.0 * c, 2.0 * b)):
         return "the outer step is off: the derivative of u² with respect to u is 2u, not 2."
     if near(values, (2 * u, 2 * u, 2 * u)):
         return "you stopped at u: v = bc still depends on b and on c, so its local derivatives join the product on the paths to b and c."
     names = ("∂K/∂a", "∂K/∂b", "∂K/∂c")
     first = next(i for i in range(3) if not math.isclose(values[i], expected[i], rel_tol=1e-9, abs_tol=1e-9))
-    return f"{names[first]} is {values[first]:g}, expected {expected[first]:g}."
+    return f"{names[first]} is {shown(values[first], 'g')}, expected {shown(expected[first], 'g')}."
 
 
 def k_public():

@@ -19,6 +19,10 @@ def sigmoid(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-z))
 
 
+ADDED = ("you added the local gradients along a path; the chain rule multiplies them: "
+         "each path contributes the product of the local gradients on its edges.")
+
+
 # 07.1 grads_of_J(a, b, c): J = 3(a + bc), v = bc, u = a + v --------------------------------
 
 J_NAMES = ["dJ/da", "dJ/db", "dJ/dc"]
@@ -35,6 +39,8 @@ def judge_grads_of_J(got, case, expected):
         return "dJ/db and dJ/dc are swapped: the local gradient of v = b·c with respect to one factor is the other factor."
     if same_numbers(got, [1.0, c, b]) or same_numbers(got[1:], [c, b]):
         return "every path from J starts with the edge J ← u, whose local gradient is dJ/du = 3: multiply it in."
+    if same_numbers(got, [3.0, 3.0 + c, 3.0 + b]):
+        return ADDED
     if same_numbers(got, [3.0, 3.0, 3.0]) or same_numbers(got, [3.0, 3.0 * b * c, 3.0 * b * c]):
         return "the path to b (and to c) goes through v = b·c: its local gradient, the other factor, belongs in the product."
     return None
@@ -72,6 +78,8 @@ def judge_two_path(got, case, expected):
         return "dg/dx holds only the direct path x → (·); x also reaches g through d = y − x: add that path's product too."
     if math.isclose(got[0], -x, rel_tol=REL, abs_tol=ABS):
         return "dg/dx holds only the path through d = y − x; x is also a direct input of the product: add that path too."
+    if math.isclose(got[0], y + 2 * x, rel_tol=REL, abs_tol=ABS):
+        return "dg/dx: the path through d = y − x carries the local gradient ∂d/∂x = −1; you took it as +1, dropping the minus of the subtraction."
     if math.isclose(got[0], y, rel_tol=REL, abs_tol=ABS):
         return "dg/dx: the path through d = y − x carries the local gradient ∂d/∂x = −1; a minus sign is missing on that edge."
     if math.isclose(got[1], -x, rel_tol=REL, abs_tol=ABS):
@@ -120,6 +128,9 @@ def judge_sigmoid_neuron(got, case, expected):
     for wrong, hint in wrong_locals:  # each wrong local gradient, carried along the three paths
         if same_numbers(got, [wrong * x, wrong * w, wrong]):
             return hint
+    local = s * (1 - s)
+    if same_numbers(got, [local + x, local + w, local]):
+        return ADDED
     if same_numbers(got[:2], [expected[2] * w, expected[2] * x]):
         return "dL/dw and dL/dx are swapped: the local gradient of w·x with respect to one factor is the other factor."
     return None

@@ -17,7 +17,7 @@ import random
 
 import torch
 
-from helpers.checks.core import Exercise
+from helpers.checks.core import Exercise, shown, with_article
 from helpers.checks.judges import first_difference, judges_numbers, known_answer, same_numbers
 from helpers.checks.nb07 import sigmoid
 
@@ -64,8 +64,11 @@ def local_sigmoid(kind: str):
     }[kind]
 
 
-def by_hand(x, y, p, local="s(1-s)", swap_w2=False, swap_w1=False, input_factor="none", sign=1.0, w3=None, w2=None):
+def by_hand(x, y, p, local="s(1-s)", swap_w2=False, swap_w1=False, input_factor="none", sign=1.0, w3=None, w2=None,
+            f_prime_at_b=False, x_from_b=False):
     """Every gradient the way a learner's loops compute it; each keyword switches one mistake on.
+
+    `f_prime_at_b` takes f' for ∇a_j at b_j, and `x_from_b` builds ∇x from ∇b: a layer off.
 
     `w3` and `w2` replace W3 (for the gradient of b) and W2 (for the gradient of a): weights
     already updated in the middle of the backward pass.
@@ -77,10 +80,12 @@ def by_hand(x, y, p, local="s(1-s)", swap_w2=False, swap_w1=False, input_factor=
     grad_out = sign * (out - y)
     grad_b = [f_prime(b[k]) * w3[k][0] * grad_out for k in range(2)]
     weight2 = (lambda j, k: w2[k][j]) if swap_w2 else (lambda j, k: w2[j][k])
-    grad_a = [f_prime(a[j]) * sum(weight2(j, k) * grad_b[k] for k in range(2)) for j in range(2)]
+    at = b if f_prime_at_b else a
+    grad_a = [f_prime(at[j]) * sum(weight2(j, k) * grad_b[k] for k in range(2)) for j in range(2)]
     weight1 = (lambda i, j: p["W1"][j][i]) if swap_w1 else (lambda i, j: p["W1"][i][j])
     factor = {"none": lambda i: 1.0, "sigmoid'": lambda i: sigmoid(x[i]) * (1 - sigmoid(x[i])), "x": lambda i: x[i]}[input_factor]
-    grad_x = [factor(i) * sum(weight1(i, j) * grad_a[j] for j in range(2)) for i in range(2)]
+    below = grad_b if x_from_b else grad_a
+    grad_x = [factor(i) * sum(weight1(i, j) * below[j] for j in range(2)) for i in range(2)]
     grads = {
         "W3": [[fb[k] * grad_out] for k in range(2)], "bias3": [grad_out],
         "W2": [[fa[j] * grad_b[k] for k in range(2)] for j in range(2)], "bias2": list(grad_b),
@@ -152,6 +157,7 @@ HIDDEN_MISTAKES = [  # (keywords of by_hand, hint)
     (dict(local="z(1-z)"), "z(1 − z) uses the pre-activation; the formula s(1 − s) needs the neuron's output s = f(z)."),
     (dict(local="none"), "each gradient of a pre-activation crosses its sigmoid: multiply by the local gradient f'(z) = s(1 − s)."),
     (dict(swap_w2=True), "∇a_j sums over the weights leaving neuron j, W2[j][k] for k = 1, 2; you used W2[k][j] (the indices swapped)."),
+    (dict(f_prime_at_b=True), "your ∇a_j is one layer off: its f' belongs to neuron j's own pre-activation a_j; you took it at b_j, the layer above."),
 ]
 
 
@@ -201,6 +207,7 @@ INPUT_MISTAKES = [
     (dict(input_factor="x"), "∇x_i has no factor x_i: an input has no activation, so nothing multiplies the weighted sum of the ∇a_j."),
     (dict(swap_w1=True), "∇x_i sums over the weights leaving input i, W1[i][j] for j = 1, 2; you used W1[j][i] (the indices swapped)."),
     (dict(local="s"), "the ∇a_j inside ∇x are off: the sigmoid's local gradient is s(1 − s), not s."),
+    (dict(x_from_b=True), "your ∇x is one layer off: the inputs feed the first layer, so ∇x_i weighs the ∇a_j (through W1); you used the ∇b_j."),
 ]
 
 
@@ -281,9 +288,9 @@ def params_mismatch(got, expected: dict) -> str | None:
     if got is None:
         return "your function returned None — did you forget `return`?"
     if type(got) is not dict:
-        return f"you returned a {type(got).__name__}; expected a dict with the keys {keys}, like params."
+        return f"you returned {with_article(type(got).__name__)}; expected a dict with the keys {keys}, like params."
     if sorted(got) != sorted(NAMES):
-        return f"the dict has the keys {', '.join(sorted(map(str, got)))}; expected {keys}."
+        return f"the dict has the keys {shown(', '.join(sorted(map(str, got))))}; expected {keys}."
     for name in NAMES:
         miss = nested_mismatch(got[name], expected[name], name)
         if miss:
@@ -296,15 +303,15 @@ def nested_mismatch(got, expected, where: str) -> str | None:
         return f"{where} is a tensor; return nested lists of floats like params (.tolist() converts a tensor)."
     if isinstance(expected, list):
         if type(got) not in (list, tuple) or len(got) != len(expected):
-            size = f" of {len(got)}" if type(got) in (list, tuple) else ""
-            return f"{where} should be a list of {len(expected)}, as in params; you returned a {type(got).__name__}{size}."
+            size = f" of {shown(len(got))}" if type(got) in (list, tuple) else ""
+            return f"{where} should be a list of {len(expected)}, as in params; you returned {with_article(type(got).__name__)}{size}."
         for index, (g, e) in enumerate(zip(got, expected, strict=True)):
             miss = nested_mismatch(g, e, f"{where}[{index}]")
             if miss:
                 return miss
         return None
     if type(got) is bool or not isinstance(got, (int, float)) or not math.isfinite(got):
-        return f"{where} is {got!r:.40}; expected a finite Python float."
+        return f"{where} is {shown(repr(got), '.40')}; expected a finite Python float."
     return None
 
 

@@ -16,7 +16,7 @@ import random
 
 import torch
 
-from helpers.checks.core import Exercise
+from helpers.checks.core import Exercise, shown
 from helpers.checks.judges import judges_numbers, known_answer
 
 STILL_ZERO = ("every gradient is still 0: does the backward pass start with gradient 1 at the output, and does the "
@@ -109,14 +109,14 @@ def judge_order(got, case, expected):
         return "the order is empty: your topological_order returned nothing yet (None or an empty list)."
     unknown = [label for label in got if label not in inputs]
     if unknown:
-        return f"{unknown[0]!r} is not a value of this expression."
+        return f"{shown(repr(unknown[0]))} is not a value of this expression."
     repeated = sorted({label for label in got if got.count(label) > 1})
     if repeated:
-        return (f"{repeated[0]!r} appears {got.count(repeated[0])} times: a value reached along two paths must be listed once — "
+        return (f"{shown(repr(repeated[0]))} appears {shown(got.count(repeated[0]))} times: a value reached along two paths must be listed once — "
                 "remember which values you have already visited (a set) and skip them.")
     missing = [label for label in expected if label not in got]
     if missing:
-        return (f"{', '.join(map(repr, missing))} {'is' if len(missing) == 1 else 'are'} missing: visit the inputs of every value "
+        return (f"{shown(', '.join(map(repr, missing)))} {'is' if len(missing) == 1 else 'are'} missing: visit the inputs of every value "
                 "you meet, recursively, not only the inputs of the output.")
     position = {label: at for at, label in enumerate(got)}
     if all(position[child] > position[label] for label in got for child in inputs[label]):
@@ -125,7 +125,7 @@ def judge_order(got, case, expected):
     for label in got:
         for child in inputs[label]:
             if position[child] > position[label]:
-                return f"{label!r} comes before its input {child!r}: append a value only after visiting all of its inputs."
+                return f"{shown(repr(label))} comes before its input {shown(repr(child))}: append a value only after visiting all of its inputs."
     return None
 
 
@@ -232,7 +232,7 @@ def tanh_mistakes(x, upstream):
 @judges_numbers(TANH_NAMES)
 def judge_tanh(got, case, expected):
     if not math.isclose(got[0], expected[0], rel_tol=1e-6, abs_tol=1e-9):
-        return f"tanh(x) is {got[0]:.6g}, expected {expected[0]:.6g}: the forward value was changed."
+        return f"tanh(x) is {shown(got[0], '.6g')}, expected {shown(expected[0], '.6g')}: the forward value was changed."
     if math.isclose(got[1], 1.0, rel_tol=1e-9) and not math.isclose(expected[1], 1.0, rel_tol=1e-6):
         return "x.grad is unchanged (still the 1.0 from the other path): tanh's `_backward` adds nothing yet (is the ... still there?)."
     for value, hint in tanh_mistakes(*case):

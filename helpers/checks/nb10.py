@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 
-from helpers.checks.core import Exercise, describe
+from helpers.checks.core import Exercise, describe, shown
 from helpers.checks.judges import not_a_tensor, tensor_like, tensor_mismatch
 
 # Shared judgements of notebooks 10 and 11 ---------------------------------------------------
@@ -22,9 +22,9 @@ def float_mismatch(got: Any, expected: float, what: str, rtol: float = 1e-4, ato
     if type(got) is bool or not isinstance(got, (int, float)):
         return f"{what} is {describe(got)}; expected a Python float."
     if not math.isfinite(got):
-        return f"{what} is {got}, expected {expected:.6g}."
+        return f"{what} is {shown(got)}, expected {shown(expected, '.6g')}."
     if not math.isclose(got, expected, rel_tol=rtol, abs_tol=atol):
-        return f"{what} is {got:.6g}, expected {expected:.6g}."
+        return f"{what} is {shown(got, '.6g')}, expected {shown(expected, '.6g')}."
     return None
 
 
@@ -83,8 +83,8 @@ def judge_seed_gradient(got, case, expected):
         return "you returned x itself; return its gradient, x.grad, which backward() filled in."
     k = multiple_of(grad, want_grad)
     if (k is not None and abs(k - n) < 1e-3) or math.isclose(out, n * want_out, rel_tol=1e-4):
-        return (f"your result is {n} times the expected one, the number of elements: out is the mean of the z_i, "
-                f"so each x_i enters it with weight 1/{n}; take the mean, not the sum.")
+        return (f"your result is {shown(n)} times the expected one, the number of elements: out is the mean of the z_i, "
+                f"so each x_i enters it with weight 1/{shown(n)}; take the mean, not the sum.")
     if k is not None and abs(k - round(k)) < 1e-3 and round(k) >= 2:
         return f"your gradient is exactly {round(k)} times the expected one: gradients accumulate in .grad, one backward() call per forward pass."
     return float_mismatch(out, want_out, "out") or tensor_mismatch(grad, want_grad, atol=1e-4, rtol=1e-4)
@@ -132,7 +132,7 @@ def descent_without_zeroing(start: float, lr: float, steps: int, sign: float = 1
 def judge_descend(got, case, expected):
     start, lr, steps = case
     if not_a_tensor(got) is None and got.dim() == 1 and got.numel() == steps:
-        return (f"your path has {steps} entries; it should have steps + 1 = {steps + 1}: "
+        return (f"your path has {shown(steps)} entries; it should have steps + 1 = {shown(steps + 1)}: "
                 "the starting point, then w after each update.")
     miss = tensor_like(got, expected)
     if miss:

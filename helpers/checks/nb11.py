@@ -7,7 +7,7 @@ import random
 
 import torch
 
-from helpers.checks.core import Exercise
+from helpers.checks.core import Exercise, shown, with_article
 from helpers.checks.judges import BROADCAST_TRAP, not_a_tensor, tensor_like, tensor_mismatch
 from helpers.checks.nb10 import float_mismatch, multiple_of, tuple_of
 
@@ -22,10 +22,11 @@ def hessian_eigenvalues(x: torch.Tensor) -> tuple[float, float]:
 
 
 def column_and_vector(rng: random.Random, n: int, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
-    """Predictions as an (n, 1) float32 column and targets as an (n,) vector of `dtype`, near each other."""
+    """Predictions as an (n, 1) float32 column that requires grad, as a model's output does, and targets
+    as an (n,) vector of `dtype`, near each other."""
     targets = [round(rng.uniform(-3, 3), 3) for _ in range(n)]
     predictions = [[round(t + rng.gauss(0, 0.7), 3)] for t in targets]
-    return torch.tensor(predictions, dtype=torch.float32), torch.tensor(targets, dtype=dtype)
+    return torch.tensor(predictions, dtype=torch.float32, requires_grad=True), torch.tensor(targets, dtype=dtype)
 
 
 # 11.1 mse_loss(pred, y): mean squared error of an (N, 1) column against an (N,) float64 vector --
@@ -46,13 +47,13 @@ def judge_mse_loss(got, case, expected):
     value = got.detach().double()
     broadcast = ((pred.double() - y.double()) ** 2).mean()
     if torch.isclose(value, broadcast, rtol=1e-4):
-        return (f"pred has shape {tuple(pred.shape)} and y {tuple(y.shape)}: their difference is a "
-                f"{pred.shape[0]} × {y.shape[0]} table of every prediction against every target, and its mean is not the loss. "
+        return (f"pred has shape {shown(tuple(pred.shape))} and y {shown(tuple(y.shape))}: their difference is "
+                f"{shown(with_article(f'{pred.shape[0]} × {y.shape[0]}'))} table of every prediction against every target, and its mean is not the loss. "
                 "Line the shapes up first (flatten the column, or give y the column's shape)." + BROADCAST_TRAP)
     k = multiple_of(got, expected)
     n = y.numel()
     if k is not None and abs(k - n) < 1e-2 * n:
-        return f"your loss is {n} times too large, the number of points: the mean squared error averages the squares; a sum adds them."
+        return f"your loss is {shown(n)} times too large, the number of points: the mean squared error averages the squares; a sum adds them."
     if got.dtype == torch.float64 and expected.dtype == torch.float32:
         return ("your loss is float64: y arrived as float64 (NumPy's default, as data read from a file usually is), and "
                 "float32 meeting float64 is computed in float64. Convert y to the predictions' dtype, float32, first.")
@@ -61,12 +62,12 @@ def judge_mse_loss(got, case, expected):
 
 def mse_loss_public():
     rng = random.Random(11)
-    return [(torch.tensor([[2.5], [0.0], [2.1], [7.8], [-1.0]]), torch.tensor([3.0, -0.5, 2.0, 7.0, -1.5], dtype=torch.float64)),
+    return [(torch.tensor([[2.5], [0.0], [2.1], [7.8], [-1.0]], requires_grad=True), torch.tensor([3.0, -0.5, 2.0, 7.0, -1.5], dtype=torch.float64)),
             column_and_vector(rng, 8, torch.float32)]
 
 
 def mse_loss_hidden(rng: random.Random):
-    """(N, 1) float32 predictions against (N,) float64 targets, N from 20 to 120."""
+    """(N, 1) float32 predictions requiring grad against (N,) float64 targets, N from 20 to 120."""
     return [column_and_vector(rng, rng.randint(20, 120), torch.float64) for _ in range(3)]
 
 
@@ -116,7 +117,7 @@ def judge_train(got, case, expected):
         if isinstance(value, torch.Tensor) or type(value) not in (int, float):
             return float_mismatch(value, 0.0, name)
     if losses.dim() == 1 and losses.numel() == steps + 1:
-        return f"you logged {steps + 1} losses for {steps} steps: log one per step, computed before that step's update."
+        return f"you logged {shown(steps + 1)} losses for {shown(steps)} steps: log one per step, computed before that step's update."
     miss = tensor_like(losses, want_losses)
     if miss:
         return f"losses: {miss}"
@@ -125,11 +126,11 @@ def judge_train(got, case, expected):
     if not finite or float(have.max()) > 1e3 * float(have[0]):
         largest = 2 / hessian_eigenvalues(x)[1]
         said = ("your training diverged: the loss grows instead of shrinking. For this data the largest stable learning rate"
-                f" is about {largest:.3g} (2 / λ_max of the loss's Hessian)")
+                f" is about {shown(largest, '.3g')} (2 / λ_max of the loss's Hessian)")
         if lr < largest:
-            return (f"{said}, and lr = {lr:g} is below it, so your steps are larger than lr times the gradient of the mean squared error: "
-                    f"a sum instead of a mean makes the gradient N = {x.numel()} times larger.")
-        return f"{said}, and lr = {lr:g} is above it."
+            return (f"{said}, and lr = {shown(lr, 'g')} is below it, so your steps are larger than lr times the gradient of the mean squared error: "
+                    f"a sum instead of a mean makes the gradient N = {shown(x.numel())} times larger.")
+        return f"{said}, and lr = {shown(lr, 'g')} is above it."
     if steps >= 3 and torch.allclose(have[:-1], want_losses[1:].double(), rtol=1e-3, atol=1e-6):
         return ("your losses are shifted by one step: you logged each loss after its update. Log the loss computed before the update, "
                 "at the parameters that produced it, so losses[0] is the loss at the start.")
@@ -217,7 +218,8 @@ def largest_stable_lr_hidden(rng: random.Random):
 
 EXERCISES = [
     Exercise("11.1", "mse_loss", 2, mse_loss, mse_loss_public, mse_loss_hidden, judge_mse_loss,
-             "shapes lined up and one dtype: the mean of the squared residuals, a float32 tensor you can call backward() on."),
+             "shapes lined up and one dtype: the mean of the squared residuals, a float32 tensor you can call backward() on.",
+             gradient_to=(0,)),
     Exercise("11.2", "train", 3, train, train_public, train_hidden, judge_train,
              "the loss logged before each update, updates under torch.no_grad(), gradients reset every step: "
              "full-batch gradient descent."),

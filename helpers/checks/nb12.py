@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import nn, optim
 from torch.utils.data import DataLoader, TensorDataset
 
-from helpers.checks.core import Exercise, describe
+from helpers.checks.core import Exercise, describe, shown, with_article
 from helpers.checks.judges import BROADCAST_TRAP, device_mismatch, dtype_mismatch, not_a_tensor, shape_mismatch, tensor_like, values_mismatch
 
 
@@ -77,7 +77,7 @@ def judge_batch_gradients(got, case, expected):
     if miss:
         return miss
     if got.dim() == 2 and got.shape[1] == 2 and got.shape[0] == expected.shape[0] - 1 and n % batch_size:
-        return (f"you returned {got.shape[0]} rows for {expected.shape[0]} batches: the last batch holds the {n % batch_size} rows "
+        return (f"you returned {shown(got.shape[0])} rows for {shown(expected.shape[0])} batches: the last batch holds the {shown(n % batch_size)} rows "
                 "left over, and a DataLoader keeps it (unless it is told to drop it).")
     miss = shape_mismatch(got, expected) or dtype_mismatch(got, expected)
     if miss:
@@ -94,13 +94,13 @@ def judge_batch_gradients(got, case, expected):
     if close(have, want * sizes[:, None]):
         return ("each row is its batch's size times too large: the loss must be the batch's mean squared error, not its sum.")
     if close(have[:-1], want[:-1]) and close(have[-1:], want[-1:] * sizes[-1] / batch_size):
-        return (f"all rows are right except the last: that batch holds only {int(sizes[-1])} rows, so divide by the batch's "
-                f"own size (take a mean), not by batch_size = {batch_size}.")
+        return (f"all rows are right except the last: that batch holds only {shown(int(sizes[-1]))} rows, so divide by the batch's "
+                f"own size (take a mean), not by batch_size = {shown(batch_size)}.")
     scale = float((have * want).sum() / (want * want).sum())
     if close(have, want * scale):
         if abs(scale - 0.5) < 1e-3:
             return "every gradient is exactly half the right one: the derivative of a square, (pred - y)², brings a factor 2."
-        return f"every gradient is {scale:.4g} times the right one: compute each batch's mean squared error and let backward() differentiate it."
+        return f"every gradient is {shown(scale, '.4g')} times the right one: compute each batch's mean squared error and let backward() differentiate it."
     if close((have * sizes[:, None]).sum(0), (want * sizes[:, None]).sum(0)):
         return ("your batches average out to the right full-data gradient, but each row differs: the batches hold other rows "
                 "than the data's own order. Do not shuffle here: batch k is rows k·batch_size onwards.")
@@ -148,8 +148,8 @@ def r_squared_mistakes(y: torch.Tensor, pred: torch.Tensor, expected: float) -> 
     spread = float(n * y.var(unbiased=False))  # the targets' squared differences from their mean, summed
     unexplained = (1 - expected) * spread
     every_pair = float(n * (y**2).sum() - 2 * y.sum() * pred.sum() + n * (pred**2).sum())  # (N, N) residuals, squared and summed
-    pairs = (f"with y of shape {ys} and pred of shape {ps}, y - pred broadcasts to an ({n}, {n}) matrix: every target "
-             f"is compared with every prediction. Flatten both to shape ({n},) first.{BROADCAST_TRAP}")
+    pairs = (f"with y of shape {shown(ys)} and pred of shape {shown(ps)}, y - pred broadcasts to {shown(with_article(f'({n}, {n})'))} matrix: every target "
+             f"is compared with every prediction. Flatten both to shape ({shown(n)},) first.{BROADCAST_TRAP}")
     mistakes = [
         (1 - expected, "you returned SS_res / SS_tot, the share of the targets' variation that the predictions leave "
                        "unexplained; R² is one minus that share."),
@@ -171,19 +171,19 @@ def r_squared_mistakes(y: torch.Tensor, pred: torch.Tensor, expected: float) -> 
 def judge_r_squared(got, case, expected):
     y, pred = case
     if isinstance(got, torch.Tensor) and got.numel() > 1:
-        return (f"you returned a tensor of shape {tuple(got.shape)}; R² is one number for the whole data set. "
+        return (f"you returned a tensor of shape {shown(tuple(got.shape))}; R² is one number for the whole data set. "
                 f"Are y and pred the same shape? {BROADCAST_TRAP.strip()}")
     miss = python_float_problem(got, "your result")
     if miss:
         return miss
     if not math.isfinite(got):
-        return f"you returned {got}: R² is finite whenever the targets are not all equal."
+        return f"you returned {shown(got)}: R² is finite whenever the targets are not all equal."
     if abs(got - expected) <= 2e-5:
         return None
     for value, hint in r_squared_mistakes(y, pred, expected):
         if abs(got - value) <= 2e-5:
-            return f"you returned {got:.4f}, expected {expected:.4f}: {hint}"
-    return (f"you returned {got:.6g}, expected {expected:.6g}. R² = 1 − SS_res / SS_tot: SS_res sums the squared residuals "
+            return f"you returned {shown(got, '.4f')}, expected {shown(expected, '.4f')}: {hint}"
+    return (f"you returned {shown(got, '.6g')}, expected {shown(expected, '.6g')}. R² = 1 − SS_res / SS_tot: SS_res sums the squared residuals "
             "y − pred, SS_tot the squared differences between y and its mean.")
 
 
@@ -337,20 +337,21 @@ def judge_fit_sgd(got, case, expected):
     stable = largest_stable_lr(x)
     if not (finite(have) and math.isfinite(b)) or float(have.abs().max()) > 1e6 * (1 + float(want_w.abs().max())):
         return (f"your weights are inf, nan or huge: the training diverged. For this data the largest stable learning "
-                f"rate is about 2 / λ_max = {stable:.3g} (λ_max: the largest eigenvalue of the loss's Hessian), and the given "
-                f"lr = {lr:g} is below it for the mean squared error. Is your loss a sum instead of a mean? A sum multiplies "
-                f"the gradient, and so the step, by N = {x.shape[0]}.")
+                f"rate is about 2 / λ_max = {shown(stable, '.3g')} (λ_max: the largest eigenvalue of the loss's Hessian), and the given "
+                f"lr = {shown(lr, 'g')} is below it for the mean squared error. Is your loss a sum instead of a mean? A sum multiplies "
+                f"the gradient, and so the step, by N = {shown(x.shape[0])}.")
     if close(have, want_w) and abs(b - want_b) <= 1e-4 * (1 + abs(want_b)):
         return None
     target_mean = float(y.to(torch.float64).mean())
     if float(have.norm()) < 0.1 * float(want_w.norm()) and abs(b - target_mean) < 0.1 * (1 + abs(target_mean)):
-        return (f"your fit is nearly flat (w ≈ 0, b ≈ {target_mean:.3g}, the mean of y): the model's (N, 1) predictions met "
-                f"y of shape (N,), so the loss compared every prediction with every target and is smallest for a constant. "
-                f"Make the shapes match.{BROADCAST_TRAP}")
+        return (f"your fit is nearly flat (w ≈ 0, b ≈ {shown(target_mean, '.3g')}, the mean of y): the model's (N, 1) predictions met "
+                "y of shape (N,), so the loss compared every prediction with every target and is smallest for a constant. "
+                "Make the shapes match. nn.MSELoss and F.mse_loss warn about it (a UserWarning: \"Using a target size ... that is "
+                "different to the input size\") but still broadcast to (N, N); a loss written by hand broadcasts without a word.")
     yours, best = mean_squared_error(x, y, have, b), mean_squared_error(x, y, want_w, want_b)
-    return (f"your fit (w = {[round(v, 4) for v in have.tolist()]}, b = {b:.4f}) has mean squared error {yours:.4g} on the data, "
-            f"the expected one {best:.4g}. If the gradients are not zeroed before each backward(), they accumulate and "
-            f"the weights circle the minimum without settling; also start from w = 0, b = 0, with the lr and steps given.")
+    return (f"your fit (w = {shown([round(v, 4) for v in have.tolist()])}, b = {shown(b, '.4f')}) has mean squared error {shown(yours, '.4g')} on the data, "
+            f"the expected one {shown(best, '.4g')}. If the gradients are not zeroed before each backward(), they accumulate and "
+            "the weights circle the minimum without settling; also start from w = 0, b = 0, with the lr and steps given.")
 
 
 def fit_sgd_public():

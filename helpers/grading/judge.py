@@ -4,13 +4,17 @@ The results file is read with `torch.load(weights_only=True)` (no arbitrary unpi
 bounds a kernel cannot stretch (`read_results`: uncompressed zip entries only, caps on size, tensor
 elements, items and depth, no shared references), its shape is checked, descriptions of non-data
 values become `Opaque` objects, and each case is judged by the exercise's own `judge` against the
-reference's result on the same hidden case, under an address-space limit (`memory_limit`), so what
-slips through costs its student, not the grader. The message is `text.safe_text`: it may quote
-what the student's code returned or raised.
+reference's result on the same hidden case, then by the rules every exercise keeps
+(`helpers.checks.rules`) on the arguments as the call left them, under an address-space limit
+(`memory_limit`), so what slips through costs its student, not the grader.
+The feedback names the mistake only: what a hint quotes from the hidden case is left out
+(`hidden_text`), so re-grading with the same secret hands over neither the hidden inputs nor
+their expected results. The message is `text.safe_text`: it may quote what the student's code raised.
 """
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import math
 import os
@@ -23,7 +27,8 @@ from typing import Any
 
 import torch
 
-from helpers.checks.core import Case, Exercise, call_repr, clone_case
+from helpers.checks.core import Case, Exercise, clone_case, explain_error, hidden_text, shown
+from helpers.checks.rules import RuleBroken, judge_call
 from helpers.grading.kernel_side import MAX_DEPTH, NUMPY, OPAQUE
 from helpers.grading.text import safe_text
 
@@ -183,20 +188,31 @@ def judge_case(exercise: Exercise, case: Case, expected: Any, record: Any) -> st
     if record.get("timeout"):
         return "it ran past the time limit."
     if "error" in record:
-        return f"it raised {str(record['error'])[:300]}"
+        name, _, text = str(record["error"])[:300].partition(": ")
+        builtin = isinstance(getattr(builtins, name, None), type)  # a class of the student's own may be named after the case
+        return explain_error(name if builtin else shown(name), text)
     if "value" not in record:
         return "no result was recorded for this case."
     got = restore(record["value"])
+    after, facts = restore(record.get("arguments")), record.get("facts")
+    if not well_formed_call(case, after, facts):
+        return "no record of the arguments after the call was kept for this case."
     try:
-        return exercise.judge(got, clone_case(case), expected)
+        return judge_call(exercise, clone_case(case), got, expected, after, facts)
     except MemoryError:  # past memory_limit: the whole exercise is not judged (see grade.grade_exercise)
         raise
     except Exception as error:  # a value the judge could not even compare is a miss, with its type
         return f"your result ({type(got).__name__}) could not be compared: {type(error).__name__}."
 
 
+def well_formed_call(case: Case, after: Any, facts: Any) -> bool:
+    """True when the kernel's account of the call has the layout `kernel_side` writes (it is the student's data)."""
+    return (type(after) is tuple and len(after) == len(case) and type(facts) is dict
+            and all(type(facts.get(key)) is list and all(type(i) is int for i in facts[key]) for key in ("returned", "moved", "gradient_to")))
+
+
 def score(exercise: Exercise, cases: list[Case], expected: list, record: dict) -> ExerciseGrade:
-    """Points for one exercise: its points times the fraction of hidden cases passed."""
+    """Points for one exercise: its points times the fraction of hidden cases passed; 0 if one broke a rule of the statement."""
     status = record["status"]
     if status == "missing":
         return ExerciseGrade(exercise.id, MISSING, 0, exercise.points, f"`{exercise.target}` is not defined after your notebook ran:"
@@ -208,10 +224,12 @@ def score(exercise: Exercise, cases: list[Case], expected: list, record: dict) -
     records = record["cases"]
     hints = [judge_case(exercise, case, want, records[i] if i < len(records) else None) for i, (case, want) in enumerate(zip(cases, expected, strict=True))]
     passed = sum(hint is None for hint in hints)
+    broken = next((i for i, hint in enumerate(hints) if isinstance(hint, RuleBroken)), None)  # a rule holds for every input or not at all
     seconds = sum(r["time"] for r in records if type(r) is dict and type(r.get("time")) is float and math.isfinite(r["time"]))
-    points = round(exercise.points * passed / len(cases), 2) if cases else 0
+    points = round(exercise.points * passed / len(cases), 2) if cases and broken is None else 0
     if passed == len(cases):
         return ExerciseGrade(exercise.id, PASSED, points, exercise.points, exercise.praise, seconds, passed, len(cases))
-    first = next(i for i, hint in enumerate(hints) if hint is not None)
-    message = safe_text(f"{passed} of {len(cases)} hidden cases passed. {call_repr(exercise.target, cases[first])}: {hints[first]}")
-    return ExerciseGrade(exercise.id, PARTIAL if passed else FAILED, points, exercise.points, message, seconds, passed, len(cases))
+    first = broken if broken is not None else next(i for i, hint in enumerate(hints) if hint is not None)
+    cost = ", but a case broke a rule of the statement, which costs the whole exercise" if broken is not None and passed else ""
+    message = safe_text(f"{passed} of {len(cases)} hidden cases passed{cost}. {hidden_text(hints[first])}")
+    return ExerciseGrade(exercise.id, PARTIAL if points else FAILED, points, exercise.points, message, seconds, passed, len(cases))

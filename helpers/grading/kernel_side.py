@@ -3,11 +3,13 @@
 The grader sends this file's source as text and runs `run_exercise` in a namespace of its own,
 so nothing here is imported into (or shadowed by) the student's names. It loads the hidden
 inputs with `torch.load(weights_only=True)`, calls the student's function on each case, and writes
-what came back as data only (tensors, numbers, strings, lists, tuples, dicts) with `torch.save`.
+what came back, the arguments as the call left them and `observe`'s facts about the call, as data
+only (tensors, numbers, strings, lists, tuples, dicts) with `torch.save`.
 Anything else is written as a description (`OPAQUE`). Nothing it writes is trusted: the grader
 reads it with `torch.load(weights_only=True)` and judges it in its own process.
 Only the standard library, numpy and torch are used here: the student's code may have replaced
-or deleted `helpers` by now, so `is_placeholder` repeats helpers.checks.core's on purpose.
+or deleted `helpers` by now, so `is_placeholder` repeats helpers.checks.core's, and `observe`
+helpers.checks.rules', on purpose.
 """
 
 import random
@@ -38,10 +40,11 @@ def as_data(value, depth=0):
     import torch
 
     kind = type(value)
-    if value is None or kind in (bool, int, float, str):
+    if value is None or kind in (bool, int, float, str, torch.dtype, torch.device):
         return value
     if kind is torch.Tensor:  # a meta tensor (shape and dtype, no data) travels as it is, so its device shows
-        return value.detach().clone() if value.device.type == "meta" else value.detach().to("cpu").clone()
+        data = value.detach().clone() if value.device.type == "meta" else value.detach().to("cpu").clone()
+        return data.requires_grad_(value.requires_grad)  # the graph stays behind; whether there was one travels, as the check sees it
     if kind.__module__ == "numpy" and hasattr(value, "dtype") and value.dtype.kind in "biufc":
         import numpy
 
@@ -64,6 +67,36 @@ def seed_everything(seed):
     torch.manual_seed(seed)
 
 
+def storage_of(arguments):
+    """Each tensor argument's memory address (None for other arguments), taken before the call."""
+    import torch
+
+    return [arg.data_ptr() if type(arg) is torch.Tensor and arg.device.type != "meta" else None for arg in arguments]
+
+
+def observe(arguments, storage, value):
+    """What the call did that data cannot carry: helpers.checks.rules.observe, repeated here (see the module's docstring).
+
+    "returned": the arguments the result is or holds at its top level; "moved": tensor arguments whose memory was
+    swapped; "gradient_to": arguments requiring grad that backward() from the result would reach.
+    """
+    import torch
+
+    items = value if type(value) in (tuple, list) else ()
+    scalar = (bool, int, float, str, type(None))
+    returned = [i for i, arg in enumerate(arguments) if type(arg) not in scalar and (value is arg or any(item is arg for item in items))]
+    moved = [i for i, arg in enumerate(arguments) if storage[i] is not None and type(arg) is torch.Tensor and arg.data_ptr() != storage[i]]
+    reached = []
+    leaves = [(i, arg) for i, arg in enumerate(arguments) if type(arg) is torch.Tensor and arg.requires_grad]
+    if type(value) is torch.Tensor and value.grad_fn is not None and leaves:
+        try:
+            grads = torch.autograd.grad(value, [arg for _, arg in leaves], torch.ones_like(value), retain_graph=True, allow_unused=True)
+            reached = [i for (i, _), grad in zip(leaves, grads, strict=True) if grad is not None]
+        except Exception:  # noqa: BLE001 - a graph autograd cannot run reaches nothing
+            reached = []
+    return {"returned": returned, "moved": moved, "gradient_to": reached}
+
+
 def call_cases(function, cases, seed_base):
     """Call `function` on each case, case i with the generators seeded to seed_base + i; one record per case."""
     records = []
@@ -71,8 +104,9 @@ def call_cases(function, cases, seed_base):
         seed_everything(seed_base + number)
         started = time.perf_counter()
         try:
+            storage = storage_of(case)
             value = function(*case)
-            record = {"value": as_data(value)}
+            record = {"value": as_data(value), "arguments": as_data(tuple(case)), "facts": observe(case, storage, value)}
         except KeyboardInterrupt:  # the grader's time limit interrupted the call
             records.append({"timeout": True, "time": time.perf_counter() - started})
             break

@@ -29,6 +29,7 @@ import yaml
 
 from helpers.checks import EXERCISES, SHIPPED_EXAMPLES, public_examples
 from helpers.grading.release import ReleaseError, leak_needles, squeeze, strings_in, strip_solutions, strip_source
+from helpers.notebooks import INDEX
 
 REPO = Path(__file__).resolve().parent.parent.parent
 README = Path(__file__).with_name("student_readme.md")
@@ -158,6 +159,8 @@ def build(out: Path, notebooks_dir: Path = REPO / "notebooks", repo: Path = REPO
                 nbformat.write(strip_solutions(nbformat.read(path, as_version=4)), stage / "notebooks" / path.name)
             except ReleaseError as error:
                 raise ReleaseError(f"{path}: {error}") from None
+        if (notebooks_dir / INDEX).is_file():
+            shutil.copy(notebooks_dir / INDEX, stage / "notebooks" / INDEX)
         if (repo / "data").is_dir():
             shutil.copytree(repo / "data", stage / "data")
         removed = write_helpers(stage / "helpers")

@@ -1,7 +1,8 @@
 """Drive a notebook in JupyterLab as a learner would, and report everything that went wrong.
 
-`check_notebook` opens a notebook, clears its outputs, runs all cells, saves it, and then looks at
-the page: every non-empty code cell executed, no error or stderr output, every image and widget
+`check_notebook` opens a notebook and looks at it as handed out (no widget's text repr in place
+of its view, no figure shrunk below 90% of the width it was drawn at), clears its outputs, runs all
+cells, saves it, and then looks at the page: every non-empty code cell executed, no error or stderr output, every image and widget
 rendered (the saved file says which outputs each cell produced, so a widget that fell back to its
 text repr is caught too), and every interactive widget's output follows its controls. It returns a
 `NotebookReport` instead of asserting, so the same function serves the tests of the course's
@@ -31,6 +32,7 @@ IDLE = '.jp-Notebook-ExecutionIndicator[data-status="idle"]'
 KERNEL_CONNECTED = ".jp-StatusBar-TextItem"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 MIN_IMAGE_WIDTH = 100  # a rendered plot is hundreds of pixels wide; a broken image is 0
+MIN_SHOWN_FRACTION = 0.9  # a figure is drawn at the size it is shown: JupyterLab may shrink it by 10% at most
 
 # One pass over the page: for each cell, what a learner sees. Nested outputs (inside an Output
 # widget) count for errors and images; only a cell's own outputs count against the saved file.
@@ -51,6 +53,7 @@ READ_CELLS = """
     errors: [...cell.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"],'
                                     + '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]')].map(text),
     images: [...cell.querySelectorAll('.jp-OutputArea-output img')].map(i => i.complete ? i.naturalWidth : -1),
+    shownWidths: [...cell.querySelectorAll('.jp-OutputArea-output img')].map(i => [i.naturalWidth, i.getBoundingClientRect().width]),
     widgets: [...cell.querySelectorAll('.jp-Cell-outputArea > .jp-OutputArea-child > .jp-OutputArea-output > .jupyter-widgets')].map(w => {
       const box = w.getBoundingClientRect();
       return {
@@ -234,11 +237,41 @@ def inspect_cells(cells: list[dict], saved: nbformat.NotebookNode | None, report
         for width in cell["images"]:
             if width <= MIN_IMAGE_WIDTH:
                 report.add(Problem(index, "image not rendered", f"naturalWidth {width} (a plot is wider than {MIN_IMAGE_WIDTH})"))
+        inspect_figure_widths(index, cell, report)
         for widget in cell["widgets"]:
             if widget["error"] or widget["width"] < 1 or widget["height"] < 1:
                 report.add(Problem(index, "widget not rendered", "the widget shows an error or has no size"))
         if saved_cell is not None:
             compare_with_saved(index, cell, saved_cell, report)
+
+
+def inspect_figure_widths(index: int, cell: dict, report: NotebookReport) -> None:
+    """A figure shown below MIN_SHOWN_FRACTION of the width it was drawn at has text too small to read."""
+    for natural, shown in cell.get("shownWidths", []):
+        if natural > MIN_IMAGE_WIDTH and 0 < shown < MIN_SHOWN_FRACTION * natural:
+            report.add(Problem(index, "figure shrunk", f"drawn {natural} px wide, shown at {shown:.0f} px ({shown / natural:.0%}): "
+                                                       "draw it at the size it is shown, or in rows"))
+
+
+def inspect_handed_out(cells: list[dict], handed_out: nbformat.NotebookNode, report: NotebookReport) -> None:
+    """The notebook as handed out, before anything runs: no widget's text repr on the page, no shrunk figure.
+
+    A stored widget view is only drawn once its cell runs (JupyterLab does not render a widget from an
+    untrusted file); until then JupyterLab shows the output's text/plain, if it has one.
+    """
+    if len(handed_out.cells) != len(cells):
+        report.add(Problem(-1, "cells missing from the page", f"the file has {len(handed_out.cells)} cells, the page shows {len(cells)}"))
+        return
+    for index, (cell, saved_cell) in enumerate(zip(cells, handed_out.cells, strict=True)):
+        if not cell["code"]:
+            continue
+        inspect_figure_widths(index, cell, report)
+        reprs = [o["data"]["text/plain"] for o in saved_cell.get("outputs", [])
+                 if WIDGET_VIEW in o.get("data", {}) and o["data"].get("text/plain")]
+        shown = "\n".join(o["text"] for o in cell["own"])
+        for text in reprs:
+            if text[:40] in shown:
+                report.add(Problem(index, "widget shown as its text repr", f"before the cell runs the page shows {text[:80]!r}"))
 
 
 def compare_with_saved(index: int, cell: dict, saved_cell, report: NotebookReport) -> None:
@@ -350,7 +383,7 @@ def screenshot_cells_with_output(page: Page, shots: Path, report: NotebookReport
 
 def check_notebook(page: Page, url: str, path: Path, shots: Path | None, *, run_timeout_s: float = 600,
                    change_timeout_s: float = 20, ui_timeout_s: float = 60) -> NotebookReport:
-    """Open, clear, run all, save, inspect, move every widget control, inspect again.
+    """Open, inspect as handed out, clear, run all, save, inspect, move every widget control, inspect again.
 
     `url` opens the file `path` (the served copy) in JupyterLab; screenshots go under `shots`.
     A check that cannot be carried out (the page never loads, the run never ends) raises.
@@ -373,7 +406,9 @@ def run_and_inspect(page: Page, url: str, path: Path, shots: Path | None, report
                     run_timeout_s: float, change_timeout_s: float, ui_timeout_s: float) -> None:
     """The steps of `check_notebook`, filling in `report`."""
     ui_ms = ui_timeout_s * 1000
+    handed_out = nbformat.read(path, as_version=4)
     open_notebook(page, url, ui_ms)
+    inspect_handed_out(page.evaluate(READ_CELLS), handed_out, report)
     clear_outputs(page, ui_ms)
     report.run_all_attempts = run_all(page, run_timeout_s * 1000)
     cells = page.evaluate(READ_CELLS)

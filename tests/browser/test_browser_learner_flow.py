@@ -50,6 +50,8 @@ def test_learner_sees_not_attempted_then_a_hint_then_a_pass_in_the_student_relea
     shown = run_cell_and_next(page, solution, RUN_TIMEOUT_S * 1000)
     screenshot(notebook_cells.nth(solution + 1), shots / "learner-wrong-answer.png")
     assert shown.startswith(f"✗ {EXERCISE}") and HINT in shown, shown
+    advice, case = shown.split("\n", 1)  # the advice first, then the case in brief
+    assert HINT in advice and case.strip().startswith(f"case: {FUNCTION}("), shown
 
     type_into_cell(page, solution, re.escape(WRONG), RIGHT)
     shown = run_cell_and_next(page, solution, RUN_TIMEOUT_S * 1000)

@@ -1,0 +1,409 @@
+"""Exercises of notebook 14 (classification: logits, softmax, cross-entropy, a small classifier)."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import torch
+import torch.nn.functional as F
+from torch import optim
+
+from helpers.checks.core import Exercise, describe, shown, with_article
+from helpers.checks.judges import BROADCAST_TRAP, dtype_mismatch, tensor_like, values_mismatch
+
+EXP_LIMIT = 88.7  # exp(x) overflows float32 above about this
+
+
+def generator(rng: random.Random) -> torch.Generator:
+    """A torch generator seeded from the case generator, so hidden tensors follow from the secret."""
+    return torch.Generator().manual_seed(rng.randrange(2**31))
+
+
+def agrees(have: torch.Tensor, want: torch.Tensor, atol: float = 1e-4, rtol: float = 1e-5) -> bool:
+    """True when two tensors of one shape agree elementwise in float64, inf and nan where the other has them."""
+    if have.shape != want.shape:
+        return False
+    return bool(torch.isclose(have.detach().to(torch.float64), want.detach().to(torch.float64), atol=atol, rtol=rtol,
+                              equal_nan=True).all())
+
+
+def float_problem(got, what: str) -> str | None:
+    """A hint when `got` is not a finite Python float (a one-element tensor gets `.item()` advice)."""
+    if isinstance(got, torch.Tensor):
+        return f"{what} is a tensor ({describe(got)}); return a Python float — .item() converts a one-element tensor."
+    if got is None:
+        return f"{what} is None — did you forget `return`?"
+    if type(got).__module__ == "numpy":
+        return f"{what} is a numpy {type(got).__name__}; return a Python float (float(...) converts it)."
+    if type(got) is not float:
+        return f"{what} is {describe(got)}; expected a Python float."
+    return None
+
+
+def large_logit_rows(batch: int, classes: int, g: torch.Generator, rng: random.Random) -> torch.Tensor:
+    """Logits (batch, classes) that break every unstable formula, each row in its own way.
+
+    Row 0 sits far above the rest (offset 720 to 1000: exp overflows even in float64); row 1 holds
+    one logit 120 to 200 below its row's largest (its probability underflows to 0 in float32); the
+    other rows are ordinary, far below row 0 (one maximum for the whole batch leaves them at exp = 0).
+    """
+    logits = rng.uniform(1.0, 3.0) * torch.randn(batch, classes, generator=g)
+    logits[0] += rng.uniform(720, 1000)
+    logits[1, rng.randrange(classes)] -= rng.uniform(120, 200)
+    return logits[torch.randperm(batch, generator=g)]
+
+
+def stable_rows_problem(got: torch.Tensor, logits: torch.Tensor, want: torch.Tensor) -> str | None:
+    """The hint for an answer wrong only where an unstable formula breaks on these logits; else None."""
+    wrong = ~torch.isclose(got.detach().to(torch.float64), want.to(torch.float64), atol=1e-4, rtol=1e-5)
+    if not wrong.any():
+        return None
+    row_max = logits.max(dim=1).values
+    lowest = float(want.min())
+    underflow = want < -100
+    if bool((wrong == underflow).all()) and bool(torch.isneginf(got[wrong]).all()):
+        return (f"you have -inf where the answer is about {shown(lowest, '.0f')}: the probability exp({shown(lowest, '.0f')}) underflows to 0 in "
+                "float32 before its log is taken. Stay in log space: a log-softmax is the shifted logits minus the log of "
+                "the sum of their exponentials, so no probability is ever formed.")
+    wrong_rows = wrong.any(dim=1)
+    large = row_max > EXP_LIMIT
+    if not bool(torch.isfinite(got[large]).any(dim=1).any()):  # every row with a large logit is all inf or nan
+        return (f"inf or nan in the rows whose largest logit is above {EXP_LIMIT}: exp overflows there. Subtract each row's "
+                "largest logit from the row before exponentiating; it cancels in the ratio, and the largest exponent "
+                "becomes exp(0) = 1.")
+    far_below = row_max < float(row_max.max()) - EXP_LIMIT
+    if bool((wrong_rows == far_below).all()) and not bool(torch.isfinite(got[wrong_rows]).all()):
+        return ("inf or nan in the rows whose logits are far below the batch's largest: you subtracted one maximum for the "
+                "whole batch, so every exponential of those rows underflows to 0. Subtract each row's own maximum (one per "
+                "example, kept as a column so it broadcasts along its row).")
+    return None
+
+
+# 14.1 log_softmax(logits): a numerically stable log-softmax over the classes, by hand -------------
+
+def log_softmax(logits: torch.Tensor) -> torch.Tensor:
+    shifted = logits - logits.max(dim=1, keepdim=True).values
+    return shifted - shifted.exp().sum(dim=1, keepdim=True).log()
+
+
+def judge_log_softmax(got, case, expected):
+    (logits,) = case
+    miss = tensor_like(got, expected) or dtype_mismatch(got, expected)
+    if miss:
+        return miss
+    if agrees(got, expected):
+        return None
+    if agrees(got, torch.softmax(logits, dim=1)):
+        return "these are the probabilities (each row sums to 1): return their logarithms, computed without forming them."
+    if agrees(got, torch.log_softmax(logits, dim=0)):
+        return ("each column of yours sums to 1 in probability, not each row: you normalised over the examples (dim 0). "
+                "Each row is one example's scores, so normalise over the classes, dim 1.")
+    if agrees(got, logits - logits.max(dim=1, keepdim=True).values):
+        return ("you shifted each row by its maximum but stopped there: the shifted logits still need the log of the sum "
+                "of their exponentials subtracted, so that the probabilities sum to 1.")
+    return stable_rows_problem(got, logits, expected) or values_mismatch(got, expected, atol=1e-4, rtol=1e-5)
+
+
+def log_softmax_public():
+    small = torch.tensor([[2.0, 1.0, 0.1], [0.5, 2.5, 0.3]])
+    g = torch.Generator().manual_seed(14)
+    return [(small,), (large_logit_rows(5, 4, g, random.Random(14)),)]
+
+
+def log_softmax_hidden(rng: random.Random):
+    """3 batches of 5 to 9 examples and 3 to 7 classes (never square), built by `large_logit_rows`, so that
+    no maximum, one maximum for the batch and the log of underflowed probabilities each give inf or nan."""
+    cases = []
+    while len(cases) < 3:
+        batch, classes = rng.randint(5, 9), rng.randint(3, 7)
+        if batch != classes:
+            cases.append((large_logit_rows(batch, classes, generator(rng), rng),))
+    return cases
+
+
+# 14.2 cross_entropy(logits, targets): the mean negative log-probability of the true classes --------
+
+def cross_entropy(logits: torch.Tensor, targets: torch.Tensor) -> float:
+    log_probs = torch.log_softmax(logits, dim=1)
+    picked = log_probs[torch.arange(len(targets)), targets]
+    return (-picked.mean()).item()
+
+
+def cross_entropy_mistakes(logits: torch.Tensor, targets: torch.Tensor, expected: float) -> list[tuple[float, str]]:
+    """The values the known wrong formulas give on this case, each with its hint."""
+    n, classes = logits.shape
+    log_probs = torch.log_softmax(logits.to(torch.float64), dim=1)
+    one_hot = F.one_hot(targets, classes).to(torch.float64)
+    return [
+        (expected * n, f"your loss is {shown(n)} times too large, the number of examples: cross-entropy averages the examples' "
+                       "losses (F.cross_entropy's default reduction is the mean), it does not add them up."),
+        (-expected, "the sign is flipped: the loss is the *negative* log-probability of the true class, so that a "
+                    "confident right answer costs almost 0 and a wrong one costs a lot."),
+        (expected / classes, f"your loss is {shown(classes)} times too small, the number of classes: you averaged over every "
+                             "entry of the (examples × classes) table, most of them zeros of a one-hot mask. Add up each "
+                             "row, then average over the examples only."),
+        (float(F.cross_entropy(torch.softmax(logits.to(torch.float64), dim=1), targets)),
+         "softmax was applied twice: you turned the logits into probabilities and then treated those as logits (a "
+         "log-softmax or F.cross_entropy applies its own softmax). Start from the raw logits."),
+        (float(-log_probs[:, targets].mean()),
+         f"you averaged {shown(with_article(f'({n}, {n})'))} block: indexing the columns with the whole targets tensor takes every target's "
+         "column for every example. Pair row i with its own target, targets[i]: index the rows with 0..N-1 and the "
+         "columns with targets, together."),
+        (float(-(torch.softmax(logits.to(torch.float64), dim=1) * one_hot).sum(1).mean()),
+         "you averaged minus the *probability* of the true class; the loss is minus its *logarithm*."),
+        (float(-torch.log_softmax(logits.to(torch.float64), dim=0)[torch.arange(n), targets].mean()),
+         "the log-probabilities were normalised over the examples (dim 0); each row is one example, so normalise over "
+         "the classes, dim 1."),
+    ]
+
+
+def judge_cross_entropy(got, case, expected):
+    logits, targets = case
+    if isinstance(got, torch.Tensor) and got.numel() > 1:
+        return (f"you returned a tensor of shape {shown(tuple(got.shape))}: one loss per example, or more. The cross-entropy of a "
+                "batch is one number, the mean of the examples' losses.")
+    miss = float_problem(got, "your loss")
+    if miss:
+        return miss
+    if abs(got - expected) <= 1e-4 * (1 + abs(expected)):
+        return None
+    if not math.isfinite(got):
+        big = float(logits.max())
+        return (f"your loss is {shown(got)} but the true value is {shown(expected, '.4f')}: with logits as large as {shown(big, '.0f')}, exp overflows "
+                "(or a probability underflows to 0 before its log). Compute log-probabilities stably, shifting each row "
+                "by its maximum, and never take the log of a probability.")
+    for value, hint in cross_entropy_mistakes(logits, targets, expected):
+        if abs(got - value) <= 1e-4 * (1 + abs(value)):
+            return f"you returned {shown(got, '.4f')}, expected {shown(expected, '.4f')}: {hint}"
+    return (f"you returned {shown(got, '.6g')}, expected {shown(expected, '.6g')}. Cross-entropy is the mean over the examples of minus the "
+            "log-softmax of the logits at the true class.")
+
+
+def large_logit_case(rng: random.Random, batch: int, classes: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Logits and targets where one example's logits are 720 to 1000 (exp overflows, even in float64) and its
+    true class sits 120 to 200 below its largest logit (that probability underflows to 0 in float32)."""
+    g = generator(rng)
+    logits = rng.uniform(1.0, 3.0) * torch.randn(batch, classes, generator=g)
+    targets = torch.randint(0, classes, (batch,), generator=g)
+    top = rng.randrange(batch)
+    logits[top] += rng.uniform(720, 1000)
+    logits[top, targets[top]] -= rng.uniform(120, 200)
+    return logits, targets
+
+
+def cross_entropy_public():
+    logits = torch.tensor([[2.0, 1.0, 0.1, -1.0], [0.5, 2.5, 0.3, 0.0], [1.2, 0.2, 3.1, 0.4]])
+    return [(logits, torch.tensor([0, 3, 2])), large_logit_case(random.Random(14), 6, 4)]
+
+
+def cross_entropy_hidden(rng: random.Random):
+    """3 batches of 6 to 12 examples and 3 to 6 classes (never square) from `large_logit_case`, so an unstable
+    loss is inf or nan, and every known wrong formula gives a value apart from the others."""
+    cases = []
+    while len(cases) < 3:
+        batch, classes = rng.randint(6, 12), rng.randint(3, 6)
+        if batch == classes:
+            continue
+        logits, targets = large_logit_case(rng, batch, classes)
+        expected = cross_entropy(logits, targets)
+        values = [expected] + [value for value, _ in cross_entropy_mistakes(logits, targets, expected)]
+        if min(abs(a - b) for i, a in enumerate(values) for b in values[i + 1:]) > 1e-2:
+            cases.append((logits, targets))
+    return cases
+
+
+# 14.3 accuracy(logits, targets): the fraction of examples whose largest logit is the true class ----
+
+def accuracy(logits: torch.Tensor, targets: torch.Tensor) -> float:
+    predicted = logits.argmax(dim=1)
+    return (predicted == targets).float().mean().item()
+
+
+def accuracy_mistakes(logits: torch.Tensor, targets: torch.Tensor, expected: float) -> list[tuple[float, str]]:
+    """The values the known wrong computations give on this case, each with its hint."""
+    n = len(targets)
+    column = logits.argmax(dim=1, keepdim=True)
+    return [
+        (expected * n, f"you returned a count: the number of right predictions out of {shown(n)}. Accuracy is the fraction, "
+                       "between 0 and 1."),
+        (expected * 100, "you returned a percentage; return the fraction, between 0 and 1."),
+        (1 - expected, "you returned the fraction of *wrong* predictions, the error rate."),
+        (float((column == targets).float().mean()),
+         f"your predictions of shape ({shown(n)}, 1) met targets of shape ({shown(n)},): the comparison broadcast to ({shown(n)}, {shown(n)}) and "
+         f"compared every prediction with every target.{BROADCAST_TRAP}"),
+        (float((logits.argmax() == targets).float().mean()),
+         "argmax without a dim gives one index into the flattened tensor, not a class per example: take the argmax "
+         "over the classes, dim 1."),
+        (float((logits.argmin(dim=1) == targets).float().mean()),
+         "you predicted the class with the *smallest* logit; the predicted class is the one with the largest."),
+    ]
+
+
+def judge_accuracy(got, case, expected):
+    logits, targets = case
+    if isinstance(got, torch.Tensor) and got.numel() > 1:
+        return (f"you returned a tensor of shape {shown(tuple(got.shape))}; accuracy is one number for the batch. Are the "
+                f"predictions and targets the same shape?{BROADCAST_TRAP}")
+    if type(got) is int:
+        got = float(got)  # a count is judged below
+    miss = float_problem(got, "your accuracy")
+    if miss:
+        return miss
+    if abs(got - expected) <= 1e-6:
+        return None
+    for value, hint in accuracy_mistakes(logits, targets, expected):
+        if abs(got - value) <= 1e-6:
+            return f"you returned {shown(got, '.4g')}, expected {shown(expected, '.4g')}: {hint}"
+    return (f"you returned {shown(got, '.6g')}, expected {shown(expected, '.6g')}: the prediction for each example is the class of its "
+            "largest logit; accuracy is the fraction of examples where it equals the target.")
+
+
+def accuracy_public():
+    logits = torch.tensor([[2.0, 1.0, 0.1], [0.5, 2.5, 0.3], [1.2, 0.2, 3.1], [0.3, 0.1, -0.4], [-1.0, 0.4, 0.2]])
+    g = torch.Generator().manual_seed(14)
+    logits2 = torch.randn(20, 3, generator=g) + 1.5 * F.one_hot(torch.arange(20) % 3, 3)
+    return [(logits, torch.tensor([0, 2, 2, 1, 1])), (logits2, torch.arange(20) % 3)]
+
+
+def accuracy_hidden(rng: random.Random):
+    """3 batches of 15 to 40 examples and 3 to 5 classes, accuracy between 0.4 and 0.9, every wrong computation
+    giving a value of its own."""
+    cases = []
+    while len(cases) < 3:
+        g = generator(rng)
+        batch, classes = rng.randint(15, 40), rng.randint(3, 5)
+        targets = torch.randint(0, classes, (batch,), generator=g)
+        logits = torch.randn(batch, classes, generator=g) + rng.uniform(1.0, 2.0) * F.one_hot(targets, classes)
+        expected = accuracy(logits, targets)
+        values = [expected] + [value for value, _ in accuracy_mistakes(logits, targets, expected)]
+        if 0.4 <= expected <= 0.9 and min(abs(a - b) for i, a in enumerate(values) for b in values[i + 1:]) > 1e-3:
+            cases.append((logits, targets))
+    return cases
+
+
+# 14.4 train_classifier(x, y, weight, bias, lr, steps): full-batch training, the loss before each step
+
+def train_classifier(x: torch.Tensor, y: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, lr: float,
+                     steps: int) -> list[float]:
+    w = weight.clone().requires_grad_()
+    b = bias.clone().requires_grad_()
+    optimizer = optim.SGD([w, b], lr=lr)
+    curve = []
+    for _ in range(steps):
+        optimizer.zero_grad()
+        loss = F.cross_entropy(x @ w.T + b, y)
+        curve.append(loss.item())
+        loss.backward()
+        optimizer.step()
+    return curve
+
+
+def training_variant(x, y, weight, bias, lr, steps, *, zero=True, scale=1.0, softmax_first=False) -> list[float]:
+    """The losses of a training run with one known mistake: gradients not zeroed, a loss `scale` times the mean,
+    or softmax applied to the logits before the cross-entropy."""
+    w, b = weight.clone(), bias.clone()
+    grad_w, grad_b = torch.zeros_like(w), torch.zeros_like(b)
+    losses = []
+    for _ in range(steps):
+        w_, b_ = w.clone().requires_grad_(), b.clone().requires_grad_()
+        scores = x @ w_.T + b_
+        if softmax_first:
+            scores = torch.softmax(scores, dim=1)
+        loss = F.cross_entropy(scores, y)
+        losses.append(loss.item())
+        new_w, new_b = torch.autograd.grad(loss * scale, (w_, b_))
+        grad_w, grad_b = (grad_w + new_w, grad_b + new_b) if not zero else (new_w, new_b)
+        w, b = w - lr * grad_w, b - lr * grad_b
+    return losses
+
+
+def judge_train_classifier(got, case, expected):
+    x, y, weight, bias, lr, steps = case
+    if isinstance(got, torch.Tensor):
+        return f"you returned a tensor ({describe(got)}); return a list of {shown(steps)} Python floats, one loss per step."
+    if got is None:
+        return "your function returned None — did you forget `return`?"
+    if type(got) not in (list, tuple):
+        return f"you returned {describe(got)}; expected a list of {shown(steps)} Python floats, one loss per step."
+    if len(got) != steps:
+        return f"you returned {shown(len(got))} losses for {shown(steps)} steps: record one loss per step, before its update."
+    for value in got:
+        if isinstance(value, torch.Tensor):
+            return "your list holds tensors: record each loss as a Python float (.item()), which also frees its graph."
+        if type(value) not in (float, int) or type(value) is bool:
+            return f"your list holds {describe(value)}; expected Python floats."
+    if any(not math.isfinite(v) for v in got):
+        return "your losses hold inf or nan: at this learning rate the mean cross-entropy's training is stable."
+
+    def same(values):
+        return len(values) == len(got) and all(abs(a - b) <= 1e-4 * (1 + abs(b)) for a, b in zip(got, values, strict=True))
+
+    if same(expected):
+        return None
+    if steps > 1 and same(expected[1:] + [got[-1]]):
+        return ("your losses are one step ahead: each is measured after its step's update. Record the loss of the "
+                "forward pass that the step's backward() differentiates, before the update.")
+    summed = training_variant(x, y, weight, bias, lr, steps, scale=float(len(y)))
+    if same([len(y) * loss for loss in summed]) or same(summed):
+        return (f"your steps are {shown(len(y))} times too large, the number of examples: the loss must be the batch's mean "
+                "cross-entropy, not its sum.")
+    known = [
+        (dict(softmax_first=True), "softmax was applied twice: F.cross_entropy takes the raw logits (it applies its own "
+                                   "softmax); probabilities fed to it as logits give another loss, one that cannot reach 0."),
+        (dict(zero=False), "the gradients were never zeroed: each backward() adds to .grad, so every step uses the sum of "
+                           "all gradients so far. Zero them once per step, before backward()."),
+    ]
+    for variant, hint in known:
+        if same(training_variant(x, y, weight, bias, lr, steps, **variant)):
+            return hint
+    if abs(got[0] - expected[0]) > 1e-4 * (1 + abs(expected[0])):
+        return (f"your first loss is {shown(got[0], '.4f')}, expected {shown(expected[0], '.4f')}: before any update, the loss is the mean "
+                "cross-entropy of the logits x @ weight.T + bias against the class indices y, at the given weight and bias.")
+    return (f"your first loss is right but later ones differ (step 1: {shown(got[1], '.4f')}, expected {shown(expected[1], '.4f')}): each step "
+            f"is one plain gradient-descent update with lr = {shown(lr, 'g')} of weight and bias, from gradients zeroed before backward().")
+
+
+def classifier_data(g: torch.Generator, n: int, classes: int, features: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """n points in `classes` overlapping clusters, standardised-looking: features (n, features), labels (n,)."""
+    y = torch.arange(n) % classes
+    centres = 1.5 * torch.randn(classes, features, generator=g)
+    x = centres[y] + torch.randn(n, features, generator=g)
+    order = torch.randperm(n, generator=g)
+    return x[order], y[order]
+
+
+def train_classifier_public():
+    g = torch.Generator().manual_seed(14)
+    x, y = classifier_data(g, 30, 3, 2)
+    weight, bias = 0.1 * torch.randn(3, 2, generator=g), torch.zeros(3)
+    return [(x, y, weight, bias, 0.5, 12)]
+
+
+def train_classifier_hidden(rng: random.Random):
+    """2 data sets of 30 to 60 points in 3 or 4 clusters, 2 features, a small random start, lr 0.3 to 0.8 and
+    10 to 20 steps: softmax first, unzeroed gradients and a sum loss each give other losses from step 0 or 1 on."""
+    cases = []
+    for _ in range(2):
+        g = generator(rng)
+        classes = rng.randint(3, 4)
+        x, y = classifier_data(g, rng.randint(30, 60), classes, 2)
+        weight, bias = 0.5 * torch.randn(classes, 2, generator=g), 0.1 * torch.randn(classes, generator=g)
+        cases.append((x, y, weight, bias, round(rng.uniform(0.3, 0.8), 2), rng.randint(10, 20)))
+    return cases
+
+
+EXERCISES = [
+    Exercise("14.1", "log_softmax", 2, log_softmax, log_softmax_public, log_softmax_hidden, judge_log_softmax,
+             "subtracting each row's maximum and staying in log space keeps every exponent at or below 0: no overflow, "
+             "and no probability underflows before its log (the log-sum-exp trick)."),
+    Exercise("14.2", "cross_entropy", 2, cross_entropy, cross_entropy_public, cross_entropy_hidden, judge_cross_entropy,
+             "the mean over the examples of minus the log-probability of each one's true class, from stable "
+             "log-probabilities: what F.cross_entropy computes from logits and class indices."),
+    Exercise("14.3", "accuracy", 1, accuracy, accuracy_public, accuracy_hidden, judge_accuracy,
+             "the argmax over the classes (dim 1) is each example's prediction, and the mean of the matches is the accuracy."),
+    Exercise("14.4", "train_classifier", 3, train_classifier, train_classifier_public, train_classifier_hidden,
+             judge_train_classifier,
+             "zero_grad, forward, cross-entropy on the raw logits, backward, step: every loss matches, recorded before its "
+             "update."),
+]
