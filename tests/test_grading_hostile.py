@@ -61,7 +61,7 @@ REASONS = {
     "writes_outside": ["found nothing outside its folder to write to"],
     "opens_network": ["could not connect to 127.0.0.1"],
     "deep_tree": ["left a tree 1000 folders deep"],
-    "surrogate_message": ["\\x80 lone surrogate"],
+    "surrogate_message": ["lone surrogate in a cell"],  # what its function raised is a hidden case's: shown as "…"
     "forged_feedback": ["**Total: 24 / 24 points** - ✓ **01.1**"],
     "formula_name": ["HYPERLINK"],
     "escape_name": ["[2J]0;pwnedeve escape"],
