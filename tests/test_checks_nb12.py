@@ -272,7 +272,7 @@ def fit_from_default_init(x, y, lr, steps):
 RULES = [
     ("12.1", "in order, no shuffling", lambda *case: batch_gradients_with(*case, shuffle=True), "Do not shuffle here"),
     ("12.1", "nothing is updated", lambda *case: batch_gradients_with(*case, update=True), "nothing is updated between batches"),
-    ("12.2", "y and pred may each be a vector or a column, and need not match", r2_broadcast, "broadcasts to an"),
+    ("12.2", "y and pred may each be a vector or a column, and need not match", r2_broadcast, "broadcasts to a ("),
     ("12.3", "the training data's mean and standard deviation for both", standardize_test_by_its_own, "with its own statistics"),
     ("12.3", "torch's default .std, which divides by N - 1", standardize_population_std, "the population standard deviation"),
     ("12.4", "weight and bias start at zero", Unseen("the fit reaches the same least-squares line from nn.Linear's own start"), ""),
