@@ -163,6 +163,7 @@ def grade_notebook(name: str, data: bytes | None, cases: dict[str, list], limits
         for grade in record["exercises"].values():
             grade.update(points=0, status=judge.NOT_GRADED, message="flagged for review: the notebook reaches for the reference solutions.")
     record["attempts"], record["skipped"], record["kernel"] = run.attempts, run.skipped, "; ".join(run.kernels)
+    record["limits"] = "; ".join(run.limits)
     record["seconds"] = round(time.perf_counter() - started, 2)
     return record
 
