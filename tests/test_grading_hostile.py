@@ -58,6 +58,10 @@ REASONS = {
     "reads_secret": ["found no grading secret"],
     "writes_outside": ["found nothing outside its folder to write to"],
     "opens_network": ["could not connect to 127.0.0.1"],
+    "owns_the_machine": ["found no way to own the machine"],
+    "poisons_zygote": ["could not change its zygote"],
+    "hogs_memory": ["could not hold", "the kernel died while running it"],  # the OOM killer may pick the kernel itself
+    "forks_processes": ["could start only"],
 }
 UNSANDBOXED = [*SANDBOX_CELLS, "kills_grader", "solution", "release"]  # the class graded again with --no-sandbox
 

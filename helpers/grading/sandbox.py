@@ -84,6 +84,7 @@ class Run:
     attempts: int = 0
     kernels: list[str] = field(default_factory=list)  # how the kernels were started (FORKED, or a fresh process and why)
     limits: list[str] = field(default_factory=list)  # which limits the kernels ran under (see `cgroups.describe`)
+    refused: str | None = None  # why the launcher would not start the kernel (a limit it could not set): not graded
 
 
 class SandboxUnavailable(RuntimeError):
@@ -445,8 +446,12 @@ class Session:
         if self.bwrap:
             bwrap.hand_over(sockets)
         client = self._client(sockets)
+        refused = self.workdir / launcher.REFUSED
+        refused.unlink(missing_ok=True)
+        started = False
         try:
             async with client.async_setup_kernel(cleanup_kc=True, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
+                started = True
                 if await self._cell(client, "setup", SEED_CELL) is not None:
                     self.run.fatal = self.run.fatal or "the grading kernel failed to seed its generators"
                     return "setup"
@@ -463,6 +468,10 @@ class Session:
                     if label not in skip and await self._cell(client, label, source) is not None:
                         return label
         except (DeadKernelError, RuntimeError, TimeoutError, asyncio.TimeoutError) as error:
+            if not started and refused.is_file() and not refused.is_symlink():  # written by this attempt's launcher, before any cell
+                self.run.refused = refused.read_text(errors="replace")[:300]
+                self.run.fatal = f"the grader could not start its kernel: {self.run.refused}"
+                return None
             if self.run.fatal is None:
                 self.run.fatal = f"the kernel could not be started or stopped ({type(error).__name__}: {error})"
             return None
