@@ -19,7 +19,7 @@ import pytest
 from fixtures.make_fixtures import OS_CELLS
 
 from helpers.checks import EXERCISES
-from helpers.grading import bwrap, cgroups, launcher
+from helpers.grading import bwrap, cgroups, judge, launcher
 from helpers.grading.cases import hidden_cases
 from helpers.grading.grade import grade_notebook
 from helpers.grading.sandbox import Limits, Run, Session, Slot
@@ -40,11 +40,11 @@ def run_in(slot: Slot, cells: list[str], **limits) -> Run:
         slot.finish_notebook()
 
 
-def grade_fixture(category: str, slot: Slot) -> dict:
+def grade_fixture(category: str, slot: Slot, **limits) -> dict:
     """The record of the fixture submission `category`, graded in `slot`."""
     cases = {key: hidden_cases(exercise, "os-secret") for key, exercise in EXERCISES.items()}
     data = (SUBMISSIONS / category / NAME).read_bytes()
-    return grade_notebook(NAME, data, cases, Limits(cell_timeout=60, notebook_timeout=120), slot=slot)
+    return grade_notebook(NAME, data, cases, Limits(cell_timeout=60, notebook_timeout=120, **limits), slot=slot)
 
 
 @pytest.fixture
@@ -110,6 +110,12 @@ def test_the_launcher_refuses_to_start_a_kernel_whose_limit_it_cannot_set(tmp_pa
     done = subprocess.run([sys.executable, "-S", "-c", code], cwd=tmp_path, capture_output=True, text=True)
     assert done.returncode != 0 and "started" not in done.stdout
     assert "address space limit could not be set" in (tmp_path / launcher.REFUSED).read_text()
+
+
+def test_a_notebook_whose_kernel_the_launcher_refused_is_not_graded_and_says_why(slot):
+    record = grade_fixture("solution", slot, file_bytes=2**64)  # a limit no kernel can be given
+    assert {grade["status"] for grade in record["exercises"].values()} == {judge.NOT_GRADED}
+    assert all("file size limit could not be set" in grade["message"] for grade in record["exercises"].values()), record
 
 
 @CGROUPS

@@ -29,7 +29,7 @@ def limit(memory: int, file_size: int, cpu: int) -> None:
                               ("CPU time", resource.RLIMIT_CPU, cpu), ("core file", resource.RLIMIT_CORE, 0)):
         try:
             resource.setrlimit(kind, (value, value))
-        except (ValueError, OSError) as error:
+        except (ValueError, OverflowError, OSError) as error:
             if sys.platform.startswith("linux"):
                 refuse(f"its {name} limit could not be set to {value} ({error})")
 
