@@ -16,9 +16,10 @@ Any other architecture's system calls (i386 or x32 on an x86_64 machine) are ref
 
 from __future__ import annotations
 
-import atexit
 import functools
+import hashlib
 import os
+import stat
 import struct
 import tempfile
 
@@ -75,13 +76,22 @@ def program(machine: str | None = None) -> bytes | None:
 
 @functools.cache
 def path() -> str | None:
-    """A file holding this machine's filter (written once per process, readable by its owner only), or None where there is none."""
+    """A file holding this machine's filter, or None where there is none: one file per user and filter in the temporary
+    folder, written once and kept (every grading process reads it; a stale or foreign copy is replaced)."""
     code = program()
     if code is None:
         return None
-    handle, name = tempfile.mkstemp(prefix="grader-seccomp-", suffix=".bpf")
+    name = os.path.join(tempfile.gettempdir(), f"grader-seccomp-{os.geteuid()}-{hashlib.sha256(code).hexdigest()[:16]}.bpf")
+    try:
+        found = os.stat(name, follow_symlinks=False)
+        if stat.S_ISREG(found.st_mode) and found.st_uid == os.geteuid() and not found.st_mode & 0o022:
+            with open(name, "rb") as file:
+                if file.read() == code:
+                    return name
+    except OSError:
+        pass
+    handle, temporary = tempfile.mkstemp(prefix=".grader-seccomp-", dir=tempfile.gettempdir())
     with os.fdopen(handle, "wb") as out:
         out.write(code)
-    owner = os.getpid()
-    atexit.register(lambda: os.getpid() == owner and os.unlink(name))  # not in a forked child, which may share it
+    os.replace(temporary, name)
     return name
