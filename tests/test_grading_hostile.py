@@ -69,6 +69,10 @@ REASONS = {
     "huge_message": ["sent a 64 MiB message"],  # the grader never read it: not counted as printed output
     "compressed_results": ["compressed entries"],
     "shared_references": ["shared reference"],
+    "owns_the_machine": ["found no way to own the machine"],
+    "poisons_zygote": ["could not change its zygote"],
+    "hogs_memory": ["could not hold", "the kernel died while running it"],  # the OOM killer may pick the kernel itself
+    "forks_processes": ["could start only"],
 }
 UNSANDBOXED = [*SANDBOX_CELLS, "kills_grader", "solution", "release"]  # the class graded again with --no-sandbox
 

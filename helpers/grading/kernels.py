@@ -27,7 +27,7 @@ from pathlib import Path
 
 from jupyter_client.provisioning import LocalProvisioner
 
-from helpers.grading import bwrap, launcher, zygote
+from helpers.grading import bwrap, cgroups, launcher, zygote
 
 ZYGOTE = os.path.realpath(zygote.__file__)  # run by path; in the sandbox, bound alone at bwrap.INSIDE (with the launcher)
 LAUNCHER = os.path.realpath(launcher.__file__)
@@ -77,9 +77,13 @@ class ForkedKernel:
 
 class Zygote:
     """One zygote and its sandbox: the sandbox's one writable folder `rw`, `io` (a mount of its own), the
-    kernels' `lib` (read-only), and the zygote's environment `env` (the kernels' without a notebook's HOME)."""
+    kernels' `lib` (read-only), and the zygote's environment `env` (the kernels' without a notebook's HOME).
 
-    def __init__(self, *, rw: Path, io: Path, lib: Path, env: dict[str, str], bwrap_path: str | None, log: Path):
+    In the sandbox, where the machine allows, the zygote and its kernel run in a cgroup (`group`) whose memory
+    limit is what the zygote uses once ready plus `memory`, the kernels' limit."""
+
+    def __init__(self, *, rw: Path, io: Path, lib: Path, env: dict[str, str], bwrap_path: str | None, log: Path,
+                 memory: int = 3 * 2**30):
         self.rw, self.io, self.lib, self.env = rw, io, lib, env
         self.bwrap_path = bwrap_path  # None: --no-sandbox
         self.log = log  # the zygote's stderr, outside the sandbox
@@ -89,6 +93,8 @@ class Zygote:
         self.broken: str | None = "not started"
         self.answer: dict | None = None
         self.ready: dict = {}
+        self.memory = memory
+        self.group: cgroups.Group | None = None
 
     @property
     def sandboxed(self) -> bool:
@@ -101,11 +107,20 @@ class Zygote:
         argv = [sys.executable, "-S", f"{bwrap.INSIDE}/zygote.py", mode, str(os.getpid()), str(self.rw), str(self.io), str(self.lib)]
         readonly = {self.lib: self.lib, LAUNCHER: f"{bwrap.INSIDE}/launcher.py", ZYGOTE: f"{bwrap.INSIDE}/zygote.py"}
         return bwrap.command(self.bwrap_path, self.rw, argv, self.env, readonly=readonly, writable=[self.io], chdir=self.rw,
-                             options=["--as-pid-1", "--mqueue", "/dev/mqueue"])
+                             options=["--as-pid-1", "--mqueue", "/dev/mqueue"], group=self.group)
+
+    @property
+    def limits(self) -> str:
+        """Which limits its kernels run under, for the record."""
+        if not self.sandboxed:
+            return f"rlimits only ({self.memory // 2**20} MiB of address space per process; no sandbox)"
+        return cgroups.describe(self.group, self.memory)
 
     def start(self) -> None:
         """Start the zygote and wait until it has imported everything; ZygoteError if it does not come up."""
         self.stop()
+        if self.sandboxed:
+            self.group = cgroups.Group.make(self.memory)  # its imports fit in the kernels' limit; raised once it is ready
         ours, theirs = socket.socketpair()
         try:
             with self.log.open("wb") as log:
@@ -131,6 +146,8 @@ class Zygote:
             raise ZygoteError(f"the zygote could not be started: {reason}{self.said()}")
         self.ready = self.answer["ready"]
         self.answer = None
+        if self.group is not None:
+            self.group.limit_memory(self.group.memory_used() + self.memory)
 
     def said(self) -> str:
         """The end of what the zygote wrote to its stderr, if anything."""
@@ -241,6 +258,9 @@ class Zygote:
             except subprocess.TimeoutExpired:
                 pass
             self.process = None
+        if self.group is not None:
+            self.group.remove()
+            self.group = None
         self.fail("stopped")
         self.kernel = None
 

@@ -2,7 +2,8 @@
 or `main(argv)` called with the same arguments in a process forked from the zygote (see `zygote`).
 
 It runs inside the sandbox (see `bwrap`), where it and the zygote are the only files of the course
-checkout: it sets the resource limits, then starts ipykernel with stdout/stderr that refuse a cell's
+checkout: it sets the resource limits (and refuses to start the kernel, writing why to REFUSED in its
+working folder, if one cannot be set: a kernel must never run under a limit someone else chose), then starts ipykernel with stdout/stderr that refuse a cell's
 output past OUTPUT_CAP characters. It imports nothing from `helpers` and only the standard library
 before ipykernel, so it works with the kernel's PYTHONPATH alone.
 """
@@ -14,19 +15,30 @@ if __name__ == "__main__":
 
 import resource  # noqa: E402
 
+REFUSED = "grader-kernel-refused.txt"  # in the kernel's working folder: why the launcher did not start it
+
 
 class OutputLimitExceeded(BaseException):
     """Raised by print in a cell past the output limit (BaseException: `except Exception` cannot hide it)."""
 
 
 def limit(memory: int, file_size: int, cpu: int) -> None:
-    """Address space, file size and CPU time as given; no core files."""
-    for kind, value in ((resource.RLIMIT_AS, memory), (resource.RLIMIT_FSIZE, file_size),
-                        (resource.RLIMIT_CPU, cpu), (resource.RLIMIT_CORE, 0)):
+    """Address space, file size and CPU time as given; no core files. On Linux a limit that cannot be set stops
+    the launcher (SystemExit, the reason in REFUSED); macOS refuses some limits, which are then left as they are."""
+    for name, kind, value in (("address space", resource.RLIMIT_AS, memory), ("file size", resource.RLIMIT_FSIZE, file_size),
+                              ("CPU time", resource.RLIMIT_CPU, cpu), ("core file", resource.RLIMIT_CORE, 0)):
         try:
             resource.setrlimit(kind, (value, value))
-        except (ValueError, OSError):  # macOS refuses some limits; Linux enforces them all
-            pass
+        except (ValueError, OverflowError, OSError) as error:
+            if sys.platform.startswith("linux"):
+                refuse(f"its {name} limit could not be set to {value} ({error})")
+
+
+def refuse(why: str) -> None:
+    """Do not start the kernel: say why in REFUSED, for the grader, and exit."""
+    with open(REFUSED, "w") as file:
+        file.write(why)
+    raise SystemExit(why)
 
 
 def capped_stream(output_cap: int):

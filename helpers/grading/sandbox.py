@@ -42,7 +42,7 @@ from nbclient.exceptions import DeadKernelError
 from traitlets import Type, default
 
 import helpers
-from helpers.grading import bwrap, launcher
+from helpers.grading import bwrap, cgroups, launcher
 from helpers.grading.kernels import ForkingProvisioner, Zygote, ZygoteError
 from helpers.grading.text import safe_text
 
@@ -89,6 +89,8 @@ class Run:
     output_bytes: int = 0
     attempts: int = 0
     kernels: list[str] = field(default_factory=list)  # how the kernels were started (FORKED, or a fresh process and why)
+    limits: list[str] = field(default_factory=list)  # which limits the kernels ran under (see `cgroups.describe`)
+    refused: str | None = None  # why the launcher would not start the kernel (a limit it could not set): not graded
 
 
 class SandboxUnavailable(RuntimeError):
@@ -172,6 +174,7 @@ class LimitedKernelManager(AsyncKernelManager):
         return capped_context()
 
     def format_kernel_cmd(self, extra_arguments=None):
+        bwrap.hand_over(Path(self.connection_file))  # written just now, 0600: as root, the sandbox's uid must read it
         return self.kernel_command(os.path.realpath(self.connection_file))
 
 
@@ -333,6 +336,7 @@ class Slot:
         self.rw = folder / "rw"
         self.io.mkdir()
         self.rw.mkdir()
+        bwrap.hand_over(self.rw, self.io)  # as root: the sandbox's uid's
         self.current: Zygote | None = None
         self.unusable: str | None = None  # why no zygote can be used here (it failed to start)
         self.retired: str | None = None  # why this slot must not grade another student (its folders could not be emptied)
@@ -349,7 +353,7 @@ class Slot:
         self.stop()
         path = bwrap_or_refuse() if sandboxed else None
         zygote = Zygote(rw=self.rw, io=self.io, lib=self.lib, env=self.zygote_environment(sandboxed), bwrap_path=path,
-                        log=self.folder / "zygote.log")
+                        log=self.folder / "zygote.log", memory=limits.memory_bytes)
         try:
             zygote.start()
         except ZygoteError as error:
@@ -402,6 +406,9 @@ class Session:
         self.env = kernel_environment(root, self.lib)
         self.sockets: Path | None = None  # the kernel's connection file and sockets: new for each attempt (see `_attempt`)
         self.bwrap = bwrap_or_refuse() if limits.sandbox else None
+        if self.bwrap:
+            bwrap.hand_over(root)  # as root: the working copy, HOME (and without a slot the io folder) are the sandbox uid's
+        self.group: cgroups.Group | None = None  # a fresh kernel's cgroup (a forked kernel is in its zygote's)
         self.deadline = 0.0
         self.run = Run()
         self.zygote: Zygote | None = None  # the zygote of the current attempt's kernel, if it was forked
@@ -440,6 +447,7 @@ class Session:
                 remove_tree(entry.path)
         for name, data in files.items():
             handle, temporary = tempfile.mkstemp(dir=self.io, prefix=".grader-")
+            os.fchmod(handle, 0o644)  # readable by the sandbox's uid, which may not be the grader's
             with os.fdopen(handle, "wb") as out:
                 out.write(data)
             os.replace(temporary, self.io / name)
@@ -451,7 +459,8 @@ class Session:
         if self.bwrap is None:
             return argv
         readonly = {self.lib: self.lib, LAUNCHER: inside}
-        return bwrap.command(self.bwrap, self.root, argv, self.env, readonly=readonly, writable=[self.io, self.sockets], chdir=self.workdir)
+        return bwrap.command(self.bwrap, self.root, argv, self.env, readonly=readonly, writable=[self.io, self.sockets], chdir=self.workdir,
+                             group=self.group)
 
     def _client(self, sockets: Path) -> GuardedClient:
         """The client of this attempt's kernel: forked by the slot's zygote when there is one, else a fresh process."""
@@ -466,6 +475,11 @@ class Session:
             km.provisioner.zygote, km.provisioner.env = self.zygote, self.env
         if how not in self.run.kernels:
             self.run.kernels.append(how)
+        if self.zygote is None and self.bwrap:
+            self.group = cgroups.Group.make(self.limits.memory_bytes)
+        limited = self.zygote.limits if self.zygote is not None else self.limits_applied()
+        if limited not in self.run.limits:
+            self.run.limits.append(limited)
         nb = nbformat.v4.new_notebook()
         return GuardedClient(
             nb, self.limits.output_bytes, km=km, timeout=int(self.limits.cell_timeout), allow_errors=True,
@@ -473,6 +487,12 @@ class Session:
             startup_timeout=60, shutdown_kernel="immediate", iopub_timeout=2,
             resources={"metadata": {"path": str(self.workdir)}},
         )
+
+    def limits_applied(self) -> str:
+        """Which limits a fresh kernel runs under, for the record."""
+        if self.bwrap is None:
+            return f"rlimits only ({self.limits.memory_bytes // 2**20} MiB of address space per process; no sandbox)"
+        return cgroups.describe(self.group, self.limits.memory_bytes)
 
     def launcher_arguments(self, connection_file: str) -> list[str]:
         """What the launcher is given (the limits, the connection file): in a kernel forked from the zygote, all of its command line."""
@@ -484,9 +504,15 @@ class Session:
         """One run in a fresh kernel; returns the label of the cell that made it stop, or None."""
         near = self.root.parent if self.slot is None else self.slot.rw  # in the slot: in the sandbox's writable folder
         sockets = self.sockets = socket_folder(near)  # new each time: the last kernel could write in the old one
+        if self.bwrap:
+            bwrap.hand_over(sockets)
         client = self._client(sockets)
+        refused = self.workdir / launcher.REFUSED
+        refused.unlink(missing_ok=True)
+        started = False
         try:
             async with client.async_setup_kernel(cleanup_kc=True, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
+                started = True
                 if await self._cell(client, "setup", SEED_CELL) is not None:
                     self.run.fatal = self.run.fatal or "the grading kernel failed to seed its generators"
                     return "setup"
@@ -503,6 +529,10 @@ class Session:
                     if label not in skip and await self._cell(client, label, source) is not None:
                         return label
         except (DeadKernelError, RuntimeError, TimeoutError, asyncio.TimeoutError) as error:
+            if not started and refused.is_file() and not refused.is_symlink():  # written by this attempt's launcher, before any cell
+                self.run.refused = refused.read_text(errors="replace")[:300]
+                self.run.fatal = f"the grader could not start its kernel: {self.run.refused}"
+                return None
             if self.run.fatal is None:
                 self.run.fatal = f"the kernel could not be started or stopped ({type(error).__name__}: {safe_text(error, limit=500)})"
             return None
@@ -510,6 +540,9 @@ class Session:
             self.run.output_bytes += client.total_bytes
             with contextlib.suppress(OSError):  # in the slot, emptied with its rw folder; else in the grader's scratch
                 remove_tree(sockets)
+            if self.group is not None:
+                self.group.remove()
+                self.group = None
         return None
 
     def _flooded(self, label: str) -> None:

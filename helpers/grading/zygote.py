@@ -27,7 +27,9 @@ the zygote kills every other process left (in the sandbox, every process in it b
 student's code left running; with --no-sandbox, its own children) and, in the sandbox, empties /tmp,
 /dev/shm and /dev/mqueue (but its mount points: the slot's folders and the runtime's, which may lie in /tmp), removes System V IPC
 objects, clears the user keyrings and checks that every mount point is where it was (a kernel
-may rename a folder above them); then it reports "exited", with whether all is clean. The grader then
+may rename a folder above them), and checks that its own state (resource limits, priority, scheduler,
+CPU affinity, hostname: what a kernel of the same uid could change, and the next kernel would inherit) is
+what it was at start; then it reports "exited", with whether all is clean. The grader then
 removes the notebook's folder; a zygote that is not clean, dies or does not answer is replaced by a
 fresh one in a fresh sandbox.
 
@@ -47,6 +49,7 @@ import ctypes  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import re  # noqa: E402
+import resource  # noqa: E402
 import select  # noqa: E402
 import signal  # noqa: E402
 import time  # noqa: E402
@@ -75,6 +78,7 @@ PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER = 1, 4, 36
 KEYCTL = {"x86_64": 250, "aarch64": 219}.get(os.uname().machine)  # the keyctl system call's number
 KEYCTL_JOIN_SESSION_KEYRING, KEYCTL_CLEAR, KEY_SPEC_USER_KEYRING, KEY_SPEC_USER_SESSION_KEYRING = 1, 7, -4, -5
 IPC_RMID = 0
+STATE: dict = {}  # the zygote's own state when it started (see `own_state`), which every kernel it forks inherits
 MOUNTS: set[str] = set()  # in the sandbox: its mount points when the zygote started, which must stay as they are
 EMPTIED = ["/tmp", "/dev/shm", "/dev/mqueue"]  # in the sandbox: every place its kernels may write, but their working copy
 
@@ -223,6 +227,22 @@ def mount_points() -> set[str]:
         return {re.sub(r"\\([0-7]{3})", lambda code: chr(int(code.group(1), 8)), line.split()[4]) for line in table}
 
 
+def own_state() -> dict:
+    """What the zygote passes on to each kernel it forks that a kernel of the same uid could change in it: its resource
+    limits (prlimit), priority (setpriority), scheduler and CPU affinity (sched_set*), and the hostname."""
+    limits = {name: resource.getrlimit(getattr(resource, name)) for name in dir(resource) if name.startswith("RLIMIT_")}
+    return {"resource limits": limits, "priority": os.getpriority(os.PRIO_PROCESS, 0),
+            "scheduler": (os.sched_getscheduler(0), os.sched_getparam(0).sched_priority),
+            "CPU affinity": sorted(os.sched_getaffinity(0)), "hostname": os.uname().nodename}
+
+
+def changed_state() -> str:
+    """How the zygote's own state differs from STATE ("" when it does not)."""
+    now = own_state()
+    changed = [name for name in STATE if now[name] != STATE[name]]
+    return f"the zygote's own {', '.join(changed)} changed" if changed else ""
+
+
 def identity(path: str) -> tuple[int, int]:
     found = os.stat(path, follow_symlinks=False)
     return found.st_dev, found.st_ino
@@ -259,6 +279,9 @@ def sweep(plain: bool, kept: dict[str, tuple[int, int]]) -> str:
             except ProcessLookupError:
                 pass
         time.sleep(0.001)
+    changed = changed_state()
+    if changed:
+        return changed
     if plain:
         return ""  # the kernel's own folders are the grader's to remove; /tmp is the machine's
     mounts = mount_points()
@@ -355,6 +378,7 @@ def main(argv: list[str]) -> None:
     if not hasattr(os, "pidfd_open"):
         send(control, {"refused": "this Python or Linux has no pidfd_open (Linux 5.3 and Python 3.9 are needed)"})
         return
+    STATE.update(own_state())
     if not plain:
         MOUNTS.update(mount_points())
     left = sweep(plain, kept)  # nothing has run yet: this checks that it can
