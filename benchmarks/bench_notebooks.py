@@ -33,7 +33,7 @@ NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 # Run in the notebook's kernel after its last cell: move every control of every interact widget
 # to another value and back, timing each move (the function runs and its figure is drawn).
 MOVE_EVERY_CONTROL = r'''
-import json as _json, statistics as _statistics, time as _time
+import json as _json, math as _math, statistics as _statistics, time as _time
 import ipywidgets as _widgets
 from ipywidgets.widgets.widget import _instances as _all_widgets
 
@@ -44,6 +44,10 @@ def _other_values(control):
     if hasattr(control, "options"):
         values = [v[1] if isinstance(v, tuple) else v for v in control.options]
         return [values[(values.index(control.value) + 1) % len(values)], control.value]
+    if isinstance(control, _widgets.FloatLogSlider):  # its min, max and step are exponents of its base
+        exponent = _math.log(control.value, control.base)
+        near = exponent + control.step if exponent + control.step <= control.max else exponent - control.step
+        return [control.base ** near, control.value]
     if hasattr(control, "min") and hasattr(control, "max"):
         step = getattr(control, "step", None) or (control.max - control.min) / 10
         near = control.value + step if control.value + step <= control.max else control.value - step
