@@ -90,6 +90,7 @@ def sandbox_start(pairs: int = 20) -> float:
     inner = [sys.executable, "-S", "-c", "pass"]
     extra = []
     with tempfile.TemporaryDirectory() as folder:
+        bwrap.hand_over(Path(folder))  # as root the sandbox runs as another uid, which must own its writable folder
         wrapped = bwrap.command(bwrap.executable(), Path(folder), inner, {"PATH": "/usr/bin:/bin"})
         for _ in range(pairs):
             started = time.perf_counter()
