@@ -132,3 +132,25 @@ def test_one_kernel_cannot_run_six_hundred_processes(slot):
     run = run_in(slot, [OS_CELLS["forks_processes"]])
     assert [(f.where, f.kind) for f in run.faults] == [("code cell 1", "error")], run.faults
     assert "could start only" in run.faults[0].message
+
+
+BUSY_FOR_TWO_SECONDS = (
+    "import resource, subprocess, sys\n"
+    "spin = 'import time\\nend = time.monotonic() + 2\\nwhile time.monotonic() < end: pass'\n"
+    "busy = [subprocess.Popen([sys.executable, '-S', '-c', spin]) for _ in range(4)]\n"
+    "for process in busy:\n"
+    "    process.wait()\n"
+    "used = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "raise RuntimeError(f'cpu seconds {used.ru_utime + used.ru_stime:.2f}')"
+)
+
+
+@CGROUPS
+@pytest.mark.skipif(cgroups.CPU not in cgroups.hierarchy()[1], reason="no usable cpu controller here: CPU time is per process")
+def test_one_kernels_processes_share_one_cpu(slot):
+    """Four processes busy for 2 s of wall time get about 2 s of CPU in all, not up to 4 s on two cores."""
+    run = run_in(slot, [BUSY_FOR_TWO_SECONDS], zygote=False)
+    assert [f.where for f in run.faults] == ["code cell 1"], run.faults
+    used = float(run.faults[0].message.split("cpu seconds ")[1].split()[0])
+    assert used < 3.0, run.faults[0].message
+    assert "1 CPU per kernel" in run.limits[0], run.limits

@@ -5,7 +5,9 @@ each use the whole memory limit, and a /tmp or /dev/shm file is memory no rlimit
 counts them all: every process of the sandbox (the zygote and the one kernel it runs, or a fresh
 kernel) is put in one group before bwrap starts, and the kernel's pages, tmpfs files among them, are
 charged to it. At its memory limit the Linux kernel's OOM killer ends a process of the group; at
-its process limit fork fails (EAGAIN).
+its process limit fork fails (EAGAIN). Where the `cpu` controller can be used too, the group gets one
+CPU's worth of time in all, however many processes it starts, so one kernel cannot slow the kernels
+graded beside it until their cells run past their time limits.
 
 `Group.make(memory, processes)` makes one, in either layout, behind one interface:
 - cgroups v2 (one hierarchy, `memory.max`, `pids.max`), where the grader may make child groups
@@ -27,7 +29,9 @@ import uuid
 from pathlib import Path
 
 PROCESSES = 256  # per kernel, threads included (pids counts tasks): ipykernel and torch need a few dozen
-CONTROLLERS = ("memory", "pids")
+CONTROLLERS = ("memory", "pids")  # required: without both, no group
+CPU = "cpu"  # optional: where it cannot be used, groups are made without a CPU cap (and the record says so)
+CPU_PERIOD_US = 100_000  # one CPU: a quota of a whole period per period
 
 
 def own_groups() -> dict[str, str]:
@@ -50,7 +54,7 @@ def mounts() -> dict[str, str]:
         if kind == "cgroup2":
             found.setdefault("", fields[4])
         elif kind == "cgroup":
-            for name in CONTROLLERS:
+            for name in (*CONTROLLERS, CPU):
                 if name in options:
                     found.setdefault(name, fields[4])
     return found
@@ -81,6 +85,8 @@ class Group:
                 folder.mkdir()
             group.limit_memory(memory)
             write(group.file("pids", "pids.max"), str(processes))
+            if CPU in group.folders:
+                group.limit_cpu()
         except OSError:
             group.remove()
             return None
@@ -108,6 +114,14 @@ class Group:
             write(self.file("memory", "memory.limit_in_bytes"), str(memory))
             if swap.exists():
                 write(swap, str(memory))
+
+    def limit_cpu(self) -> None:
+        """One CPU's worth of time per period for all the group's processes together."""
+        if self.layout == "v2":
+            write(self.file(CPU, "cpu.max"), f"{CPU_PERIOD_US} {CPU_PERIOD_US}")
+        else:
+            write(self.file(CPU, "cpu.cfs_period_us"), str(CPU_PERIOD_US))
+            write(self.file(CPU, "cpu.cfs_quota_us"), str(CPU_PERIOD_US))
 
     def memory_limit(self) -> int:
         name = "memory.max" if self.layout == "v2" else "memory.limit_in_bytes"
@@ -161,7 +175,8 @@ def layout() -> tuple[str | None, dict[str, Path], str]:
         if set(CONTROLLERS) <= controllers:
             why = enable_v2(parent)
             if not why:
-                return "v2", {name: parent for name in CONTROLLERS}, ""
+                with_cpu = CPU in controllers and not enable_v2(parent, (*CONTROLLERS, CPU))
+                return "v2", {name: parent for name in (*CONTROLLERS, CPU) if name != CPU or with_cpu}, ""
             v2_why = why
         else:
             v2_why = f"the cgroup v2 hierarchy at {found['']} has no {' and '.join(sorted(set(CONTROLLERS) - controllers))} controller here"
@@ -170,18 +185,19 @@ def layout() -> tuple[str | None, dict[str, Path], str]:
     if all(name in found for name in CONTROLLERS):
         parents = {name: Path(found[name] + own.get(name, "/")) for name in CONTROLLERS}
         if all(os.access(parent, os.W_OK) for parent in parents.values()):
-            return "v1", parents, ""
+            cpu = Path(found[CPU] + own.get(CPU, "/")) if CPU in found else None
+            return "v1", parents | ({CPU: cpu} if cpu and os.access(cpu, os.W_OK) else {}), ""
         return None, {}, f"{v2_why}, and this user may not make v1 cgroups in {', '.join(map(str, parents.values()))} (grade as root)"
     return None, {}, f"{v2_why}, and the v1 memory and pids hierarchies are not both mounted"
 
 
-def enable_v2(parent: Path) -> str:
-    """Let groups made in `parent` use the memory and pids controllers; why not, or "" when done.
+def enable_v2(parent: Path, controllers: tuple[str, ...] = CONTROLLERS) -> str:
+    """Let groups made in `parent` use `controllers` (memory and pids); why not, or "" when done.
 
     A v2 group with processes cannot hand controllers to its children: the grader first moves itself
     into a leaf group of its own (as systemd's delegation expects)."""
     control = parent / "cgroup.subtree_control"
-    wanted = " ".join(f"+{name}" for name in CONTROLLERS)
+    wanted = " ".join(f"+{name}" for name in controllers)
     try:
         write(control, wanted)
         return ""
@@ -207,5 +223,6 @@ def describe(group: Group | None, memory: int) -> str:
     """Which limits a kernel ran under, for its record."""
     if group is None:
         return f"rlimits only ({memory // 2**20} MiB of address space per process; no cgroup: {unavailable() or 'it could not be made'})"
-    return (f"cgroup {group.layout}: {memory // 2**20} MiB of memory (its tmpfs included) and {PROCESSES} processes per kernel; "
+    cpu = "1 CPU" if CPU in group.folders else "CPU time per process only (no usable cpu controller)"
+    return (f"cgroup {group.layout}: {memory // 2**20} MiB of memory (its tmpfs included), {PROCESSES} processes and {cpu} per kernel; "
             "rlimits per process")
