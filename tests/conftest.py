@@ -35,7 +35,7 @@ def rules(request):
 @pytest.fixture(scope="session")
 def student_course(tmp_path_factory):
     """The student release of the course (what `make student` writes), built once per test process."""
-    from helpers.grading.student import build
+    from helpers.grading.release import build
 
     out = tmp_path_factory.mktemp("release") / "student"
     build(out)

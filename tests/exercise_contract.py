@@ -38,7 +38,8 @@ from helpers.checks import EXERCISES, check, public_examples
 from helpers.checks.core import FAILED, NOT_ATTEMPTED, PASSED, Case, clone_case, time_limit
 from helpers.grading import cases as hidden
 from helpers.grading import judge, kernel_side
-from helpers.grading.student import stripped_functions
+from helpers.grading.answer_free import stripped_functions
+from helpers.grading.strip import squeeze
 
 SECRETS = ("contract-a", "contract-b", "contract-c")
 
@@ -91,10 +92,6 @@ def reference_code(exercise_id: str) -> list[str]:
         node = statement.value if isinstance(statement, ast.Return) and statement.value is not None else statement
         pieces.append(squeeze(ast.unparse(node)))
     return [piece for piece in pieces if len(piece) >= 6]
-
-
-def squeeze(text: str) -> str:
-    return "".join(text.split())
 
 
 def test_reference_solution_passes_its_public_cases(exercise_id):
