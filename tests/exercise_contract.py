@@ -26,6 +26,7 @@ import importlib
 import inspect
 import io
 import math
+import random
 import textwrap
 import warnings
 from dataclasses import dataclass
@@ -373,6 +374,7 @@ def called(function, case: Case):
         inspect.signature(function).bind(*arguments)
     except (TypeError, ValueError):
         return None
+    generators = random.getstate(), np.random.get_state()  # `setup(n)` seeds them; torch's is forked below
     with torch.random.fork_rng(devices=[]), contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
@@ -380,6 +382,9 @@ def called(function, case: Case):
                 return function(*arguments)
         except Exception:  # noqa: BLE001 - a helper that refuses these arguments computes nothing from them
             return None
+        finally:
+            random.setstate(generators[0])
+            np.random.set_state(generators[1])
 
 
 # Exercises whose judges simulate each known mistake with a function that, with no mistake switched on,
