@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import functools
 import importlib
+import json
 from collections import Counter
 from html.parser import HTMLParser
 
@@ -281,3 +282,20 @@ def test_the_sections_to_re_teach_are_read_from_the_notebooks():
     assert set(sections) == set(EXERCISES)
     assert sections["03.4"].startswith("03 · ") and "Broadcasting" in sections["03.4"]
 
+
+
+def test_one_run_per_assignment_into_one_out_builds_each_learners_progress(tmp_path):
+    first = {"01.1": judge.ExerciseGrade("01.1", judge.PASSED, 1, 1, "ok").as_dict()}
+    second = {"02.1": judge.ExerciseGrade("02.1", judge.FAILED, 0, 1, "…", mistake="02.1/indices-from-one",
+                                          case_mistakes=["02.1/indices-from-one"]).as_dict()}
+    roster = {"ann": RosterEntry("ann", "u1", "Ann A.")}
+    write_outputs([record_of("ann", first)], tmp_path, roster)
+    write_outputs([record_of("ann", second)], tmp_path)
+    kept = json.loads((tmp_path / "ann.json").read_text(encoding="utf-8"))
+    assert kept["exercises"]["01.1"]["status"] == "passed" and kept["exercises"]["02.1"]["mistake"] == "02.1/indices-from-one"
+    assert kept["total"] == 1
+    rows = parsed((tmp_path / "report.html").read_text(encoding="utf-8")).tables["Points per notebook (– : not handed in yet)"]
+    assert rows[1][:4] == ["Ann A.", "1", "0", "–"]
+    write_outputs([record_of("ann", {"01.1": {**first["01.1"], "status": "failed", "points": 0}})], tmp_path)  # 01 graded again
+    again = json.loads((tmp_path / "ann.json").read_text(encoding="utf-8"))
+    assert again["exercises"]["01.1"]["status"] == "failed" and again["exercises"]["02.1"]["status"] == "failed" and again["total"] == 0

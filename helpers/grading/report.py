@@ -222,10 +222,32 @@ def read_roster_kept(out: Path) -> dict[str, RosterEntry] | None:
     return read_roster(out / ROSTER_FILE) if (out / ROSTER_FILE).is_file() else None
 
 
+def with_earlier_notebooks(record: dict, earlier: dict | None) -> dict:
+    """`record`, keeping from the student's `earlier` record in OUT the grades of every notebook this run did not see.
+
+    So one run per assignment into one OUT builds each learner's record across the course: the notebook this
+    run graded replaces its earlier grade, the notebooks handed in before keep theirs (with their notebook
+    entries and problems), and the total is theirs together."""
+    if not earlier or not isinstance(earlier.get("exercises"), dict):
+        return record
+    kept = {key: grade for key, grade in earlier["exercises"].items() if isinstance(grade, dict) and grade.get("status") != NOT_SUBMITTED
+            and isinstance(record["exercises"].get(key), dict) and record["exercises"][key].get("status") == NOT_SUBMITTED}
+    if not kept:
+        return record
+    numbers = {key.split(".")[0] for key in kept}
+    files = [nb for nb in earlier.get("notebooks", []) if isinstance(nb, dict) and str(nb.get("file", ""))[:2] in numbers]
+    problems = [p for p in earlier.get("problems", []) if isinstance(p, str) and p[:2] in numbers and p[2:3] == "_"]
+    exercises = {**record["exercises"], **kept}
+    return {**record, "exercises": exercises, "notebooks": [*record["notebooks"], *files], "problems": [*record["problems"], *problems],
+            "total": round(sum(g["points"] for g in exercises.values()), 2)}
+
+
 def write_record(record: dict, out: Path, stored: dict[str, tuple[Path, dict]]) -> list[Path]:
     """OUT/<student>.json and .md for one record, written as soon as the student is graded (so a later fault loses
-    nothing already graded); `stored` (see `stored_records`) gains the record."""
+    nothing already graded); `stored` (see `stored_records`) gains the record, with the notebooks an earlier
+    run graded and this one did not (`with_earlier_notebooks`)."""
     out.mkdir(parents=True, exist_ok=True)
+    record = with_earlier_notebooks(record, stored.get(record["student"], (None, None))[1])
     path = record_file(record["student"], out, stored)
     stored[record["student"]] = (path, record)
     return [write_atomically(path, json.dumps(record, indent=1, ensure_ascii=False) + "\n"),
