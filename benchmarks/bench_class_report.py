@@ -30,7 +30,8 @@ def synthetic_records(students: int = 1000, seed: int = 0) -> list[dict]:
             mistake = rng.choice(owned[key]) if status in ("partial", "failed") else ""
             points = exercise.points if status == "passed" else exercise.points / 2 if status == "partial" else 0
             exercises[key] = {"id": key, "status": status, "points": points, "max_points": exercise.points, "message": "…",
-                              "mistake": mistake, "case_mistakes": [mistake, "timeout" if rng.random() < 0.02 else ""]}
+                              "mistake": mistake,
+                              "case_mistakes": [mistake, "timeout" if status == "failed" and rng.random() < 0.05 else ""]}
         records.append({"student": f"learner-{number:04d}", "exercises": exercises, "notebooks": [], "problems": [], "ignored": [],
                         "total": sum(g["points"] for g in exercises.values()), "max": sum(e.points for e in EXERCISES.values())})
     return records
