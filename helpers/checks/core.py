@@ -5,7 +5,7 @@ the notebook's check cell), hidden cases (drawn from a seed at grading time) and
 compares one result with the reference's and returns a hint, or None when it is right. `judge`
 sees data only, so the grader can run the learner's code in another process and judge here.
 
-A hint names the misconception it recognises by a stable id next to its text, `mistake("01.3/high-included",
+A hint names the misconception it recognises by a stable id next to its text, `mistake("01.3/low-bound-included",
 f"...")`: an id `NN.K/slug` belongs to one exercise, an id without an exercise (`shape-size-1`) is one
 course-wide mistake that many exercises share. The learner reads the text; the grader's records and the
 class report count the ids (`Result.mistake`, `mistake_of`). Raw errors are named by kind: `error/NameError`,

@@ -1,9 +1,10 @@
 """A hint's text together with the stable id of the misconception it names.
 
-`mistake("01.3/high-included", f"...")` is how a judge says what it recognised: an id `NN.K/slug`
-belongs to exercise NN.K, an id without an exercise (`shape-size-1`) is one course-wide mistake that
-many exercises share. The learner reads only the text; the grader's records and the class report
-count the ids. tests/test_checks_mistakes.py lists every id with its hint and keeps them unique.
+`mistake("01.3/low-bound-included", f"...")` is how a judge says what it recognised: an id `NN.K/slug`
+belongs to exercise NN.K, `NN/slug` to notebook NN (a judgement its exercises share), and an id
+without a number (`shape-size-1`) is one course-wide mistake that many exercises share. The learner
+reads only the text; the grader's records and the class report count the ids. helpers.checks.catalogue
+lists every id with its hint; tests/test_checks_mistakes.py keeps each id to one mistake.
 """
 
 from __future__ import annotations

@@ -138,7 +138,7 @@ def before_and_after(a: torch.Tensor, b: torch.Tensor) -> tuple:
 
 def judge_before_and_after(got, case, expected):
     if type(got) not in (tuple, list) or len(got) != 2:
-        return mistake("03.3/returned-return-pair-two-tensors", f"you returned {describe(got)}; return a pair of two tensors: (a before, a after).")
+        return mistake("03.3/not-a-pair", f"you returned {describe(got)}; return a pair of two tensors: (a before, a after).")
     hints = [on_cpu(part, want) for part, want in zip(got, expected, strict=True)]
     if any(hints):
         return next(h for h in hints if h)

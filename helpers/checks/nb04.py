@@ -84,7 +84,7 @@ def judge_prepare(got, case, expected):
     batch, device, dtype = case
     if type(got) is not dict:
         kind = f"a Python {type(got).__name__}" if isinstance(got, (list, tuple)) else describe(got)
-        return mistake("04.2/returned-return-dict-same-names", f"you returned {kind}; return a dict with the same names as batch, each with its tensor "
+        return mistake("04.2/not-a-dict", f"you returned {kind}; return a dict with the same names as batch, each with its tensor "
                                                                "converted.")
     if sorted(map(str, got)) != sorted(batch):
         return mistake("04.2/names-expected-keep-batchs-names", f"the names are {shown(sorted(map(str, got)))}, expected {shown(sorted(batch))}: keep batch's "
@@ -103,11 +103,11 @@ def judge_prepare(got, case, expected):
                                                              ".to(...) the dtype as "
                                                              "well as the device, and keep what it returns (a converted copy; the original stays as it was)."))
         if have.device.type != want.device.type:
-            return (mistake("04.2/expected-call-can-change-device", f"{shown(repr(name))} is on {have.device.type}, expected {want.device.type}: one call to "
+            return (mistake("04.2/device-not-changed", f"{shown(repr(name))} is on {have.device.type}, expected {want.device.type}: one call to "
                                                                     ".to(...) can change the device and the "
                                                                     "dtype together."))
         if have.dtype != want.dtype:
-            return mistake("04.2/expected-convert-dtype-were-given", f"{shown(repr(name))} is {where(have)}, expected {where(want)}: convert to the dtype you "
+            return mistake("04.2/dtype-not-the-given-one", f"{shown(repr(name))} is {where(have)}, expected {where(want)}: convert to the dtype you "
                                                                      "were given.")
         miss = shape_mismatch(have, want) or (None if want.device.type == "meta" else values_mismatch(have, want))
         if miss:
@@ -147,7 +147,7 @@ def judge_percentiles(got, case, expected):
         return mistake("04.3/returned-numpy-array-exercise-asks", "you returned a NumPy array; the exercise asks for a Python list of floats (.tolist() makes "
                                                                   "one).")
     if type(got) is not list:
-        return mistake("04.3/returned-return-python-list-floats", f"you returned {describe(got)}; return a Python list of floats, one per percentile.")
+        return mistake("04.3/not-a-list", f"you returned {describe(got)}; return a Python list of floats, one per percentile.")
     if len(got) != len(qs):
         return mistake("04.3/returned-values-percentiles", f"you returned {shown(len(got))} values for {shown(len(qs))} percentiles.")
     odd = next((value for value in got if type(value) is not float), None)

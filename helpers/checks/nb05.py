@@ -278,7 +278,7 @@ def judge_descend(got, case, expected):
     if got is None:
         return mistake("returned-none", "your function returned None — did you forget `return`?")
     if type(got) not in (list, tuple):
-        return mistake("05.4/returned-return-python-list-floats", f"you returned {describe(got)}; return a Python list of floats.")
+        return mistake("05.4/not-a-list", f"you returned {describe(got)}; return a Python list of floats.")
     if got and all(type(v) is torch.Tensor and v.numel() == 1 for v in got):
         return mistake("05.4/list-holds-tensors-store-python", "your list holds tensors; store Python floats in it (.item() converts a one-element tensor).")
     if not all(is_number(v) for v in got):

@@ -25,7 +25,7 @@ def tensors_hint(got, count: int, what: str) -> str | None:
     if type(got) is torch.Tensor:
         return mistake("06/returned-tensor-return-tuple-tensors", f"you returned one tensor ({describe(got)}); return a tuple of {count} tensors: {what}.")
     if type(got) not in (tuple, list):
-        return mistake("06/returned-return-tuple-tensors", f"you returned {describe(got)}; return a tuple of {count} tensors: {what}.")
+        return mistake("06/not-a-tuple", f"you returned {describe(got)}; return a tuple of {count} tensors: {what}.")
     if len(got) != count:
         return mistake("06/returned-values-return", f"you returned {shown(len(got))} values; return {count}: {what}.")
     return None
@@ -230,7 +230,7 @@ def judge_k_partials(got, case, expected):
     if got is None:
         return mistake("returned-none", "your function returned None — did you forget `return`?")
     if type(got) not in (tuple, list):
-        return mistake("06.4/returned-return-tuple-three-python", f"you returned {describe(got)}; return a tuple of three Python floats: {what}.")
+        return mistake("06.4/not-a-tuple", f"you returned {describe(got)}; return a tuple of three Python floats: {what}.")
     if len(got) != 3:
         return mistake("06.4/returned-values-return-three", f"you returned {shown(len(got))} values; return three: {what}.")
     if any(type(v) is torch.Tensor for v in got):
@@ -258,7 +258,7 @@ def judge_k_partials(got, case, expected):
                                                     "paths to b and c.")
     names = ("∂K/∂a", "∂K/∂b", "∂K/∂c")
     first = next(i for i in range(3) if not math.isclose(values[i], expected[i], rel_tol=1e-9, abs_tol=1e-9))
-    return mistake("06.4/expected", f"{names[first]} is {shown(values[first], 'g')}, expected {shown(expected[first], 'g')}.")
+    return mistake("06.4/partial-differs", f"{names[first]} is {shown(values[first], 'g')}, expected {shown(expected[first], 'g')}.")
 
 
 def k_public():

@@ -38,8 +38,7 @@ def mistakes_in(grade: dict) -> set[str]:
     if not isinstance(grade, dict) or grade.get("status") not in ATTEMPTED:
         return set()
     named = grade.get("case_mistakes") if isinstance(grade.get("case_mistakes"), list) else []
-    found = {m for m in [*named, grade.get("mistake")] if isinstance(m, str) and m}
-    return found
+    return {m for m in [*named, grade.get("mistake")] if isinstance(m, str) and m}
 
 
 def attempted_by(records: list[dict]) -> dict[str, int]:

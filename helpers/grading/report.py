@@ -19,11 +19,10 @@ from pathlib import Path
 
 from helpers.checks import EXERCISES
 from helpers.grading import class_report
-from helpers.grading.mistakes import tally
+from helpers.grading.mistakes import ATTEMPTED, tally
 from helpers.grading.text import csv_cell, markdown_line, terminal_line
 
 SYMBOLS = {"passed": "✓", "partial": "◐", "failed": "✗"}
-ATTEMPTED = {"passed", "partial", "failed"}
 NOT_SUBMITTED = "not submitted"
 ROSTER_FILE = "roster.csv"
 REPORT_FILE = "report.html"
