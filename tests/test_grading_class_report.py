@@ -24,6 +24,7 @@ from helpers.checks.core import clone_case
 from helpers.grading import cases as hidden
 from helpers.grading import class_report, judge, kernel_side
 from helpers.grading.report import RosterEntry, write_outputs
+from helpers.grading.sandbox import NO_SANDBOX, SANDBOXED
 
 SECRET = "class-report"
 NOTEBOOKS = sorted({key[:2] for key in EXERCISES})
@@ -211,7 +212,7 @@ def test_grading_health_counts_ungraded_exercises_timeouts_failures_and_unsandbo
     not_graded = judge.ExerciseGrade("01.2", judge.NOT_GRADED, 0, 1, "…", mistake="not-graded").as_dict()
     records = [record_of("ann", {"01.1": timed_out, "01.2": not_graded}), record_of("bob", {"01.1": timed_out}),
                small_record("cy", notebooks=[], problems=["the grader failed (OSError: x); nothing was graded"]),
-               small_record("dee", sandbox="none (--no-sandbox): ...")]
+               small_record("dee", sandbox=NO_SANDBOX), small_record("eve", sandbox=SANDBOXED)]
     rows = dict(parsed(class_report.page(records)).tables["Grading health"][1:])
     assert rows["exercise grades not graded (the grader could not judge them)"] == "1"
     assert rows["exercise grades with a case that ran past the time limit"] == "2"
@@ -299,3 +300,16 @@ def test_one_run_per_assignment_into_one_out_builds_each_learners_progress(tmp_p
     write_outputs([record_of("ann", {"01.1": {**first["01.1"], "status": "failed", "points": 0}})], tmp_path)  # 01 graded again
     again = json.loads((tmp_path / "ann.json").read_text(encoding="utf-8"))
     assert again["exercises"]["01.1"]["status"] == "failed" and again["exercises"]["02.1"]["status"] == "failed" and again["total"] == 0
+
+
+def test_the_grader_names_raw_errors_timeouts_and_missing_results_by_kind():
+    exercise = EXERCISES["01.1"]
+    case, expected = (torch.zeros(2, 3),), 2
+    named = {kind: judge.judge_case(exercise, case, expected, record).mistake for kind, record in {
+        "timeout": {"timeout": True}, "error/NameError": {"error": "NameError: name 'x' is not defined"},
+        "error/own-exception": {"error": "<b>Mine</b>: boom"}, "no-result": None, "index-from-one": {"error": "IndexError: index 3 is out of bounds"},
+    }.items()}
+    assert named == {kind: kind for kind in named}
+    placeholder_grade = judge.score(exercise, [], [], {"status": "placeholder", "cases": []})
+    assert placeholder_grade.mistake == "not-attempted" and hint_of("not-attempted")
+    assert judge.score(exercise, [], [], {"status": "missing", "cases": []}).mistake == "function-missing"

@@ -12,6 +12,10 @@ from __future__ import annotations
 # The ids of what is not a judged misconception: a placeholder left, a call stopped, a non-function passed,
 # and a hint that carries no id (the catalogue test, tests/test_checks_mistakes.py, allows none in the course).
 NOT_ATTEMPTED_ID, TIMEOUT_ID, NOT_A_FUNCTION_ID, UNNAMED_ID = "not-attempted", "timeout", "not-a-function", "unnamed"
+# What only the grader sees: the function not defined after the notebook ran, a case without a result or without
+# the record of its arguments, a result the judge could not compare, and an exception class of the student's own.
+FUNCTION_MISSING_ID, NO_RESULT_ID, NO_ARGUMENTS_ID, NOT_COMPARABLE_ID, OWN_EXCEPTION_ID = (
+    "function-missing", "no-result", "no-arguments-record", "not-comparable", "error/own-exception")
 
 
 class Hint(str):

@@ -23,7 +23,10 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from helpers.checks import EXERCISES
+from helpers.grading.grade import grading_failed
+from helpers.grading.judge import NOT_GRADED
 from helpers.grading.mistakes import ATTEMPTED, tally
+from helpers.grading.sandbox import SANDBOXED
 from helpers.grading.text import html_text
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
@@ -130,11 +133,11 @@ def percent(part: int, whole: int) -> str:
 
 def health_section(records: list[dict]) -> str:
     """Grading health: exercises not graded, timeouts, grading that failed, kernels that ran without the sandbox."""
-    not_graded = sum(1 for r in records for g in r["exercises"].values() if isinstance(g, dict) and g.get("status") == "not graded")
+    not_graded = sum(1 for r in records for g in r["exercises"].values() if isinstance(g, dict) and g.get("status") == NOT_GRADED)
     timeouts = sum(1 for r in records for g in r["exercises"].values() if isinstance(g, dict) and "timeout" in (g.get("case_mistakes") or []))
     unread = sum(1 for r in records for g in r["exercises"].values() if isinstance(g, dict) and set(g.get("case_mistakes") or []) & set(GRADER_KINDS))
-    failed = [r["student"] for r in records if not r.get("notebooks") and any(str(p).endswith("nothing was graded") for p in r["problems"])]
-    unsandboxed = [r["student"] for r in records if isinstance(r.get("sandbox"), str) and not r["sandbox"].startswith("bubblewrap")]
+    failed = [r["student"] for r in records if grading_failed(r)]
+    unsandboxed = [r["student"] for r in records if isinstance(r.get("sandbox"), str) and r["sandbox"] != SANDBOXED]
     with_problems = sum(1 for r in records if r["problems"])
     rows = [["students graded", str(len(records))],
             ["students whose grading itself failed (nothing graded)", str(len(failed))],

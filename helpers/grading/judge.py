@@ -28,7 +28,18 @@ from typing import Any
 import torch
 
 from helpers.checks.core import Case, Exercise, clone_case, explain_error, hidden_text, shown
-from helpers.checks.hints import NOT_A_FUNCTION_ID, NOT_ATTEMPTED_ID, TIMEOUT_ID, mistake, mistake_of
+from helpers.checks.hints import (
+    FUNCTION_MISSING_ID,
+    NO_ARGUMENTS_ID,
+    NO_RESULT_ID,
+    NOT_A_FUNCTION_ID,
+    NOT_ATTEMPTED_ID,
+    NOT_COMPARABLE_ID,
+    OWN_EXCEPTION_ID,
+    TIMEOUT_ID,
+    mistake,
+    mistake_of,
+)
 from helpers.checks.rules import RuleBroken, judge_call
 from helpers.grading.kernel_side import MAX_DEPTH, NUMPY, OPAQUE
 from helpers.grading.text import safe_text
@@ -42,7 +53,6 @@ MAX_NESTING = MAX_DEPTH + 5  # the kernel nests a value in at most MAX_DEPTH con
 JUDGE_MEMORY_BYTES = 2**30  # address space judging one exercise may add to the grading process
 PASSED, PARTIAL, FAILED = "passed", "partial", "failed"
 NOT_ATTEMPTED, MISSING, NOT_SUBMITTED, NOT_GRADED = "not attempted", "missing", "not submitted", "not graded"
-MISSING_ID = "function-missing"  # the exercise's function is not defined after the notebook ran
 
 
 @dataclass
@@ -185,9 +195,6 @@ def restore(value: Any) -> Any:
     return value
 
 
-NO_RESULT_ID, NO_ARGUMENTS_ID, NOT_COMPARABLE_ID, OWN_EXCEPTION = "no-result", "no-arguments-record", "not-comparable", "own-exception"
-
-
 def judge_case(exercise: Exercise, case: Case, expected: Any, record: Any) -> str | None:
     """None when the case passed, else a hint (the exercise's own, or what went wrong) carrying its mistake id."""
     if type(record) is not dict:
@@ -197,7 +204,7 @@ def judge_case(exercise: Exercise, case: Case, expected: Any, record: Any) -> st
     if "error" in record:
         name, _, text = str(record["error"])[:300].partition(": ")
         builtin = isinstance(getattr(builtins, name, None), type)  # a class of the student's own may be named after the case
-        return explain_error(name if builtin else shown(name), text, None if builtin else OWN_EXCEPTION)
+        return explain_error(name if builtin else shown(name), text, None if builtin else OWN_EXCEPTION_ID.removeprefix("error/"))
     if "value" not in record:
         return mistake(NO_RESULT_ID, "no result was recorded for this case.")
     got = restore(record["value"])
@@ -223,7 +230,7 @@ def score(exercise: Exercise, cases: list[Case], expected: list, record: dict) -
     status = record["status"]
     if status == "missing":
         return ExerciseGrade(exercise.id, MISSING, 0, exercise.points, f"`{exercise.target}` is not defined after your notebook ran:"
-                             " keep the function's name as given, and see the errors listed above.", mistake=MISSING_ID)
+                             " keep the function's name as given, and see the errors listed above.", mistake=FUNCTION_MISSING_ID)
     if status == "placeholder":
         return ExerciseGrade(exercise.id, NOT_ATTEMPTED, 0, exercise.points, f"`{exercise.target}` still has the `...` placeholder.",
                              mistake=NOT_ATTEMPTED_ID)
