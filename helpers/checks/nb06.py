@@ -27,7 +27,7 @@ def tensors_hint(got, count: int, what: str) -> str | None:
     if type(got) not in (tuple, list):
         return mistake("06/not-a-tuple", f"you returned {describe(got)}; return a tuple of {count} tensors: {what}.")
     if len(got) != count:
-        return mistake("06/returned-values-return", f"you returned {shown(len(got))} values; return {count}: {what}.")
+        return mistake("06/wrong-count", f"you returned {shown(len(got))} values; return {count}: {what}.")
     return None
 
 
@@ -183,11 +183,11 @@ def judge_line_partials(got, case, expected):
             return (mistake("06.3/l-w-differentiated-respect-x", "∂L/∂w: you differentiated with respect to x. In ∂L/∂w, w is the variable and x, b and y are "
                                                                  "held fixed "
                                                                  "as constants, so the inner derivative is that of wx + b with respect to w."))
-        return mistake("06.3/l-w", f"∂L/∂w: {values_mismatch(got_w, want_w, atol=1e-12, rtol=1e-9)}")
+        return mistake("06.3/dw-differs", f"∂L/∂w: {values_mismatch(got_w, want_w, atol=1e-12, rtol=1e-9)}")
     if close(got_b, -2 * w * r) or close(got_b, -2 * x * r):
         return mistake("06.3/l-b-differentiated-respect-another", "∂L/∂b: you differentiated with respect to another variable: in ∂L/∂b only b varies, and b "
                                                                   "enters the inside with factor 1.")
-    return mistake("06.3/l-b", f"∂L/∂b: {values_mismatch(got_b, want_b, atol=1e-12, rtol=1e-9)}")
+    return mistake("06.3/db-differs", f"∂L/∂b: {values_mismatch(got_b, want_b, atol=1e-12, rtol=1e-9)}")
 
 
 def line_cases(generator: torch.Generator, n: int) -> tuple:

@@ -115,7 +115,7 @@ def judge_order(got, case, expected):
                                                                       "list).")
     unknown = [label for label in got if label not in inputs]
     if unknown:
-        return mistake("09.2/value-expression", f"{shown(repr(unknown[0]))} is not a value of this expression.")
+        return mistake("09.2/unknown-label", f"{shown(repr(unknown[0]))} is not a value of this expression.")
     repeated = sorted({label for label in got if got.count(label) > 1})
     if repeated:
         return (mistake("09.2/appears-times-value-reached-along", f"{shown(repr(repeated[0]))} appears {shown(got.count(repeated[0]))} times: a value reached "

@@ -63,7 +63,7 @@ def judge_seed_gradient(got, case, expected):
     want_out, want_grad = expected
     shape = "a pair: (out as a Python float, x.grad)"
     if isinstance(got, torch.Tensor) and got.shape == want_grad.shape:
-        return mistake("10.1/returned-tensor-return", f"you returned one tensor; return {shape}.")
+        return mistake("10.1/one-tensor-not-a-pair", f"you returned one tensor; return {shape}.")
     miss = tuple_of(got, 2, shape)
     if miss:
         return miss

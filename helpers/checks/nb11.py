@@ -140,7 +140,7 @@ def judge_train(got, case, expected):
             return (mistake("11.2/lr-below-steps-larger-than", f"{said}, and lr = {shown(lr, 'g')} is below it, so your steps are larger than lr times the "
                                                                "gradient of the mean squared error: "
                                                                f"a sum instead of a mean makes the gradient N = {shown(x.numel())} times larger."))
-        return mistake("11.2/lr-above", f"{said}, and lr = {shown(lr, 'g')} is above it.")
+        return mistake("11.2/lr-above-limit", f"{said}, and lr = {shown(lr, 'g')} is above it.")
     if steps >= 3 and torch.allclose(have[:-1], want_losses[1:].double(), rtol=1e-3, atol=1e-6):
         return (mistake("11.2/losses-shifted-step-logged-each", "your losses are shifted by one step: you logged each loss after its update. Log the loss "
                                                                 "computed before the update, "

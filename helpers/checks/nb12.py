@@ -276,7 +276,7 @@ def judge_standardize(got, case, expected):
             return mistake("12.3/train-z-divided-variance-divide", "train_z: you divided by the variance; divide by the standard deviation, its square root.")
         if close(stds, 1.0, atol=1e-3):
             return mistake("12.3/train-z-columns-have-std", "train_z: the columns have std 1 but not mean 0: subtract each column's training mean too.")
-        return mistake("12.3/train-z", f"train_z: {values_mismatch(got[0], expected[0], atol=1e-4, rtol=1e-4)}")
+        return mistake("12.3/train-z-differs", f"train_z: {values_mismatch(got[0], expected[0], atol=1e-4, rtol=1e-4)}")
     if not close(have_test, expected[1]):
         if close(have_test.mean(0), 0.0, atol=1e-3) and close(have_test.std(0), 1.0, atol=1e-3):
             return (mistake("12.3/test-z-has-mean-0", "test_z has mean 0 and std 1 in every column: you standardised the test data with its own statistics. "

@@ -278,7 +278,7 @@ def judge_split_and_scale(got, case, expected):
         if miss:
             return Hint(f"{name}: {miss}", mistake_of(miss))
         if not finite(got[name].detach()):
-            return mistake("13.2/holds-inf-nan", f"{name} holds inf or nan.")
+            return mistake("13.2/part-not-finite", f"{name} holds inf or nan.")
     mean, std = got["mean"].detach(), got["std"].detach()
     if close(mean, expected["mean"]) and close(std, expected["std"]):
         return None
