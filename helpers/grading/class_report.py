@@ -23,8 +23,9 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from helpers.checks import EXERCISES
+from helpers.checks.hints import NO_ARGUMENTS_ID, NO_RESULT_ID, NOT_COMPARABLE_ID, TIMEOUT_ID
 from helpers.grading.grade import grading_failed
-from helpers.grading.judge import NOT_GRADED
+from helpers.grading.judge import NOT_ATTEMPTED, NOT_GRADED
 from helpers.grading.mistakes import ATTEMPTED, tally
 from helpers.grading.sandbox import SANDBOXED
 from helpers.grading.text import html_text
@@ -35,7 +36,7 @@ SHARES = ("passed", "partial", "failed", "not attempted")
 COLOURS = {"passed": "#1b7837", "partial": "#e0a100", "failed": "#c51b7d", "not attempted": "#bdbdbd"}
 TOP_MISTAKES = 10
 HELP_ROWS = 10
-GRADER_KINDS = ("no-result", "no-arguments-record", "not-comparable")  # the grader could not read or compare a case
+GRADER_KINDS = {NO_RESULT_ID, NO_ARGUMENTS_ID, NOT_COMPARABLE_ID}  # the grader could not read or compare a case
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 70rem; margin: 1rem auto; padding: 0 1rem; color: #111; }
@@ -134,8 +135,8 @@ def percent(part: int, whole: int) -> str:
 def health_section(records: list[dict]) -> str:
     """Grading health: exercises not graded, timeouts, grading that failed, kernels that ran without the sandbox."""
     not_graded = sum(1 for r in records for g in r["exercises"].values() if isinstance(g, dict) and g.get("status") == NOT_GRADED)
-    timeouts = sum(1 for r in records for g in r["exercises"].values() if isinstance(g, dict) and "timeout" in (g.get("case_mistakes") or []))
-    unread = sum(1 for r in records for g in r["exercises"].values() if isinstance(g, dict) and set(g.get("case_mistakes") or []) & set(GRADER_KINDS))
+    timeouts = sum(1 for r in records for g in r["exercises"].values() if isinstance(g, dict) and TIMEOUT_ID in (g.get("case_mistakes") or []))
+    unread = sum(1 for r in records for g in r["exercises"].values() if isinstance(g, dict) and set(g.get("case_mistakes") or []) & GRADER_KINDS)
     failed = [r["student"] for r in records if grading_failed(r)]
     unsandboxed = [r["student"] for r in records if isinstance(r.get("sandbox"), str) and r["sandbox"] != SANDBOXED]
     with_problems = sum(1 for r in records if r["problems"])
@@ -200,10 +201,10 @@ def help_section(records: list[dict], feedback: dict[str, str]) -> str:
         return f'<a href="{html_text(target)}">{html_text(student)}</a>' if target else html_text(student)
 
     def not_attempted(record: dict) -> int:
-        return sum(1 for g in record["exercises"].values() if isinstance(g, dict) and g.get("status") == "not attempted")
+        return sum(1 for g in record["exercises"].values() if isinstance(g, dict) and g.get("status") == NOT_ATTEMPTED)
 
     def timeouts(record: dict) -> int:
-        return sum(1 for g in record["exercises"].values() if isinstance(g, dict) and "timeout" in (g.get("case_mistakes") or []))
+        return sum(1 for g in record["exercises"].values() if isinstance(g, dict) and TIMEOUT_ID in (g.get("case_mistakes") or []))
 
     lowest = sorted(records, key=lambda r: (r["total"], r["student"]))[:HELP_ROWS]
     idle = sorted((r for r in records if not_attempted(r)), key=lambda r: (-not_attempted(r), r["student"]))[:HELP_ROWS]
