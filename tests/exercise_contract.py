@@ -11,7 +11,7 @@ left unchanged, a change in place, a loss that backward() runs through, a device
 answer that breaks only that rule and a phrase of the hint it must get. A rule that cannot be seen
 here has `Unseen("why")` in place of the answer, and its test is skipped with that reason.
 The contract: the reference passes its public and hidden cases; each recognised mistake and each
-broken rule gets its own hint in the notebook, a hint that does not hand over the reference's code,
+broken rule gets its own hint in the notebook, named by the catalogue's id of that hint, a hint that does not hand over the reference's code,
 and scores 0 when graded on hidden cases (no case too small to expose it); an answer holding NaN or
 infinity where the right one is finite fails; junk input gets a message, never a traceback; the
 student release's placeholder is "not attempted"; the grader's feedback on a hidden
@@ -35,7 +35,7 @@ import numpy as np
 import pytest
 import torch
 
-from helpers.checks import EXERCISES, check, public_examples
+from helpers.checks import EXERCISES, catalogue, check, public_examples
 from helpers.checks.core import FAILED, NOT_ATTEMPTED, PASSED, Case, clone_case, time_limit
 from helpers.grading import cases as hidden
 from helpers.grading import judge, kernel_side
@@ -123,6 +123,28 @@ def test_recognised_mistake_gets_its_hint(mistake):
     assert hint in result.message, result.message
 
 
+def test_recognised_mistake_is_named_by_the_id_of_its_hint(mistake):
+    """The check result carries the catalogue's id of the mistake it recognised (helpers.checks.catalogue): an id
+    of this exercise (or notebook) or a course-wide one, never a hint without an id, and the catalogue's hint for
+    that id is the one given. The grader's record names it too (test_recognised_mistake_scores_zero_when_graded)."""
+    exercise_id, attempt, _ = mistake
+    torch.manual_seed(0)
+    result = check(exercise_id, attempt)
+    assert_named(exercise_id, result.mistake, result.message)
+
+
+def assert_named(exercise_id: str, mistake_id: str, message: str) -> None:
+    """`mistake_id` is catalogued, belongs to `exercise_id` (or is course-wide), and its hint template matches `message`."""
+    if mistake_id.startswith("error/"):
+        assert message.startswith("it raised "), (mistake_id, message)
+        return
+    entry = next((e for e in catalogue.all_entries() if e.id == mistake_id), None)
+    assert entry is not None, f"{mistake_id!r} is not in the catalogue ({message})"
+    assert entry.owner in ("", exercise_id, exercise_id[:2]), (mistake_id, exercise_id)
+    pieces = [piece.strip() for piece in entry.hint.split(catalogue.GAP) if len(piece.strip()) >= 4]
+    assert all(piece in message for piece in pieces), (mistake_id, entry.hint, message)
+
+
 def test_hint_names_the_mistake_without_handing_over_the_solution(mistake):
     exercise_id, attempt, _ = mistake
     torch.manual_seed(0)
@@ -136,6 +158,7 @@ def test_recognised_mistake_scores_zero_when_graded(mistake):
     for secret in SECRETS:
         grade = graded(exercise_id, attempt, secret)
         assert grade.points == 0, (secret, grade.message)
+        assert_named(exercise_id, grade.mistake, grade.message.split(". ", 1)[1])  # the feedback's hint, after "k of n hidden cases passed."
 
 
 @dataclass(frozen=True)
@@ -153,6 +176,7 @@ def test_an_answer_breaking_a_stated_rule_fails_with_its_hint(rule):
     result = check(exercise_id, attempt)
     assert result.status == FAILED, result
     assert hint in result.message, result.message
+    assert_named(exercise_id, result.mistake, result.message)
     for piece in reference_code(exercise_id):
         assert piece not in squeeze(result.message), f"the hint gives away the reference's `{piece}`"
 

@@ -179,7 +179,7 @@ def test_a_class_graded_through_dask_matches_local_grading_even_when_a_worker_is
     assert report["left"] == []  # the killed worker's grading process and kernel went with it
 
     local, remote = outputs(tmp_path / "local"), outputs(tmp_path / "dask")
-    assert local.keys() == remote.keys() == {f"{s}.{x}" for s in CLASS for x in ("json", "md")} | {"grades.csv", "summary.csv"}
+    assert local.keys() == remote.keys() == {f"{s}.{x}" for s in CLASS for x in ("json", "md")} | {"grades.csv", "summary.csv", "report.html"}
     for name in local:
         assert remote[name] == local[name], name
     assert "the notebook killed the process its kernel was forked from" in remote["kills_grader.json"]["problems"][0]

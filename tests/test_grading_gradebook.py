@@ -73,6 +73,13 @@ def test_regrading_one_student_with_only_keeps_the_others_rows_and_adds_the_rost
     assert after["dee"][1:3] == ["u4", "Dee"] and after["dee"][-1] == "not submitted"
     printed = capsys.readouterr().out
     assert "graded 1 student(s); 3 in the gradebook" in printed and "no submission (rows marked not submitted): dee" in printed
+    assert f"class report (what the class misunderstood, who needs help): {out / 'report.html'}" in printed
+
+
+def test_every_grading_run_writes_the_class_report_linking_learners_to_their_feedback(klass):
+    page = (klass / "out" / "report.html").read_text(encoding="utf-8")
+    assert "<h1>Class report</h1>" in page and "3 students in the gradebook" in page
+    assert '<a href="bob.md">bob</a>' in page and '<a href="cy.md">cy</a>' in page  # both left placeholders: they need help
 
 
 def test_only_with_a_name_that_has_no_folder_is_a_clear_error(klass, tmp_path, capsys):

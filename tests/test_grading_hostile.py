@@ -20,6 +20,8 @@ import socket
 import subprocess
 import sys
 import threading
+from collections import Counter
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -27,7 +29,7 @@ from fixtures.make_fixtures import BYTE_NAMES, NETWORK_PORTS, RENAMED, REPO_MARK
 
 from helpers.grading import judge
 from helpers.grading.sandbox import NO_SANDBOX, SANDBOXED
-from helpers.grading.text import safe_text
+from helpers.grading.text import html_text, safe_text
 
 REPO = Path(__file__).resolve().parent.parent
 SUBMISSIONS = Path(__file__).resolve().parent / "fixtures" / "submissions"
@@ -261,6 +263,26 @@ def test_a_students_text_lands_as_text_in_the_feedback_the_csv_files_and_the_ter
         assert "'" + RENAMED["formula_name"] in cells
     terminal = graded["done"].stdout + graded["done"].stderr
     assert "\x1b" not in terminal and "\x07" not in terminal and "[2J]0;pwnedeve" in terminal
+    report = ReportParts()
+    report.feed((graded["out"] / "report.html").read_text(encoding="utf-8"))
+    assert report.tags["script"] == 0 and all(src.startswith("data:image/png;base64,") for src in report.sources)
+    assert all(href.startswith("#") or href.endswith(".md") for href in report.links) and len(report.links) > 5
+    assert html_text(RENAMED["formula_name"]) in (graded["out"] / "report.html").read_text(encoding="utf-8")  # its lowest total is listed
+
+
+class ReportParts(HTMLParser):
+    """What the class report holds that could run or fetch something: its tags, image sources and links."""
+
+    def __init__(self):
+        super().__init__()
+        self.tags, self.sources, self.links = Counter(), [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags[tag] += 1
+        if tag == "img":
+            self.sources.append(dict(attrs).get("src") or "")
+        if tag == "a":
+            self.links.append(dict(attrs).get("href") or "")
 
 
 def test_a_file_name_that_is_not_utf8_is_listed_escaped(graded):

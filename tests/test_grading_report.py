@@ -66,7 +66,7 @@ def test_regrading_one_student_keeps_every_other_row_and_replaces_only_its_own(t
 
 def test_outputs_are_written_atomically_with_no_temporary_file_left(tmp_path):
     write_outputs([record("ann")], tmp_path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["ann.json", "ann.md", "grades.csv", "summary.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ann.json", "ann.md", "grades.csv", "report.html", "summary.csv"]
 
 
 def test_summary_counts_attempted_passed_partial_and_names_students_with_problems(tmp_path):

@@ -5,6 +5,12 @@ the notebook's check cell), hidden cases (drawn from a seed at grading time) and
 compares one result with the reference's and returns a hint, or None when it is right. `judge`
 sees data only, so the grader can run the learner's code in another process and judge here.
 
+A hint names the misconception it recognises by a stable id next to its text, `mistake("01.3/low-bound-included",
+f"...")`: an id `NN.K/slug` belongs to one exercise, an id without an exercise (`shape-size-1`) is one
+course-wide mistake that many exercises share. The learner reads the text; the grader's records and the
+class report count the ids (`Result.mistake`, `mistake_of`). Raw errors are named by kind: `error/NameError`,
+`timeout`, `not-attempted`.
+
 A hint is advice first; whatever in it comes from the case (the inputs, the expected result, what
 the learner's function returned on it) is wrapped in `shown(...)`. The notebook shows those parts
 (`public_text`); the grader's feedback on hidden cases leaves them out (`hidden_text`), so re-grading
@@ -25,6 +31,7 @@ from typing import Any, Callable
 
 import torch
 
+from helpers.checks.hints import NOT_A_FUNCTION_ID, NOT_ATTEMPTED_ID, TIMEOUT_ID, Hint, mistake, mistake_of
 from helpers.checks.rules import Facts, judge_call, observe, storage_of
 
 PASSED, FAILED, NOT_ATTEMPTED = "passed", "failed", "not attempted"
@@ -35,7 +42,6 @@ CASE_SECONDS = 10  # a learner's function is stopped after this long on one case
 
 Case = tuple  # the positional arguments of one call
 Judge = Callable[[Any, Case, Any], "str | None"]
-
 
 @dataclass(frozen=True)
 class Exercise:
@@ -64,6 +70,7 @@ class Result:
     status: str
     message: str  # the advice (or the praise)
     case: str = ""  # the failing call, described briefly; shown under the advice
+    mistake: str = ""  # the id of the misconception named (core.mistake); never shown to the learner
 
     def __bool__(self) -> bool:
         return self.status == PASSED
@@ -90,56 +97,61 @@ GRAD_IS_NONE = ("a .grad was None there: backward() fills .grad only on a leaf t
                 "inside torch.no_grad().")
 
 # Error messages from torch and Python that point at a known misconception, with the fix.
-KNOWN_ERRORS = [
-    ("view size is not compatible", "view() needs contiguous memory (a transpose is not): use .reshape(), or .contiguous().view()."),
-    ("shape '[", "the new shape must hold exactly as many elements as the tensor has (t.numel())."),
-    ("Can't call numpy() on Tensor that requires grad", "call .detach() first: t.detach().numpy()."),
-    ("can't convert cuda", "copy it to the CPU first: t.cpu().numpy()."),
-    ("Expected all tensors to be on the same device", "move every tensor to one device with .to(device)."),
-    ("nly Tensors of floating point", "only floating-point tensors can require gradients: make it float32 first."),  # "Only"/"only": torch says both
-    ("have the same dtype", "the data and the weights must share one dtype: numpy (and so a CSV read with it) gives float64,"
+KNOWN_ERRORS = [  # (what the error says, the misconception's id, the fix)
+    ("view size is not compatible", "view-non-contiguous", "view() needs contiguous memory (a transpose is not): use .reshape(), or .contiguous().view()."),
+    ("shape '[", "reshape-wrong-numel", "the new shape must hold exactly as many elements as the tensor has (t.numel())."),
+    ("Can't call numpy() on Tensor that requires grad", "numpy-of-grad-tensor", "call .detach() first: t.detach().numpy()."),
+    ("can't convert cuda", "numpy-of-cuda-tensor", "copy it to the CPU first: t.cpu().numpy()."),
+    ("Expected all tensors to be on the same device", "devices-differ", "move every tensor to one device with .to(device)."),
+    ("nly Tensors of floating point", "grad-of-integer-tensor", "only floating-point tensors can require gradients: make it float32 "
+                                                                "first."),  # "Only"/"only": torch says both
+    ("have the same dtype", "dtype-float64-data-float32-weights", "the data and the weights must share one dtype: numpy (and so a CSV read with it) gives "
+                                                                  "float64,"
                             " nn.Linear's weights are float32, so convert the data to float32."),
-    ("Trying to backward through the graph a second time", "the graph was freed by the first backward(): run the forward pass again"
+    ("Trying to backward through the graph a second time", "backward-twice", "the graph was freed by the first backward(): run the forward pass again"
                                                            " (or pass retain_graph=True to the first backward)."),
-    ("a leaf Variable that requires grad is being used in an in-place operation", "update parameters inside `with torch.no_grad():`."),
-    ("and 'NoneType'", GRAD_IS_NONE),  # unsupported operand type(s) for *: 'float' and 'NoneType'
-    ("'NoneType' object has no attribute 'zero_'", GRAD_IS_NONE),
-    ("does not require grad and does not have a grad_fn", "the loss depends on no tensor that requires grad: a parameter rebuilt as "
+    ("a leaf Variable that requires grad is being used in an in-place operation", "leaf-updated-in-place-with-grad", "update parameters inside `with "
+                                                                                                                     "torch.no_grad():`."),
+    ("and 'NoneType'", "grad-is-none", GRAD_IS_NONE),  # unsupported operand type(s) for *: 'float' and 'NoneType'
+    ("'NoneType' object has no attribute 'zero_'", "grad-is-none", GRAD_IS_NONE),
+    ("does not require grad and does not have a grad_fn", "loss-without-grad", "the loss depends on no tensor that requires grad: a parameter rebuilt as "
                                                           "w = w - ... inside torch.no_grad() is a new tensor that does not; update it "
                                                           "in place (-=) instead, so it stays the leaf that requires grad."),
-    ("cannot be converted to Scalar", ".item() gives the one number of a one-element tensor: index down to a single element first"
+    ("cannot be converted to Scalar", "item-of-many-elements", ".item() gives the one number of a one-element tensor: index down to a single element first"
                                       " (one index per dimension)."),
-    ("is out of bounds", "indices count from 0: the last of n items is n - 1."),
-    ("out of range", "indices count from 0: the last of n items is n - 1."),
-    ("must match the size of tensor", "the shapes do not broadcast: print .shape of each operand."),
-    ("expected target dtype to be Long", "class indices must be int64 (torch.long); float targets are read only as class"
+    ("is out of bounds", "index-from-one", "indices count from 0: the last of n items is n - 1."),
+    ("out of range", "index-from-one", "indices count from 0: the last of n items is n - 1."),
+    ("must match the size of tensor", "shapes-do-not-broadcast", "the shapes do not broadcast: print .shape of each operand."),
+    ("expected target dtype to be Long", "class-targets-not-long", "class indices must be int64 (torch.long); float targets are read only as class"
                                          " probabilities, of shape (N, C)."),
-    ("multi-target not supported", "class indices must have shape (N,), one per example, not a column (N, 1)."),
-    ("target with class probabilities", "targets of shape (N, C) are read as class probabilities and must be floats;"
+    ("multi-target not supported", "class-targets-column", "class indices must have shape (N,), one per example, not a column (N, 1)."),
+    ("target with class probabilities", "probability-targets-not-float", "targets of shape (N, C) are read as class probabilities and must be floats;"
                                         " class indices are int64 of shape (N,)."),
-    ("must be the same as input size", "a binary cross-entropy needs targets of the logits' shape: an (N, 1) output"
+    ("must be the same as input size", "bce-target-shape", "a binary cross-entropy needs targets of the logits' shape: an (N, 1) output"
                                        " against (N,) labels must be squeezed to (N,)."),
-    ("can't be cast to the desired output type Long", "binary cross-entropy targets are floats, 0.0 or 1.0: convert int64"
+    ("can't be cast to the desired output type Long", "bce-targets-not-float", "binary cross-entropy targets are floats, 0.0 or 1.0: convert int64"
                                                       " labels to float."),
 ]
 
 
-def explain_exception(error: BaseException) -> str:
+def explain_exception(error: BaseException) -> Hint:
     """One sentence on what the learner's code raised, plus the fix when we recognise it."""
     return explain_error(type(error).__name__, str(error))
 
 
-def explain_error(name: str, text: str) -> str:
+def explain_error(name: str, text: str, kind: str | None = None) -> Hint:
     """`explain_exception` from an error's type name and text (the grader gets them from the kernel).
 
-    A recognised error leads with its fix, then says what was raised. The text may quote the case
+    A recognised error leads with its fix, then says what was raised, and carries that misconception's
+    id; any other is named by its kind, `error/<kind>` (`kind` is the type's name unless the grader
+    gives one: a student's own exception class is not a kind to count). The text may quote the case
     (a shape, a value), so it is `shown`."""
     first = text.strip().splitlines()[0] if text.strip() else ""
     said = f"{name}: {shown(first)}" if first else name
-    for needle, fix in KNOWN_ERRORS:
+    for needle, mistake_id, fix in KNOWN_ERRORS:
         if needle in text:
-            return f"{fix} (it raised {said})"
-    return f"it raised {said}"
+            return mistake(mistake_id, f"{fix} (it raised {said})")
+    return mistake(f"error/{kind or name}", f"it raised {said}")
 
 
 def with_article(text: str) -> str:
@@ -286,21 +298,25 @@ def reference_results(exercise: Exercise, cases: list[Case]) -> list[Any]:
 def evaluate(exercise: Exercise, answer: Any, cases: list[Case], expected: list[Any]) -> Result:
     """Run `answer` on each case and judge it against the expected result; the first miss is the verdict."""
     if is_placeholder(answer):
-        return Result(exercise.id, NOT_ATTEMPTED, f"replace the ... in `{exercise.target}` with your code, run that cell, then run this one again.")
+        return Result(exercise.id, NOT_ATTEMPTED, f"replace the ... in `{exercise.target}` with your code, run that cell, then run this one again.",
+                      mistake=NOT_ATTEMPTED_ID)
     if not callable(answer):
-        return Result(exercise.id, FAILED, f"pass the function `{exercise.target}` itself (no parentheses); you passed {account(answer)}.")
+        return Result(exercise.id, FAILED, f"pass the function `{exercise.target}` itself (no parentheses); you passed {account(answer)}.",
+                      mistake=NOT_A_FUNCTION_ID)
     for case, want in zip(cases, expected, strict=True):
         call = call_repr(exercise.target, case)
         try:
             got, after, facts = call_limited(answer, case)
         except TooSlow:
             return Result(exercise.id, FAILED, f"it was stopped after {CASE_SECONDS:g} s; the reference takes well under a second"
-                                               " — look for a loop that never ends or one that runs far more often than needed.", call)
+                                               " — look for a loop that never ends or one that runs far more often than needed.", call,
+                          TIMEOUT_ID)
         except Exception as error:  # the learner's error, reported as a hint, never a traceback
-            return Result(exercise.id, FAILED, public_text(explain_exception(error)), call)
+            hint = explain_exception(error)
+            return Result(exercise.id, FAILED, public_text(hint), call, mistake_of(hint))
         hint = judge_call(exercise, case, got, want, after, facts)
         if hint:
-            return Result(exercise.id, FAILED, public_text(hint), call)
+            return Result(exercise.id, FAILED, public_text(hint), call, mistake_of(hint))
     return Result(exercise.id, PASSED, exercise.praise)
 
 

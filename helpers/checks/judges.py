@@ -14,6 +14,7 @@ from typing import Any
 import torch
 
 from helpers.checks.core import describe, shown, with_article
+from helpers.checks.hints import mistake
 
 
 def not_a_tensor(got: Any) -> str | None:
@@ -21,15 +22,15 @@ def not_a_tensor(got: Any) -> str | None:
     if type(got) is torch.Tensor:
         return None
     if got is None:
-        return "your function returned None — did you forget `return`?"
+        return mistake("returned-none", "your function returned None — did you forget `return`?")
     kind = type(got).__module__.split(".")[0]
     if kind == "numpy":
-        return "you returned a numpy array; convert it with torch.from_numpy(...) or build it with torch directly."
+        return mistake("returned-numpy", "you returned a numpy array; convert it with torch.from_numpy(...) or build it with torch directly.")
     if isinstance(got, (list, tuple)):
-        return f"you returned a Python {type(got).__name__}; wrap it with torch.tensor(...)."
+        return mistake("returned-list", f"you returned a Python {type(got).__name__}; wrap it with torch.tensor(...).")
     if isinstance(got, torch.Tensor):
-        return f"you returned {with_article(type(got).__name__)}, a subclass of Tensor; return a plain torch.Tensor."
-    return f"you returned {describe(got)}, not a tensor."
+        return mistake("returned-tensor-subclass", f"you returned {with_article(type(got).__name__)}, a subclass of Tensor; return a plain torch.Tensor.")
+    return mistake("not-a-tensor", f"you returned {describe(got)}, not a tensor.")
 
 
 # Notebooks from 03 on (where broadcasting is taught) add this to a size-1 hint where it is the danger.
@@ -42,11 +43,11 @@ def shape_mismatch(got: torch.Tensor, expected: torch.Tensor) -> str | None:
         return None
     have, want = tuple(got.shape), tuple(expected.shape)
     if got.numel() == expected.numel() and got.squeeze().shape == expected.squeeze().shape:
-        return (f"the shape is {shown(have)}, expected {shown(want)}: the same numbers with an extra or a missing dimension of size 1"
-                " (a column of shape (N, 1) is not a vector of shape (N,)).")
+        return mistake("shape-size-1", f"the shape is {shown(have)}, expected {shown(want)}: the same numbers with an extra or a missing dimension of size 1"
+                                       " (a column of shape (N, 1) is not a vector of shape (N,)).")
     if have == want[::-1]:
-        return f"the shape is {shown(have)}, expected {shown(want)}: rows and columns are swapped."
-    return f"the shape is {shown(have)}, expected {shown(want)}."
+        return mistake("shape-transposed", f"the shape is {shown(have)}, expected {shown(want)}: rows and columns are swapped.")
+    return mistake("shape-wrong", f"the shape is {shown(have)}, expected {shown(want)}.")
 
 
 def dtype_mismatch(got: torch.Tensor, expected: torch.Tensor) -> str | None:
@@ -54,7 +55,8 @@ def dtype_mismatch(got: torch.Tensor, expected: torch.Tensor) -> str | None:
     if got.dtype == expected.dtype:
         return None
     name = str(expected.dtype).removeprefix("torch.")
-    hint = f"the dtype is {got.dtype}, expected {expected.dtype}: pass dtype=torch.{name} when you create it, or convert with .to(torch.{name})."
+    hint = mistake("dtype-wrong", f"the dtype is {got.dtype}, expected {expected.dtype}: pass dtype=torch.{name} when you create it, or convert with"
+                                  f" .to(torch.{name}).")
     if got.dtype == torch.int64 and expected.dtype.is_floating_point:
         hint += " (torch.tensor infers int64 from Python ints.)"
     if got.dtype == torch.float64 and expected.dtype == torch.float32:
@@ -66,7 +68,7 @@ def device_mismatch(got: torch.Tensor, expected: torch.Tensor) -> str | None:
     """A hint when the result lives on another device than the inputs and reference."""
     if got.device.type == expected.device.type:
         return None
-    return f"the result is on {got.device}, expected {expected.device}: create it with device=... or move it with .to(...)."
+    return mistake("device-wrong", f"the result is on {got.device}, expected {expected.device}: create it with device=... or move it with .to(...).")
 
 
 def values_mismatch(got: torch.Tensor, expected: torch.Tensor, atol: float = 1e-6, rtol: float = 1e-5) -> str | None:
@@ -81,7 +83,7 @@ def values_mismatch(got: torch.Tensor, expected: torch.Tensor, atol: float = 1e-
         return None
     index = tuple(int(i) for i in (~close).nonzero()[0]) if close.dim() else ()
     where = f" at index {list(index)}" if index else ""
-    return f"the values differ{shown(f'{where}: you have {have[index].item()}, expected {want[index].item()}')}."
+    return mistake("values-differ", f"the values differ{shown(f'{where}: you have {have[index].item()}, expected {want[index].item()}')}.")
 
 
 def tensor_like(got: Any, expected: torch.Tensor) -> str | None:
@@ -101,13 +103,14 @@ def tensor_mismatch(got: Any, expected: torch.Tensor, atol: float = 1e-6, rtol: 
 def number_mismatch(got: Any, expected: int | float, kind: type = int) -> str | None:
     """A hint when `got` is not the Python number `expected` (a one-element tensor gets `.item()` advice)."""
     if isinstance(got, torch.Tensor):
-        return f"you returned a tensor ({describe(got)}); return a Python {kind.__name__} — .item() converts a one-element tensor."
+        return mistake("returned-tensor-not-number", f"you returned a tensor ({describe(got)}); return a Python {kind.__name__} — .item() converts"
+                                                     " a one-element tensor.")
     if got is None:
-        return "your function returned None — did you forget `return`?"
+        return mistake("returned-none", "your function returned None — did you forget `return`?")
     if type(got) is bool or not isinstance(got, (int, float)) or (kind is int and type(got) is not int):
-        return f"you returned {describe(got)}; expected a Python {kind.__name__}."
+        return mistake("not-a-number", f"you returned {describe(got)}; expected a Python {kind.__name__}.")
     if got != expected:
-        return f"you returned {shown(got)}, expected {shown(expected)}."
+        return mistake("number-wrong", f"you returned {shown(got)}, expected {shown(expected)}.")
     return None
 
 
@@ -120,20 +123,20 @@ def numbers_mismatch(got, expected: list[float], names: list[str]) -> str | None
     """A hint when `got` is not a list (or tuple) of len(expected) finite Python numbers; None when it is."""
     wanted = f"a list of {len(expected)} Python floats [{', '.join(names)}]"
     if got is None:
-        return "your function returned None — did you forget `return`?"
+        return mistake("returned-none", "your function returned None — did you forget `return`?")
     if isinstance(got, torch.Tensor):
-        return f"you returned a tensor; return {wanted} (.item() turns a one-element tensor into a float)."
+        return mistake("numbers-as-tensor", f"you returned a tensor; return {wanted} (.item() turns a one-element tensor into a float).")
     if type(got) not in (list, tuple):
-        return f"you returned {with_article(type(got).__name__)}; expected {wanted}."
+        return mistake("numbers-not-a-list", f"you returned {with_article(type(got).__name__)}; expected {wanted}.")
     if len(got) != len(expected):
-        return f"you returned {shown(len(got))} values; expected {wanted}."
+        return mistake("numbers-count-wrong", f"you returned {shown(len(got))} values; expected {wanted}.")
     for name, value in zip(names, got, strict=True):
         if isinstance(value, torch.Tensor):
-            return f"{name} is a tensor; return Python floats (.item() turns a one-element tensor into a float)."
+            return mistake("number-as-tensor", f"{name} is a tensor; return Python floats (.item() turns a one-element tensor into a float).")
         if type(value) is bool or not isinstance(value, (int, float)):
-            return f"{name} is {with_article(type(value).__name__)}; expected a Python float."
+            return mistake("number-not-a-float", f"{name} is {with_article(type(value).__name__)}; expected a Python float.")
         if not math.isfinite(value):
-            return f"{name} is {shown(value)}; expected a finite number."
+            return mistake("number-not-finite", f"{name} is {shown(value)}; expected a finite number.")
     return None
 
 
@@ -147,9 +150,10 @@ def first_difference(got, expected: list[float], names: list[str]) -> str | None
     for name, value, want in zip(names, got, expected, strict=True):
         if not math.isclose(value, want, rel_tol=REL, abs_tol=ABS):
             if math.isclose(value, -want, rel_tol=REL, abs_tol=ABS):
-                return (f"{name} is {shown(f'{value:.6g}')}, expected {shown(f'{want:.6g}')}: the sign is flipped — check the sign of each local "
-                        "gradient on its path.")
-            return f"{name} is {shown(f'{value:.6g}')}, expected {shown(f'{want:.6g}')}."
+                return mistake("sign-flipped", f"{name} is {shown(f'{value:.6g}')}, expected {shown(f'{want:.6g}')}: the sign is flipped — check the sign of "
+                                               "each local "
+                                               "gradient on its path.")
+            return mistake("number-differs", f"{name} is {shown(f'{value:.6g}')}, expected {shown(f'{want:.6g}')}.")
     return None
 
 

@@ -8,6 +8,7 @@ import random
 import torch
 
 from helpers.checks.core import Exercise, describe, shown
+from helpers.checks.hints import Hint, mistake, mistake_of
 from helpers.checks.judges import tensor_mismatch, values_mismatch
 
 
@@ -20,13 +21,13 @@ def close(got: torch.Tensor, model: torch.Tensor, rtol: float = 1e-9, atol: floa
 def tensors_hint(got, count: int, what: str) -> str | None:
     """A hint unless `got` is a tuple (or list) of `count` tensors."""
     if got is None:
-        return "your function returned None — did you forget `return`?"
+        return mistake("returned-none", "your function returned None — did you forget `return`?")
     if type(got) is torch.Tensor:
-        return f"you returned one tensor ({describe(got)}); return a tuple of {count} tensors: {what}."
+        return mistake("06/returned-tensor-return-tuple-tensors", f"you returned one tensor ({describe(got)}); return a tuple of {count} tensors: {what}.")
     if type(got) not in (tuple, list):
-        return f"you returned {describe(got)}; return a tuple of {count} tensors: {what}."
+        return mistake("06/not-a-tuple", f"you returned {describe(got)}; return a tuple of {count} tensors: {what}.")
     if len(got) != count:
-        return f"you returned {shown(len(got))} values; return {count}: {what}."
+        return mistake("06/wrong-count", f"you returned {shown(len(got))} values; return {count}: {what}.")
     return None
 
 
@@ -40,8 +41,8 @@ def points(generator: torch.Generator, n: int, low: float, high: float, avoid: t
     return torch.tensor(chosen, dtype=torch.float64)
 
 
-ADDED = ("you added the local derivatives along the chain; the chain rule multiplies them: "
-         "the outer slope, taken at the inner value, times the inner slope.")
+ADDED = mistake("06/chain-rule-added", "you added the local derivatives along the chain; the chain rule multiplies them: "
+                                       "the outer slope, taken at the inner value, times the inner slope.")
 
 
 # 06.1 rule_derivatives(x): the derivatives of 2x³, 3eˣ and 4 ln x at the points x ---------------
@@ -59,16 +60,18 @@ def judge_rule_derivatives(got, case, expected):
     if miss:
         return miss
     mistakes = [
-        [(2 * x**3, "that is 2x³ itself, the function's value, not its slope: the power rule brings the exponent down in front and lowers the power by one."),
-         (6 * x**3, "you brought the 3 down but kept the power 3: the power rule also lowers the exponent by one."),
-         (2 * x**2, "you lowered the power but did not bring the old exponent, 3, down as a factor."),
-         (4 * x**2, "the factor that comes down is the old exponent, 3, not the new one."),
-         (3 * x**2, "the constant 2 stays: the derivative of 2 times a function is 2 times its derivative.")],
-        [(torch.exp(x), "the constant 3 stays: the derivative of 3 times a function is 3 times its derivative."),
-         (3 * x * torch.exp(x - 1), "eˣ is not a power of x, so the power rule does not apply: eˣ is its own derivative.")],
-        [(4 * torch.log(x), "that is 4 ln x itself, the function's value: the derivative of ln x is 1/x."),
-         (1 / x, "the constant 4 stays: the derivative of 4 ln x is 4 times the derivative of ln x."),
-         (-4 / x**2, "that is the derivative of 4/x, not of 4 ln x: the derivative of ln x is 1/x.")],
+        [(2 * x**3, mistake("06.1/2x-itself-functions-value-slope", "that is 2x³ itself, the function's value, not its slope: the power rule brings the "
+                                                                    "exponent down in front and lowers the power by one.")),
+         (6 * x**3, mistake("06.1/brought-3-down-but-kept", "you brought the 3 down but kept the power 3: the power rule also lowers the exponent by one.")),
+         (2 * x**2, mistake("06.1/lowered-power-but-did-bring", "you lowered the power but did not bring the old exponent, 3, down as a factor.")),
+         (4 * x**2, mistake("06.1/factor-comes-down-old-exponent", "the factor that comes down is the old exponent, 3, not the new one.")),
+         (3 * x**2, mistake("06.1/constant-2-stays-derivative-2", "the constant 2 stays: the derivative of 2 times a function is 2 times its derivative."))],
+        [(torch.exp(x), mistake("06.1/constant-3-stays-derivative-3", "the constant 3 stays: the derivative of 3 times a function is 3 times its derivative.")),
+         (3 * x * torch.exp(x - 1), mistake("06.1/e-power-x-power-rule", "eˣ is not a power of x, so the power rule does not apply: eˣ is its own "
+                                                                         "derivative."))],
+        [(4 * torch.log(x), mistake("06.1/4-ln-x-itself-functions", "that is 4 ln x itself, the function's value: the derivative of ln x is 1/x.")),
+         (1 / x, mistake("06.1/constant-4-stays-derivative-4", "the constant 4 stays: the derivative of 4 ln x is 4 times the derivative of ln x.")),
+         (-4 / x**2, mistake("06.1/derivative-4-x-4-ln", "that is the derivative of 4/x, not of 4 ln x: the derivative of ln x is 1/x."))],
     ]
     for name, answer, want, models in zip(RULE_NAMES, got, expected, mistakes, strict=True):
         miss = tensor_mismatch(answer, want, atol=1e-12, rtol=1e-9)
@@ -77,8 +80,8 @@ def judge_rule_derivatives(got, case, expected):
         if type(answer) is torch.Tensor and answer.device.type == "cpu" and answer.dtype == want.dtype:
             for model, hint in models:
                 if close(answer, model):
-                    return f"the derivative of {name}: {hint}"
-        return f"the derivative of {name}: {miss}"
+                    return Hint(f"the derivative of {name}: {hint}", mistake_of(hint))
+        return Hint(f"the derivative of {name}: {miss}", mistake_of(miss))
     return None
 
 
@@ -108,15 +111,18 @@ def judge_steep_sigmoid_derivative(got, case, expected):
         return miss
     g, s = torch.sigmoid(2 * x), torch.sigmoid(x)  # the function and the plain sigmoid, to recognise wrong slopes
     models = [
-        (-expected, "every value has the wrong sign: g only rises, so its slope is positive. Follow the minus signs "
-                    "through the chain: the outer power -1 gives one, the inner -2x gives another."),
-        (expected / 2, "your slopes are half the expected ones: you used the sigmoid's slope at 2x but left out the "
-                       "derivative of the inner function 2x. The chain rule multiplies it in."),
-        (2 * s * (1 - s), "you took the sigmoid's slope at x: g is the sigmoid evaluated at 2x, so its slope must be taken at 2x too."),
-        (s * (1 - s), "that is the plain sigmoid's slope at x: g is the sigmoid at 2x, so take the slope at 2x,"
-                      " and the chain rule adds the inner function's derivative as a factor."),
-        (g, "that is g itself, not its slope."),
-        (1 - g, "the outer step is wrong: the derivative of a^(-1) is -a^(-2), so the power goes from -1 to -2."),
+        (-expected, mistake("06.2/every-value-has-wrong-sign", "every value has the wrong sign: g only rises, so its slope is positive. Follow the minus signs "
+                                                               "through the chain: the outer power -1 gives one, the inner -2x gives another.")),
+        (expected / 2, mistake("06.2/slopes-half-expected-ones-used", "your slopes are half the expected ones: you used the sigmoid's slope at 2x but left out "
+                                                                      "the "
+                                                                      "derivative of the inner function 2x. The chain rule multiplies it in.")),
+        (2 * s * (1 - s), mistake("06.2/took-sigmoids-slope-x-g", "you took the sigmoid's slope at x: g is the sigmoid evaluated at 2x, so its slope must be "
+                                                                  "taken at 2x too.")),
+        (s * (1 - s), mistake("06.2/plain-sigmoids-slope-x-g", "that is the plain sigmoid's slope at x: g is the sigmoid at 2x, so take the slope at 2x,"
+                                                               " and the chain rule adds the inner function's derivative as a factor.")),
+        (g, mistake("06.2/value-not-slope", "that is g itself, not its slope.")),
+        (1 - g, mistake("06.2/outer-step-wrong-derivative-1", "the outer step is wrong: the derivative of a^(-1) is -a^(-2), so the power goes from -1 to "
+                                                              "-2.")),
         (expected / 2 + 2, ADDED),
     ]
     for model, hint in models:
@@ -156,25 +162,32 @@ def judge_line_partials(got, case, expected):
         return None
     r = y - (w * x + b)
     if close(got_w, want_b) and close(got_b, want_w):
-        return "your two partials are swapped: the first is with respect to w, the second with respect to b."
-    pairs = [((2 * x * r, 2 * r), "the signs are flipped: y - (wx + b) falls as w or b grows, so its inner derivatives are negative,"
-                                  " and the chain rule multiplies them in, minus sign included."),
-             ((2 * r, 2 * r), "you differentiated the outer square but not the inside: the chain rule multiplies 2(y - (wx + b))"
-                              " by the derivative of the inside with respect to the variable you are after."),
-             ((-2 * r, -2 * r), "∂L/∂w: the inside y - (wx + b) changes with w at the rate -x, not -1;"
-                                " only for b is the inner derivative -1."),
-             ((-x * r, -r), "your partials are half the expected ones: the derivative of a square u² is 2u, so a factor 2 comes down.")]
+        return mistake("06.3/two-partials-swapped-first-respect", "your two partials are swapped: the first is with respect to w, the second with respect to "
+                                                                  "b.")
+    pairs = [((2 * x * r, 2 * r), mistake("06.3/signs-flipped-y-wx-b", "the signs are flipped: y - (wx + b) falls as w or b grows, so its inner derivatives "
+                                                                       "are negative,"
+                                                                       " and the chain rule multiplies them in, minus sign included.")),
+             ((2 * r, 2 * r), mistake("06.3/differentiated-outer-square-but-inside", "you differentiated the outer square but not the inside: the chain rule "
+                                                                                     "multiplies 2(y - (wx + b))"
+                                                                                     " by the derivative of the inside with respect to the variable you are "
+                                                                                     "after.")),
+             ((-2 * r, -2 * r), mistake("06.3/l-w-inside-y-wx", "∂L/∂w: the inside y - (wx + b) changes with w at the rate -x, not -1;"
+                                                                " only for b is the inner derivative -1.")),
+             ((-x * r, -r), mistake("06.3/partials-half-expected-ones-derivative", "your partials are half the expected ones: the derivative of a square u² is "
+                                                                                   "2u, so a factor 2 comes down."))]
     for (model_w, model_b), hint in pairs:
         if close(got_w, model_w) and close(got_b, model_b):
             return hint
     if not close(got_w, want_w):
         if close(got_w, -2 * w * r):
-            return ("∂L/∂w: you differentiated with respect to x. In ∂L/∂w, w is the variable and x, b and y are held fixed "
-                    "as constants, so the inner derivative is that of wx + b with respect to w.")
-        return f"∂L/∂w: {values_mismatch(got_w, want_w, atol=1e-12, rtol=1e-9)}"
+            return (mistake("06.3/l-w-differentiated-respect-x", "∂L/∂w: you differentiated with respect to x. In ∂L/∂w, w is the variable and x, b and y are "
+                                                                 "held fixed "
+                                                                 "as constants, so the inner derivative is that of wx + b with respect to w."))
+        return mistake("06.3/dw-differs", f"∂L/∂w: {values_mismatch(got_w, want_w, atol=1e-12, rtol=1e-9)}")
     if close(got_b, -2 * w * r) or close(got_b, -2 * x * r):
-        return "∂L/∂b: you differentiated with respect to another variable: in ∂L/∂b only b varies, and b enters the inside with factor 1."
-    return f"∂L/∂b: {values_mismatch(got_b, want_b, atol=1e-12, rtol=1e-9)}"
+        return mistake("06.3/l-b-differentiated-respect-another", "∂L/∂b: you differentiated with respect to another variable: in ∂L/∂b only b varies, and b "
+                                                                  "enters the inside with factor 1.")
+    return mistake("06.3/db-differs", f"∂L/∂b: {values_mismatch(got_b, want_b, atol=1e-12, rtol=1e-9)}")
 
 
 def line_cases(generator: torch.Generator, n: int) -> tuple:
@@ -215,35 +228,37 @@ def judge_k_partials(got, case, expected):
     a, b, c = case
     what = "∂K/∂a, ∂K/∂b and ∂K/∂c, in that order"
     if got is None:
-        return "your function returned None — did you forget `return`?"
+        return mistake("returned-none", "your function returned None — did you forget `return`?")
     if type(got) not in (tuple, list):
-        return f"you returned {describe(got)}; return a tuple of three Python floats: {what}."
+        return mistake("06.4/not-a-tuple", f"you returned {describe(got)}; return a tuple of three Python floats: {what}.")
     if len(got) != 3:
-        return f"you returned {shown(len(got))} values; return three: {what}."
+        return mistake("06.4/returned-values-return-three", f"you returned {shown(len(got))} values; return three: {what}.")
     if any(type(v) is torch.Tensor for v in got):
-        return "you returned tensors; return Python floats (.item() converts a one-element tensor, such as a .grad)."
+        return mistake("06.4/returned-tensors-return-python-floats", "you returned tensors; return Python floats (.item() converts a one-element tensor, such "
+                                                                     "as a .grad).")
     if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in got):
         bad = next(v for v in got if not (isinstance(v, (int, float)) and not isinstance(v, bool)))
-        return f"you returned {describe(bad)} among the three; return Python floats."
+        return mistake("06.4/returned-among-three-return-python", f"you returned {describe(bad)} among the three; return Python floats.")
     values = [float(v) for v in got]
     near = lambda have, want: all(math.isclose(h, w, rel_tol=1e-9, abs_tol=1e-9) for h, w in zip(have, want, strict=True))  # noqa: E731
     if near(values, expected):
         return None
     u = a + b * c
     if near(values, (2 * u, 2 * u * b, 2 * u * c)):
-        return ("∂K/∂b and ∂K/∂c are swapped: when you differentiate bc with respect to b, b is the variable and c a "
-                "constant factor (and the other way round for c).")
+        return (mistake("06.4/k-b-k-c-swapped", "∂K/∂b and ∂K/∂c are swapped: when you differentiate bc with respect to b, b is the variable and c a "
+                                                "constant factor (and the other way round for c)."))
     if near(values, (1.0, c, b)):
-        return "the outer step is missing: K = u², and dK/du multiplies every path from K down to a, b and c."
+        return mistake("06.4/outer-step-missing-k-u", "the outer step is missing: K = u², and dK/du multiplies every path from K down to a, b and c.")
     if near(values, (2 * u, 2 * u + c, 2 * u + b)):
         return ADDED
     if near(values, (2.0, 2.0 * c, 2.0 * b)):
-        return "the outer step is off: the derivative of u² with respect to u is 2u, not 2."
+        return mistake("06.4/outer-step-off-derivative-u", "the outer step is off: the derivative of u² with respect to u is 2u, not 2.")
     if near(values, (2 * u, 2 * u, 2 * u)):
-        return "you stopped at u: v = bc still depends on b and on c, so its local derivatives join the product on the paths to b and c."
+        return mistake("06.4/stopped-u-v-bc-still", "you stopped at u: v = bc still depends on b and on c, so its local derivatives join the product on the "
+                                                    "paths to b and c.")
     names = ("∂K/∂a", "∂K/∂b", "∂K/∂c")
     first = next(i for i in range(3) if not math.isclose(values[i], expected[i], rel_tol=1e-9, abs_tol=1e-9))
-    return f"{names[first]} is {shown(values[first], 'g')}, expected {shown(expected[first], 'g')}."
+    return mistake("06.4/partial-differs", f"{names[first]} is {shown(values[first], 'g')}, expected {shown(expected[first], 'g')}.")
 
 
 def k_public():

@@ -12,6 +12,7 @@ import math
 import random
 
 from helpers.checks.core import Exercise
+from helpers.checks.hints import mistake
 from helpers.checks.judges import ABS, REL, first_difference, judges_numbers, same_numbers
 
 
@@ -19,8 +20,8 @@ def sigmoid(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-z))
 
 
-ADDED = ("you added the local gradients along a path; the chain rule multiplies them: "
-         "each path contributes the product of the local gradients on its edges.")
+ADDED = mistake("07/chain-rule-added", "you added the local gradients along a path; the chain rule multiplies them: "
+                                       "each path contributes the product of the local gradients on its edges.")
 
 
 # 07.1 grads_of_J(a, b, c): J = 3(a + bc), v = bc, u = a + v --------------------------------
@@ -36,13 +37,14 @@ def grads_of_J(a: float, b: float, c: float) -> list[float]:
 def judge_grads_of_J(got, case, expected):
     a, b, c = case
     if same_numbers(got, [3.0, 3.0 * b, 3.0 * c]):
-        return "dJ/db and dJ/dc are swapped: the local gradient of v = b·c with respect to one factor is the other factor."
+        return mistake("07.1/dj-db-dj-dc-swapped", "dJ/db and dJ/dc are swapped: the local gradient of v = b·c with respect to one factor is the other factor.")
     if same_numbers(got, [1.0, c, b]) or same_numbers(got[1:], [c, b]):
-        return "every path from J starts with the edge J ← u, whose local gradient is dJ/du = 3: multiply it in."
+        return mistake("07.1/every-path-j-starts-edge", "every path from J starts with the edge J ← u, whose local gradient is dJ/du = 3: multiply it in.")
     if same_numbers(got, [3.0, 3.0 + c, 3.0 + b]):
         return ADDED
     if same_numbers(got, [3.0, 3.0, 3.0]) or same_numbers(got, [3.0, 3.0 * b * c, 3.0 * b * c]):
-        return "the path to b (and to c) goes through v = b·c: its local gradient, the other factor, belongs in the product."
+        return mistake("07.1/path-b-c-goes-through", "the path to b (and to c) goes through v = b·c: its local gradient, the other factor, belongs in the "
+                                                     "product.")
     return None
 
 
@@ -75,15 +77,18 @@ def judge_two_path(got, case, expected):
     if same_numbers(got, [-e for e in expected]):
         return first_difference(got, expected, G_NAMES)
     if math.isclose(got[0], y - x, rel_tol=REL, abs_tol=ABS):
-        return "dg/dx holds only the direct path x → (·); x also reaches g through d = y − x: add that path's product too."
+        return mistake("07.2/dg-dx-holds-only-direct", "dg/dx holds only the direct path x → (·); x also reaches g through d = y − x: add that path's product "
+                                                       "too.")
     if math.isclose(got[0], -x, rel_tol=REL, abs_tol=ABS):
-        return "dg/dx holds only the path through d = y − x; x is also a direct input of the product: add that path too."
+        return mistake("07.2/dg-dx-holds-only-path", "dg/dx holds only the path through d = y − x; x is also a direct input of the product: add that path too.")
     if math.isclose(got[0], y + 2 * x, rel_tol=REL, abs_tol=ABS):
-        return "dg/dx: the path through d = y − x carries the local gradient ∂d/∂x = −1; you took it as +1, dropping the minus of the subtraction."
+        return mistake("07.2/dg-dx-path-through-d", "dg/dx: the path through d = y − x carries the local gradient ∂d/∂x = −1; you took it as +1, dropping the "
+                                                    "minus of the subtraction.")
     if math.isclose(got[0], y, rel_tol=REL, abs_tol=ABS):
-        return "dg/dx: the path through d = y − x carries the local gradient ∂d/∂x = −1; a minus sign is missing on that edge."
+        return mistake("07.2/dg-dx-path-through-d-2", "dg/dx: the path through d = y − x carries the local gradient ∂d/∂x = −1; a minus sign is missing on "
+                                                      "that edge.")
     if math.isclose(got[1], -x, rel_tol=REL, abs_tol=ABS):
-        return "dg/dy has the wrong sign: along y → d → g the local gradients are ∂d/∂y = +1 and ∂g/∂d = x."
+        return mistake("07.2/dg-dy-has-wrong-sign", "dg/dy has the wrong sign: along y → d → g the local gradients are ∂d/∂y = +1 and ∂g/∂d = x.")
     return None
 
 
@@ -118,12 +123,15 @@ def judge_sigmoid_neuron(got, case, expected):
     z = w * x + b
     s = sigmoid(z)
     wrong_locals = [  # (local gradient used instead of σ'(z) = s(1 − s), hint)
-        (s, "the sigmoid's local gradient is not s itself but s(1 − s), with s = σ(z) the node's output."),
-        (sigmoid(s) * (1 - sigmoid(s)), "σ' was evaluated at the node's output s; evaluate it at the node's input z = w·x + b (s(1 − s) with s = σ(z))."),
-        (sigmoid(x) * (1 - sigmoid(x)), "σ' was evaluated at x; the sigmoid node's input is z = w·x + b: evaluate its local gradient there."),
-        (z * (1 - z), "z(1 − z) uses the node's input; the formula s(1 − s) needs its output s = σ(z)."),
-        (1.0, "the path from L to each input crosses the sigmoid node: multiply by its local gradient σ'(z) = s(1 − s)."),
-        (-s * (1 - s), "the signs are flipped: σ'(z) = s(1 − s) is positive, since s lies between 0 and 1."),
+        (s, mistake("07.3/sigmoids-local-gradient-itself-but", "the sigmoid's local gradient is not s itself but s(1 − s), with s = σ(z) the node's output.")),
+        (sigmoid(s) * (1 - sigmoid(s)), mistake("07.3/was-evaluated-nodes-output-evaluate", "σ' was evaluated at the node's output s; evaluate it at the "
+                                                                                            "node's input z = w·x + b (s(1 − s) with s = σ(z)).")),
+        (sigmoid(x) * (1 - sigmoid(x)), mistake("07.3/was-evaluated-x-sigmoid-nodes", "σ' was evaluated at x; the sigmoid node's input is z = w·x + b: "
+                                                                                      "evaluate its local gradient there.")),
+        (z * (1 - z), mistake("07.3/z-1-z-uses-nodes", "z(1 − z) uses the node's input; the formula s(1 − s) needs its output s = σ(z).")),
+        (1.0, mistake("07.3/path-l-each-input-crosses", "the path from L to each input crosses the sigmoid node: multiply by its local gradient σ'(z) = s(1 − "
+                                                        "s).")),
+        (-s * (1 - s), mistake("07.3/signs-flipped-z-1-positive", "the signs are flipped: σ'(z) = s(1 − s) is positive, since s lies between 0 and 1.")),
     ]
     for wrong, hint in wrong_locals:  # each wrong local gradient, carried along the three paths
         if same_numbers(got, [wrong * x, wrong * w, wrong]):
@@ -132,7 +140,7 @@ def judge_sigmoid_neuron(got, case, expected):
     if same_numbers(got, [local + x, local + w, local]):
         return ADDED
     if same_numbers(got[:2], [expected[2] * w, expected[2] * x]):
-        return "dL/dw and dL/dx are swapped: the local gradient of w·x with respect to one factor is the other factor."
+        return mistake("07.3/dl-dw-dl-dx-swapped", "dL/dw and dL/dx are swapped: the local gradient of w·x with respect to one factor is the other factor.")
     return None
 
 

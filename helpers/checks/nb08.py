@@ -18,6 +18,7 @@ import random
 import torch
 
 from helpers.checks.core import Exercise, shown, with_article
+from helpers.checks.hints import mistake
 from helpers.checks.judges import first_difference, judges_numbers, known_answer, same_numbers
 from helpers.checks.nb07 import sigmoid
 
@@ -152,16 +153,21 @@ def hidden_gradients(x, y, params):
 
 
 HIDDEN_MISTAKES = [  # (keywords of by_hand, hint)
-    (dict(local="s"), "the sigmoid's local gradient is not s = f(z) itself but s(1 − s)."),
-    (dict(local="at s"), "f' was evaluated at the neuron's output f(z); evaluate it at its input, the pre-activation z (s(1 − s) with s = f(z))."),
-    (dict(local="z(1-z)"), "z(1 − z) uses the pre-activation; the formula s(1 − s) needs the neuron's output s = f(z)."),
-    (dict(local="none"), "each gradient of a pre-activation crosses its sigmoid: multiply by the local gradient f'(z) = s(1 − s)."),
-    (dict(swap_w2=True), "∇a_j sums over the weights leaving neuron j, W2[j][k] for k = 1, 2; you used W2[k][j] (the indices swapped)."),
-    (dict(f_prime_at_b=True), "your ∇a_j is one layer off: its f' belongs to neuron j's own pre-activation a_j; you took it at b_j, the layer above."),
+    (dict(local="s"), mistake("08.1/local-gradient-s-not-s-one-minus-s", "the sigmoid's local gradient is not s = f(z) itself but s(1 − s).")),
+    (dict(local="at s"), mistake("08.1/local-gradient-at-output", "f' was evaluated at the neuron's output f(z); evaluate it at its input, the"
+                                                                  " pre-activation z (s(1 − s) with s = f(z)).")),
+    (dict(local="z(1-z)"), mistake("08.1/local-gradient-of-pre-activation", "z(1 − z) uses the pre-activation; the formula s(1 − s) needs the neuron's"
+                                                                            " output s = f(z).")),
+    (dict(local="none"), mistake("08.1/local-gradient-left-out", "each gradient of a pre-activation crosses its sigmoid: multiply by the local"
+                                                                 " gradient f'(z) = s(1 − s).")),
+    (dict(swap_w2=True), mistake("08.1/w2-indices-swapped", "∇a_j sums over the weights leaving neuron j, W2[j][k] for k = 1, 2; you used W2[k][j]"
+                                                            " (the indices swapped).")),
+    (dict(f_prime_at_b=True), mistake("08.1/f-prime-one-layer-off", "your ∇a_j is one layer off: its f' belongs to neuron j's own pre-activation a_j;"
+                                                                    " you took it at b_j, the layer above.")),
 ]
 
 
-FLIPPED = "every sign is flipped: for L = (out − y)²/2 the gradient at the output is ∇out = out − y."
+FLIPPED = mistake("08.1/output-gradient-sign-flipped", "every sign is flipped: for L = (out − y)²/2 the gradient at the output is ∇out = out − y.")
 
 
 @judges_numbers(HIDDEN_NAMES)
@@ -172,7 +178,8 @@ def judge_hidden(got, case, expected):
     if known:
         return known
     if same_numbers(got[2:], expected[2:]):
-        return "∇b1 and ∇b2 are right; ∇a_j = f'(a_j) · (sum over k of W2[j][k] ∇b_k): check that step. " + first_difference(got, expected, HIDDEN_NAMES)
+        return mistake("08.1/b1-b2-right-j-f", "∇b1 and ∇b2 are right; ∇a_j = f'(a_j) · (sum over k of W2[j][k] ∇b_k): check that "
+                                               "step. " + first_difference(got, expected, HIDDEN_NAMES))
     return None
 
 
@@ -203,11 +210,15 @@ def input_gradients(x, y, params):
 
 
 INPUT_MISTAKES = [
-    (dict(input_factor="sigmoid'"), "an input has no activation function, so there is no f' factor at x: ∇x_i is the weighted sum of the ∇a_j alone."),
-    (dict(input_factor="x"), "∇x_i has no factor x_i: an input has no activation, so nothing multiplies the weighted sum of the ∇a_j."),
-    (dict(swap_w1=True), "∇x_i sums over the weights leaving input i, W1[i][j] for j = 1, 2; you used W1[j][i] (the indices swapped)."),
-    (dict(local="s"), "the ∇a_j inside ∇x are off: the sigmoid's local gradient is s(1 − s), not s."),
-    (dict(x_from_b=True), "your ∇x is one layer off: the inputs feed the first layer, so ∇x_i weighs the ∇a_j (through W1); you used the ∇b_j."),
+    (dict(input_factor="sigmoid'"), mistake("08.2/f-prime-at-input", "an input has no activation function, so there is no f' factor at x: ∇x_i is the"
+                                                                     " weighted sum of the ∇a_j alone.")),
+    (dict(input_factor="x"), mistake("08.2/factor-x-at-input", "∇x_i has no factor x_i: an input has no activation, so nothing multiplies the weighted"
+                                                               " sum of the ∇a_j.")),
+    (dict(swap_w1=True), mistake("08.2/w1-indices-swapped", "∇x_i sums over the weights leaving input i, W1[i][j] for j = 1, 2; you used W1[j][i]"
+                                                            " (the indices swapped).")),
+    (dict(local="s"), mistake("08.2/local-gradient-s-not-s-one-minus-s", "the ∇a_j inside ∇x are off: the sigmoid's local gradient is s(1 − s), not s.")),
+    (dict(x_from_b=True), mistake("08.2/input-gradient-one-layer-off", "your ∇x is one layer off: the inputs feed the first layer, so ∇x_i weighs the"
+                                                                       " ∇a_j (through W1); you used the ∇b_j.")),
 ]
 
 
@@ -269,16 +280,19 @@ def train_variants(x, y, p, lr):
     """(answer a known mistake gives, hint) pairs."""
     grads = by_hand(x, y, p)[0]
     keep_biases = dict(step(p, grads, lr), bias1=p["bias1"], bias2=p["bias2"], bias3=p["bias3"])
-    mid = "weights updated in the middle of the backward pass: compute every gradient with the old weights first, then update all parameters."
+    mid = mistake("08.3/weights-updated-middle-backward-pass", "weights updated in the middle of the backward pass: compute every gradient with the old "
+                                                               "weights first, then update all parameters.")
     return [
-        (seed_order(x, y, p, lr), "the lower layers were updated with gradients computed from " + mid),
-        (seed_order(x, y, p, lr, through_w2=False), "W2 and W1 were updated with gradients computed from " + mid),
-        (seed_order(x, y, p, lr, refresh=True), "the lower layers were updated with gradients computed from " + mid),
-        (seed_order(x, y, p, lr, through_w2=False, refresh=True), "W2 and W1 were updated with gradients computed from " + mid),
-        (step(p, grads, -lr), "you stepped up the gradient: gradient descent subtracts lr × gradient."),
-        (step(p, grads, 1.0), "the step ignores the learning rate: move each parameter by lr × its gradient."),
-        (keep_biases, "the biases did not move: they are parameters too, each with its own gradient."),
-        (grads, "you returned the gradients; return the parameters after the step."),
+        (seed_order(x, y, p, lr), mistake("08.3/lower-layers-were-updated-gradients", "the lower layers were updated with gradients computed from " + mid)),
+        (seed_order(x, y, p, lr, through_w2=False), mistake("08.3/w2-w1-were-updated-gradients", "W2 and W1 were updated with gradients computed from " + mid)),
+        (seed_order(x, y, p, lr, refresh=True), mistake("08.3/lower-layers-were-updated-gradients", "the lower layers were updated with gradients computed "
+                                                                                                    "from " + mid)),
+        (seed_order(x, y, p, lr, through_w2=False, refresh=True), mistake("08.3/w2-w1-were-updated-gradients", "W2 and W1 were updated with gradients computed "
+                                                                                                               "from " + mid)),
+        (step(p, grads, -lr), mistake("08.3/stepped-up-gradient-gradient-descent", "you stepped up the gradient: gradient descent subtracts lr × gradient.")),
+        (step(p, grads, 1.0), mistake("08.3/step-ignores-learning-rate-move", "the step ignores the learning rate: move each parameter by lr × its gradient.")),
+        (keep_biases, mistake("08.3/biases-did-move-they-parameters", "the biases did not move: they are parameters too, each with its own gradient.")),
+        (grads, mistake("08.3/returned-gradients-return-parameters-after", "you returned the gradients; return the parameters after the step.")),
     ]
 
 
@@ -286,11 +300,12 @@ def params_mismatch(got, expected: dict) -> str | None:
     """A hint when `got` is not a dict of nested lists of numbers shaped like `expected`."""
     keys = ", ".join(NAMES)
     if got is None:
-        return "your function returned None — did you forget `return`?"
+        return mistake("returned-none", "your function returned None — did you forget `return`?")
     if type(got) is not dict:
-        return f"you returned {with_article(type(got).__name__)}; expected a dict with the keys {keys}, like params."
+        return mistake("08.3/returned-expected-dict-keys-like", f"you returned {with_article(type(got).__name__)}; expected a dict with the keys {keys}, like "
+                                                                "params.")
     if sorted(got) != sorted(NAMES):
-        return f"the dict has the keys {shown(', '.join(sorted(map(str, got))))}; expected {keys}."
+        return mistake("08.3/dict-has-keys-expected", f"the dict has the keys {shown(', '.join(sorted(map(str, got))))}; expected {keys}.")
     for name in NAMES:
         miss = nested_mismatch(got[name], expected[name], name)
         if miss:
@@ -300,18 +315,20 @@ def params_mismatch(got, expected: dict) -> str | None:
 
 def nested_mismatch(got, expected, where: str) -> str | None:
     if isinstance(got, torch.Tensor):
-        return f"{where} is a tensor; return nested lists of floats like params (.tolist() converts a tensor)."
+        return mistake("08.3/tensor-return-nested-lists-floats", f"{where} is a tensor; return nested lists of floats like params (.tolist() converts a "
+                                                                 "tensor).")
     if isinstance(expected, list):
         if type(got) not in (list, tuple) or len(got) != len(expected):
             size = f" of {shown(len(got))}" if type(got) in (list, tuple) else ""
-            return f"{where} should be a list of {len(expected)}, as in params; you returned {with_article(type(got).__name__)}{size}."
+            return mistake("08.3/should-list-params-returned", f"{where} should be a list of {len(expected)}, as in params; you returned "
+                                                               f"{with_article(type(got).__name__)}{size}.")
         for index, (g, e) in enumerate(zip(got, expected, strict=True)):
             miss = nested_mismatch(g, e, f"{where}[{index}]")
             if miss:
                 return miss
         return None
     if type(got) is bool or not isinstance(got, (int, float)) or not math.isfinite(got):
-        return f"{where} is {shown(repr(got), '.40')}; expected a finite Python float."
+        return mistake("08.3/expected-finite-python-float", f"{where} is {shown(repr(got), '.40')}; expected a finite Python float.")
     return None
 
 

@@ -108,6 +108,7 @@ def run_grade(args: argparse.Namespace) -> int:
                 print(terminal_line(f"{len(names)} {what}: {', '.join(sorted(names))}"))
     unsandboxed = "; NOT SANDBOXED (--no-sandbox): kernels ran as your own user" if args.no_sandbox else ""
     print(terminal_line(f"graded {len(records)} student(s); {len(everyone)} in the gradebook {written[0]}; class summary {written[1]}{unsandboxed}"))
+    print(terminal_line(f"class report (what the class misunderstood, who needs help): {written[2]}"))
     return 0
 
 

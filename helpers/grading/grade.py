@@ -174,7 +174,8 @@ def grade_notebook(name: str, data: bytes | None, cases: dict[str, list], limits
     if suspicious:
         record["problems"].append(f"{name}: reaches for the course's reference solutions ({suspicious!r}); scored 0, flagged for review")
         for grade in record["exercises"].values():
-            grade.update(points=0, status=judge.NOT_GRADED, message="flagged for review: the notebook reaches for the reference solutions.")
+            grade.update(points=0, status=judge.NOT_GRADED, message="flagged for review: the notebook reaches for the reference solutions.",
+                         mistake="not-graded")
     record["attempts"], record["skipped"], record["kernel"] = run.attempts, run.skipped, "; ".join(run.kernels)
     record["limits"] = "; ".join(run.limits)
     record["seconds"] = round(time.perf_counter() - started, 2)
@@ -220,8 +221,8 @@ def grade_exercise(exercise: Exercise, cases: list, results: Path, run) -> dict:
 
 
 def ungraded(exercise: Exercise, reason: str, status: str = judge.NOT_GRADED) -> dict:
-    """A zero for an exercise that could not be graded, with the reason."""
-    return judge.ExerciseGrade(exercise.id, status, 0, exercise.points, reason).as_dict()
+    """A zero for an exercise that could not be graded, with the reason; its mistake id is the status ("not-graded")."""
+    return judge.ExerciseGrade(exercise.id, status, 0, exercise.points, reason, mistake=status.replace(" ", "-")).as_dict()
 
 
 def pick_notebooks(names: Iterable[str]) -> tuple[list[str], list[str], list[str]]:

@@ -21,13 +21,25 @@ import os
 import resource
 import stat
 import zipfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from helpers.checks.core import Case, Exercise, clone_case, explain_error, hidden_text, shown
+from helpers.checks.hints import (
+    FUNCTION_MISSING_ID,
+    NO_ARGUMENTS_ID,
+    NO_RESULT_ID,
+    NOT_A_FUNCTION_ID,
+    NOT_ATTEMPTED_ID,
+    NOT_COMPARABLE_ID,
+    OWN_EXCEPTION_ID,
+    TIMEOUT_ID,
+    mistake,
+    mistake_of,
+)
 from helpers.checks.rules import RuleBroken, judge_call
 from helpers.grading.kernel_side import MAX_DEPTH, NUMPY, OPAQUE
 from helpers.grading.text import safe_text
@@ -55,6 +67,8 @@ class ExerciseGrade:
     time: float = 0.0
     cases_passed: int = 0
     cases_total: int = 0
+    mistake: str = ""  # the id of the misconception the feedback names ("" when passed; see helpers.checks.hints)
+    case_mistakes: list[str] = field(default_factory=list)  # per hidden case, in order: its mistake id, "" for a pass
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -182,27 +196,27 @@ def restore(value: Any) -> Any:
 
 
 def judge_case(exercise: Exercise, case: Case, expected: Any, record: Any) -> str | None:
-    """None when the case passed, else a hint (the exercise's own, or what went wrong)."""
+    """None when the case passed, else a hint (the exercise's own, or what went wrong) carrying its mistake id."""
     if type(record) is not dict:
-        return "no result was recorded for this case."
+        return mistake(NO_RESULT_ID, "no result was recorded for this case.")
     if record.get("timeout"):
-        return "it ran past the time limit."
+        return mistake(TIMEOUT_ID, "it ran past the time limit.")
     if "error" in record:
         name, _, text = str(record["error"])[:300].partition(": ")
         builtin = isinstance(getattr(builtins, name, None), type)  # a class of the student's own may be named after the case
-        return explain_error(name if builtin else shown(name), text)
+        return explain_error(name if builtin else shown(name), text, None if builtin else OWN_EXCEPTION_ID.removeprefix("error/"))
     if "value" not in record:
-        return "no result was recorded for this case."
+        return mistake(NO_RESULT_ID, "no result was recorded for this case.")
     got = restore(record["value"])
     after, facts = restore(record.get("arguments")), record.get("facts")
     if not well_formed_call(case, after, facts):
-        return "no record of the arguments after the call was kept for this case."
+        return mistake(NO_ARGUMENTS_ID, "no record of the arguments after the call was kept for this case.")
     try:
         return judge_call(exercise, clone_case(case), got, expected, after, facts)
     except MemoryError:  # past memory_limit: the whole exercise is not judged (see grade.grade_exercise)
         raise
     except Exception as error:  # a value the judge could not even compare is a miss, with its type
-        return f"your result ({type(got).__name__}) could not be compared: {type(error).__name__}."
+        return mistake(NOT_COMPARABLE_ID, f"your result ({type(got).__name__}) could not be compared: {type(error).__name__}.")
 
 
 def well_formed_call(case: Case, after: Any, facts: Any) -> bool:
@@ -216,20 +230,23 @@ def score(exercise: Exercise, cases: list[Case], expected: list, record: dict) -
     status = record["status"]
     if status == "missing":
         return ExerciseGrade(exercise.id, MISSING, 0, exercise.points, f"`{exercise.target}` is not defined after your notebook ran:"
-                             " keep the function's name as given, and see the errors listed above.")
+                             " keep the function's name as given, and see the errors listed above.", mistake=FUNCTION_MISSING_ID)
     if status == "placeholder":
-        return ExerciseGrade(exercise.id, NOT_ATTEMPTED, 0, exercise.points, f"`{exercise.target}` still has the `...` placeholder.")
+        return ExerciseGrade(exercise.id, NOT_ATTEMPTED, 0, exercise.points, f"`{exercise.target}` still has the `...` placeholder.",
+                             mistake=NOT_ATTEMPTED_ID)
     if status != "ran":
-        return ExerciseGrade(exercise.id, FAILED, 0, exercise.points, f"`{exercise.target}` is not a function.")
+        return ExerciseGrade(exercise.id, FAILED, 0, exercise.points, f"`{exercise.target}` is not a function.", mistake=NOT_A_FUNCTION_ID)
     records = record["cases"]
     hints = [judge_case(exercise, case, want, records[i] if i < len(records) else None) for i, (case, want) in enumerate(zip(cases, expected, strict=True))]
     passed = sum(hint is None for hint in hints)
     broken = next((i for i, hint in enumerate(hints) if isinstance(hint, RuleBroken)), None)  # a rule holds for every input or not at all
     seconds = sum(r["time"] for r in records if type(r) is dict and type(r.get("time")) is float and math.isfinite(r["time"]))
     points = round(exercise.points * passed / len(cases), 2) if cases and broken is None else 0
+    named = [mistake_of(hint) for hint in hints]
     if passed == len(cases):
-        return ExerciseGrade(exercise.id, PASSED, points, exercise.points, exercise.praise, seconds, passed, len(cases))
+        return ExerciseGrade(exercise.id, PASSED, points, exercise.points, exercise.praise, seconds, passed, len(cases), "", named)
     first = broken if broken is not None else next(i for i, hint in enumerate(hints) if hint is not None)
     cost = ", but a case broke a rule of the statement, which costs the whole exercise" if broken is not None and passed else ""
     message = safe_text(f"{passed} of {len(cases)} hidden cases passed{cost}. {hidden_text(hints[first])}")
-    return ExerciseGrade(exercise.id, PARTIAL if points else FAILED, points, exercise.points, message, seconds, passed, len(cases))
+    return ExerciseGrade(exercise.id, PARTIAL if points else FAILED, points, exercise.points, message, seconds, passed, len(cases),
+                         named[first], named)

@@ -18,12 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from helpers.checks import EXERCISES
+from helpers.grading import class_report
+from helpers.grading.mistakes import ATTEMPTED, tally
 from helpers.grading.text import csv_cell, markdown_line, terminal_line
 
 SYMBOLS = {"passed": "✓", "partial": "◐", "failed": "✗"}
-ATTEMPTED = {"passed", "partial", "failed"}
 NOT_SUBMITTED = "not submitted"
 ROSTER_FILE = "roster.csv"
+REPORT_FILE = "report.html"
 
 
 @dataclass(frozen=True)
@@ -158,10 +160,18 @@ def summary_rows(records: list[dict]) -> list[list[str]]:
     return rows
 
 
+def mistake_rows(records: list[dict]) -> list[list[str]]:
+    """The table of mistakes: per mistake id and exercise, its hint, how many students made it, and their share
+    of those who attempted the exercise (helpers.grading.mistakes), most common first."""
+    rows = [["mistake", "exercise", "hint", "students", "share_of_attempted"]]
+    rows += [[count.id, count.exercise, count.hint, str(len(count.students)), f"{count.share:.3f}"] for count in tally(records)]
+    return rows
+
+
 def summary_text(records: list[dict]) -> str:
-    """summary.csv's text."""
+    """summary.csv's text: the exercises and the students with problems (`summary_rows`), then the mistakes (`mistake_rows`)."""
     buffer = io.StringIO()
-    csv.writer(buffer).writerows([list(map(csv_cell, row)) for row in summary_rows(records)])
+    csv.writer(buffer).writerows([list(map(csv_cell, row)) for row in [*summary_rows(records), [], *mistake_rows(records)]])
     return buffer.getvalue()
 
 
@@ -211,10 +221,32 @@ def read_roster_kept(out: Path) -> dict[str, RosterEntry] | None:
     return read_roster(out / ROSTER_FILE) if (out / ROSTER_FILE).is_file() else None
 
 
+def with_earlier_notebooks(record: dict, earlier: dict | None) -> dict:
+    """`record`, keeping from the student's `earlier` record in OUT the grades of every notebook this run did not see.
+
+    So one run per assignment into one OUT builds each learner's record across the course: the notebook this
+    run graded replaces its earlier grade, the notebooks handed in before keep theirs (with their notebook
+    entries and problems), and the total is theirs together."""
+    if not earlier or not isinstance(earlier.get("exercises"), dict):
+        return record
+    kept = {key: grade for key, grade in earlier["exercises"].items() if isinstance(grade, dict) and grade.get("status") != NOT_SUBMITTED
+            and isinstance(record["exercises"].get(key), dict) and record["exercises"][key].get("status") == NOT_SUBMITTED}
+    if not kept:
+        return record
+    numbers = {key.split(".")[0] for key in kept}
+    files = [nb for nb in earlier.get("notebooks", []) if isinstance(nb, dict) and str(nb.get("file", ""))[:2] in numbers]
+    problems = [p for p in earlier.get("problems", []) if isinstance(p, str) and p[:2] in numbers and p[2:3] == "_"]
+    exercises = {**record["exercises"], **kept}
+    return {**record, "exercises": exercises, "notebooks": [*record["notebooks"], *files], "problems": [*record["problems"], *problems],
+            "total": round(sum(g["points"] for g in exercises.values()), 2)}
+
+
 def write_record(record: dict, out: Path, stored: dict[str, tuple[Path, dict]]) -> list[Path]:
     """OUT/<student>.json and .md for one record, written as soon as the student is graded (so a later fault loses
-    nothing already graded); `stored` (see `stored_records`) gains the record."""
+    nothing already graded); `stored` (see `stored_records`) gains the record, with the notebooks an earlier
+    run graded and this one did not (`with_earlier_notebooks`)."""
     out.mkdir(parents=True, exist_ok=True)
+    record = with_earlier_notebooks(record, stored.get(record["student"], (None, None))[1])
     path = record_file(record["student"], out, stored)
     stored[record["student"]] = (path, record)
     return [write_atomically(path, json.dumps(record, indent=1, ensure_ascii=False) + "\n"),
@@ -222,7 +254,7 @@ def write_record(record: dict, out: Path, stored: dict[str, tuple[Path, dict]]) 
 
 
 def write_gradebook(out: Path, roster: dict[str, RosterEntry] | None = None) -> list[Path]:
-    """OUT/grades.csv and summary.csv from every record in OUT.
+    """OUT/grades.csv, summary.csv and the class report, report.html (helpers.grading.class_report), from every record in OUT.
 
     A roster given once is kept as OUT/roster.csv and used by later runs into the same OUT, so
     re-grading one student without --roster keeps the roster's columns and rows.
@@ -231,13 +263,16 @@ def write_gradebook(out: Path, roster: dict[str, RosterEntry] | None = None) -> 
     if roster is not None:
         write_atomically(out / ROSTER_FILE, roster_text(roster))
     roster = read_roster_kept(out)
-    everyone = [record for _, record in stored_records(out).values()]
+    stored = stored_records(out)
+    everyone = [record for _, record in stored.values()]
+    feedback = {student: path.with_suffix(".md").name for student, (path, _) in stored.items()}
     return [write_atomically(out / "grades.csv", gradebook_text(everyone, roster)),
-            write_atomically(out / "summary.csv", summary_text(everyone))]
+            write_atomically(out / "summary.csv", summary_text(everyone)),
+            write_atomically(out / REPORT_FILE, class_report.page(everyone, feedback, roster))]
 
 
 def write_outputs(records: list[dict], out: Path, roster: dict[str, RosterEntry] | None = None) -> list[Path]:
-    """grades.csv and summary.csv (see `write_gradebook`), after OUT/<student>.json and .md for each record."""
+    """grades.csv, summary.csv and report.html (see `write_gradebook`), after OUT/<student>.json and .md for each record."""
     out.mkdir(parents=True, exist_ok=True)
     stored = stored_records(out)
     written = [path for record in records for path in write_record(record, out, stored)]

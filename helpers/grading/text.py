@@ -9,6 +9,8 @@ line. Each place the text then lands escapes it for that place, by one rule each
 
 - `markdown_line`: the feedback page (Markdown, often shown as HTML): no raw HTML, no Markdown
   markup, one line, so a message cannot add a line, a heading, a mark or a tag of its own;
+- `html_text`: the class report (HTML): element text or a double-quoted attribute, no tag or entity of
+  the student's;
 - `csv_cell`: a spreadsheet cell: a leading `= + - @` (or tab, carriage return) is neutralised with a
   leading `'`, as OWASP advises against CSV injection;
 - `terminal_line`: the instructor's terminal: no escape sequence or control character can act.
@@ -52,6 +54,12 @@ def markdown_line(value: object) -> str:
     text = MARKDOWN_INLINE.sub(r"\\\1", safe_text(value))
     text = MARKDOWN_BLOCK.sub(r"\1\\\2", text)
     return "".join(HTML_ESCAPES.get(character, character) for character in text)
+
+
+def html_text(value: object) -> str:
+    """Student text as literal text in HTML, in an element or a double-quoted attribute: `<`, `>`, `&` and `"`
+    become entities, so `<img onerror=...>` or `<a href=...>` shows as text and runs or links nothing."""
+    return "".join(HTML_ESCAPES.get(character, character) for character in safe_text(value))
 
 
 def csv_cell(value: object) -> str:
