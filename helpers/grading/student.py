@@ -15,9 +15,11 @@ see `release.leak_needles`): a hit writes nothing.
 from __future__ import annotations
 
 import ast
+import html
 import importlib
 import inspect
 import io
+import re
 import shutil
 import tempfile
 import zipfile
@@ -34,7 +36,7 @@ from helpers.notebooks import INDEX
 REPO = Path(__file__).resolve().parent.parent.parent
 README = Path(__file__).with_name("student_readme.md")
 LEARNER_FILES = ("requirements.txt", "pyproject.toml", "helpers/jupyterlab_settings.json")
-LEFT_OUT_OF_HELPERS = ("grading", "notebooks.py", "__pycache__")  # the grader and maintainers' tools
+LEFT_OUT_OF_HELPERS = ("grading", "notebooks.py", "book.py", "__pycache__")  # the grader and maintainers' tools
 
 
 def stripped_functions(module) -> dict[str, str]:
@@ -86,15 +88,21 @@ def solution_needles(notebooks: list[Path], references: list[list[str]]) -> set[
     return leak_needles(regions + references, taught)
 
 
+HTML_TAG = re.compile(r"<[^>]*>")
+
+
 def searchable_text(path: Path) -> str:
     """A file's text as a learner could read it (a notebook's sources and outputs, not its JSON escapes)."""
     if path.suffix == ".ipynb":
         nb = nbformat.read(path, as_version=4)
         return "\n".join(s for cell in nb.cells for s in [cell.source, *strings_in(cell.get("outputs", []))])
     try:
-        return path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         return path.read_bytes().decode("latin-1")  # a binary file: its readable bytes
+    if path.suffix == ".html":  # code is split by highlighting tags and escaped (&lt;): its text as shown, too
+        return text + "\n" + html.unescape(HTML_TAG.sub("", text))
+    return text
 
 
 def leaks(folder: Path, statements: set[str]) -> list[str]:
@@ -125,19 +133,35 @@ def write_helpers(target: Path) -> list[list[str]]:
     """The learner's `helpers` (no grader, stripped check modules, shipped examples); the references' bodies, as lines."""
     source = REPO / "helpers"
     shutil.copytree(source, target, ignore=shutil.ignore_patterns(*LEFT_OUT_OF_HELPERS))
+    removed = strip_checks(target / "checks")
+    examples = {key: public_examples(exercise) for key, exercise in sorted(EXERCISES.items())}
+    buffer = io.BytesIO()
+    torch.save(examples, buffer)
+    (target / "checks" / SHIPPED_EXAMPLES.name).write_bytes(buffer.getvalue())
+    return removed
+
+
+def strip_checks(checks: Path) -> list[list[str]]:
+    """Strip, in place, the references and hidden-case generators of the check modules in `checks`
+    (a copy of helpers/checks); return the references' bodies, as lines."""
     removed: list[list[str]] = []
-    for path in sorted((target / "checks").glob("nb[0-9]*.py")):
+    for path in sorted(checks.glob("nb[0-9]*.py")):
         module = importlib.import_module(f"helpers.checks.{path.stem}")
         roles = stripped_functions(module)
         text, statements = strip_check_module(path.read_text(encoding="utf-8"), set(roles))
         path.write_text(text, encoding="utf-8")
         removed += [[line for statement in body for line in statement.splitlines()]
                     for name, body in statements.items() if roles[name] == "reference"]
-    examples = {key: public_examples(exercise) for key, exercise in sorted(EXERCISES.items())}
-    buffer = io.BytesIO()
-    torch.save(examples, buffer)
-    (target / "checks" / SHIPPED_EXAMPLES.name).write_bytes(buffer.getvalue())
     return removed
+
+
+def release_statements(notebooks: list[Path]) -> set[str]:
+    """What the release's leak search looks for (solution_needles) when it is run over another folder
+    made from these notebooks, such as the course's website (helpers/book.py)."""
+    with tempfile.TemporaryDirectory(prefix="checks-") as tmp:
+        checks = Path(tmp) / "checks"
+        shutil.copytree(REPO / "helpers" / "checks", checks, ignore=shutil.ignore_patterns("__pycache__"))
+        return solution_needles(notebooks, strip_checks(checks))
 
 
 def build(out: Path, notebooks_dir: Path = REPO / "notebooks", repo: Path = REPO) -> Path:
