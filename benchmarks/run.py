@@ -18,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+import bench_book
 import bench_checks
 import bench_grading
 import bench_notebooks
@@ -36,6 +37,8 @@ GOALS = {
     "sandbox_cost_s_per_notebook": ("as small as measurable", None),
     "dask_overhead_s_per_task": ("small against a student's grading", None),
     "class_1000_minutes_64_cores": ("< 10", lambda v: v < 10),
+    "book_build_s": ("< 120", lambda v: v < 120),
+    "book_build_cpu_s": ("what a 1-core build would take", None),
 }
 
 
@@ -53,7 +56,7 @@ def main() -> int:
     args = parser.parse_args()
     started = time.perf_counter()
     parts = {"notebooks": bench_notebooks.measure(args.repeats), "checks": bench_checks.measure(),
-             "grading": bench_grading.measure(args.students, args.repeats)}
+             "grading": bench_grading.measure(args.students, args.repeats), "book": bench_book.measure(args.repeats)}
     figures = {name: value for part in parts.values() for name, value in part.items() if name != "details"}
     for name, value in figures.items():
         print(line(name, value))

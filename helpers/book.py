@@ -21,6 +21,7 @@ import re
 import shutil
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 
 import nbformat
@@ -118,7 +119,10 @@ def sphinx_build(source: Path, site: Path, doctrees: Path) -> None:
     """Run Sphinx's html builder with book/conf.py; any warning (a broken link, a bad figure) fails."""
     from sphinx.cmd.build import build_main
 
-    status = build_main(["-b", "html", "-q", "-W", "--keep-going", "-c", str(CONF), "-d", str(doctrees), str(source), str(site)])
+    with warnings.catch_warnings():  # the pinned extensions' notes to each other about Sphinx's next API
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        status = build_main(["-b", "html", "-q", "-W", "--keep-going", "-c", str(CONF), "-d", str(doctrees), str(source), str(site)])
     if status:
         raise RuntimeError(f"sphinx-build failed (exit {status}); its messages are above")
 
