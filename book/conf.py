@@ -28,12 +28,16 @@ html_theme_options = {
     "show_toc_level": 2,
     "navigation_with_keys": False,
 }
+# Light or dark as the reader's system asks (without it the theme logs a console error on each page).
+html_context = {"default_mode": "auto"}
 # MathJax from the site's folder (jupyter-server-mathjax's copy of MathJax 2), never from a CDN.
 mathjax_path = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full"
 mathjax2_config = {
     "tex2jax": {"inlineMath": [["\\(", "\\)"]], "displayMath": [["\\[", "\\]"]],
                 "processRefs": False, "processEnvironments": False},
-    "HTML-CSS": {"availableFonts": ["STIX-Web"], "preferredFont": "STIX-Web", "webFont": "STIX-Web",
-                 "imageFont": None},
+    "HTML-CSS": {"availableFonts": ["STIX-Web"], "preferredFont": "STIX-Web", "webFont": "STIX-Web", "imageFont": None,
+                 # its font-loading probe is url('about:blank'), which Chromium refuses with a console error
+                 "styles": {"@font-face": {"font-family": "MathJax_Blank", "src": "local('MathJax_Blank')"}}},
+    "fast-preview": {"disabled": True},  # typeset once, in HTML-CSS, not first in a rough preview
     "menuSettings": {"zoom": "None"},
 }
