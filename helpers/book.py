@@ -52,19 +52,39 @@ student bundle your instructor hands out (an instructor makes it with `make stud
 
 
 def plain(markdown: str) -> str:
-    """Markdown as plain words for alt text: no emphasis, code ticks, math dollars or link targets."""
+    """Markdown (or a title's TeX) as plain words for alt text: no emphasis, code ticks, math marks or link targets."""
     text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", markdown)
-    return " ".join(re.sub(r"[*`$#>]", "", text).split())
+    return " ".join(re.sub(r"[*`$#>\\{}]", "", text).split())
+
+
+def introduction(prose: str) -> str:
+    """The paragraph that introduces a figure (the last one of the prose before it, headings left out),
+    cut after the sentence that reaches 40 characters."""
+    paragraphs = [p for p in re.split(r"\n\s*\n", prose) if p.strip() and not p.lstrip().startswith("#")]
+    text = plain(paragraphs[-1]) if paragraphs else ""
+    sentences = SENTENCE_END.split(text)
+    kept = ""
+    for sentence in sentences:
+        kept = f"{kept} {sentence}".strip()
+        if len(kept) >= 40:
+            break
+    return kept
+
+
+def python_string(literal: str) -> str:
+    """A string literal's text as written in code: `\\n` a line break (a space here), `\\\\` one backslash."""
+    return literal.replace("\\\\", "\0").replace("\\n", " ").replace("\0", "\\")
 
 
 def figure_alt(cell, prose: str) -> str:
-    """Alt text for the figures of a code cell: the titles its code gives them, else the first sentence
-    of the prose before the cell (which introduces the figure)."""
-    titles = [re.sub(r"\{[^}]*\}", "…", match.group(2)) for match in TITLE_CALL.finditer(cell.source)]
-    if titles:
-        return "Figure: " + "; ".join(dict.fromkeys(titles))
-    sentence = SENTENCE_END.split(plain(prose), maxsplit=1)[0] if prose.strip() else "the code above"
-    return f"Figure for: {sentence}"
+    """Alt text for the figures of a code cell: the titles its code gives them (a value computed when it
+    runs becomes "…"), with the paragraph before the cell when the titles say little on their own."""
+    titles = [plain(re.sub(r"\{[^}]*\}", "…", python_string(match.group(2)))) for match in TITLE_CALL.finditer(cell.source)]
+    said = "; ".join(dict.fromkeys(titles))
+    if len(re.findall(r"[A-Za-z]{3,}", said)) >= 3:
+        return f"Figure: {said}"
+    about = introduction(prose) or "the code above"
+    return f"Figure: {said} ({about})" if said else f"Figure for: {about}"
 
 
 def page_notebook(student: nbformat.NotebookNode, course: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
