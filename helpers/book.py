@@ -148,10 +148,12 @@ def sphinx_build(source: Path, site: Path, doctrees: Path) -> None:
 
 
 def copy_mathjax(site: Path) -> None:
-    """MathJax into the site's _static/mathjax (book/conf.py's mathjax_path), so no page needs a CDN."""
+    """MathJax into the site's _static/mathjax (book/conf.py's mathjax_path), so no page needs a CDN.
+    Left out: the SVG output's fonts (2.9 MB), which nothing loads (the package ships no SVG output)."""
     import jupyter_server_mathjax
 
-    shutil.copytree(Path(jupyter_server_mathjax.__file__).with_name("static"), site / "_static" / "mathjax")
+    mathjax = Path(jupyter_server_mathjax.__file__).with_name("static")
+    shutil.copytree(mathjax, site / "_static" / "mathjax", ignore=lambda folder, names: ["SVG"] if Path(folder).match("jax/output") else [])
 
 
 def build(out: Path, notebooks_dir: Path = REPO / "notebooks") -> Path:
