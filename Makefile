@@ -18,9 +18,9 @@ $(DEV_STAMP): $(LAB_STAMP) requirements-dev.txt
 
 test: lint test-unit test-notebooks
 
-# ruff over the code and the notebooks (rules in pyproject.toml; the broken fixtures are excluded).
+# ruff over the code (book/ is the website's Sphinx settings) and the notebooks (rules in pyproject.toml; the broken fixtures are excluded).
 lint: $(DEV_STAMP)
-	$(VENV)/bin/ruff check helpers tests benchmarks notebooks
+	$(VENV)/bin/ruff check helpers tests benchmarks notebooks book
 
 test-unit: $(DEV_STAMP)
 	$(PY) -m pytest tests --ignore=tests/browser -n $(JOBS) --dist loadfile
