@@ -52,7 +52,7 @@ clean::
 	rm -rf dist artifacts .pytest_cache
 
 # Instructors (helpers/grading): the student release, and a class graded into a gradebook.
-# Every kernel runs in a bubblewrap sandbox (bwrap from requirements-dev.txt; README, "Sandbox"):
+# Every kernel runs in a bubblewrap sandbox (bwrap from requirements-dev.txt; docs/grading.md, "The sandbox"):
 # GRADE_ARGS=--no-sandbox only where none can be made.
 SUBMISSIONS ?= submissions
 GRADES      ?= grades

@@ -4,7 +4,7 @@
 
 Sphinx with MyST-NB and the book theme (settings: book/conf.py) turns each notebook into a page
 from its stored outputs: nothing is re-executed, strict nbval proves them. The pages are made from
-the student release's notebooks (release.strip_solutions): each exercise shows its `...`, and its
+the student release's notebooks (strip.strip_solutions): each exercise shows its `...`, and its
 check cell the message as stored. Each page gets a "run it yourself" box under its objectives, with
 a link to its student notebook; an explorer (ipywidgets needs a kernel) shows its stored picture and
 a line saying it is interactive when the notebook runs; every figure gets alt text. MathJax is the
@@ -26,8 +26,8 @@ from pathlib import Path
 
 import nbformat
 
-from helpers.grading.release import ReleaseError, is_check_cell, strip_solutions
-from helpers.grading.student import leaks, release_statements
+from helpers.grading.release import leaks, release_statements
+from helpers.grading.strip import ReleaseError, is_check_cell, strip_solutions
 from helpers.notebooks import INDEX, course_notebooks, is_navigation
 from helpers.widget_display import WIDGET_VIEW
 

@@ -1,6 +1,7 @@
 """Parametrize the exercise contract (tests/exercise_contract.py) from each test module's NOTEBOOK and
 MISTAKES; build the student release once for the tests that compare its checks with the course's."""
 
+import contextlib
 import importlib
 import sys
 from pathlib import Path
@@ -34,30 +35,51 @@ def rules(request):
 @pytest.fixture(scope="session")
 def student_course(tmp_path_factory):
     """The student release of the course (what `make student` writes), built once per test process."""
-    from helpers.grading.student import build
+    from helpers.grading.release import build
 
     out = tmp_path_factory.mktemp("release") / "student"
     build(out)
     return out
 
 
-@pytest.fixture(scope="session")
-def student_check(student_course):
-    """The student release's own `check`, imported from its copy of helpers; the course's modules are restored after.
+@contextlib.contextmanager
+def student_helpers(student_course: Path):
+    """While open, `import helpers...` imports the student release's copy; the course's modules are restored after.
 
-    The function keeps its own modules (stripped check modules, shipped examples), so tests can
-    call it next to the course's `check` and compare.
+    What is imported inside keeps its own modules (stripped check modules, shipped examples), so tests
+    can call it next to the course's own functions and compare.
     """
     ours = {name: module for name, module in sys.modules.items() if name == "helpers" or name.startswith("helpers.")}
     for name in ours:
         del sys.modules[name]
     sys.path.insert(0, str(student_course))
     try:
-        theirs = importlib.import_module("helpers.checks")
-        assert Path(theirs.__file__).is_relative_to(student_course), theirs.__file__
-        return theirs.check
+        yield
     finally:
         sys.path.remove(str(student_course))
         for name in [n for n in sys.modules if n == "helpers" or n.startswith("helpers.")]:
             del sys.modules[name]
         sys.modules.update(ours)
+
+
+@pytest.fixture(scope="session")
+def student_check(student_course):
+    """The student release's own `check`, imported from its copy of helpers."""
+    with student_helpers(student_course):
+        theirs = importlib.import_module("helpers.checks")
+        assert Path(theirs.__file__).is_relative_to(student_course), theirs.__file__
+        return theirs.check
+
+
+@pytest.fixture(scope="session")
+def student_callables(student_course) -> dict[str, object]:
+    """Every public function and class that the student release's `helpers` defines, by its dotted name:
+    all that a learner holding the release can call."""
+    root = student_course / "helpers"
+    names = sorted(".".join(path.relative_to(student_course).with_suffix("").parts).removesuffix(".__init__")
+                   for path in root.rglob("*.py"))
+    with student_helpers(student_course):
+        modules = [importlib.import_module(name) for name in names]
+        assert all(Path(module.__file__).is_relative_to(student_course) for module in modules)
+    return {f"{module.__name__}.{name}": value for module in modules for name, value in vars(module).items()
+            if not name.startswith("_") and callable(value) and getattr(value, "__module__", None) == module.__name__}

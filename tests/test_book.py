@@ -17,8 +17,8 @@ import nbformat
 import pytest
 
 from helpers import book
-from helpers.grading.release import MARKER, is_check_cell, strings_in, strip_solutions
-from helpers.grading.student import leaks, release_statements
+from helpers.grading.release import leaks, release_statements
+from helpers.grading.strip import MARKER, is_check_cell, strings_in, strip_solutions
 from helpers.notebooks import course_notebooks, notebook_title
 from helpers.widget_display import WIDGET_VIEW
 

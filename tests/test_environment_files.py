@@ -43,8 +43,9 @@ def test_dev_requirements_only_add_packages():
     assert not set(read_pins(LEARNER)) & set(read_pins(DEV))
 
 
-def test_torch_is_pinned_to_the_courses_release():
-    assert read_pins(LEARNER)["torch"] == "2.13.0"
+def test_the_readme_names_the_pinned_torch():
+    named = re.findall(r"torch==([\w.]+)", (ROOT / "README.md").read_text(encoding="utf-8"))
+    assert named and set(named) == {read_pins(LEARNER)["torch"]}, named
 
 
 def test_environment_yml_pins_the_same_versions_as_both_requirements_files():

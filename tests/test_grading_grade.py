@@ -6,6 +6,7 @@ problems) for the fixture notebook and every notebook in notebooks/ that has exe
 
 from __future__ import annotations
 
+import ast
 import csv
 import dataclasses
 import functools
@@ -29,8 +30,8 @@ from helpers.checks.nb12 import r_squared
 from helpers.grading import cases as hidden
 from helpers.grading import judge, report
 from helpers.grading.__main__ import main
-from helpers.grading.release import strip_solutions
-from helpers.grading.sandbox import kernel_environment, shadow_helpers
+from helpers.grading.sandbox import answer_free_lib, kernel_environment
+from helpers.grading.strip import strip_solutions
 from helpers.grading.text import markdown_line
 
 REPO = Path(__file__).resolve().parent.parent
@@ -131,10 +132,18 @@ def test_a_missing_submissions_folder_is_a_clear_error(tmp_path, capsys):
 
 def test_the_kernel_environment_carries_no_secret_and_no_reference_solutions(tmp_path, monkeypatch):
     monkeypatch.setenv(hidden.SECRET_VARIABLE, SECRET)
-    lib = shadow_helpers(tmp_path / "lib")
+    lib = answer_free_lib(tmp_path / "lib")
     env = kernel_environment(tmp_path, lib)
     assert SECRET not in json.dumps(env) and hidden.SECRET_VARIABLE not in env
-    assert not list(lib.rglob("nb[0-9]*.py")) and not (lib / "helpers" / "grading").exists()
+    assert not (lib / "helpers" / "grading").exists()
+    shipped = {node.name: node.body for node in ast.parse((lib / "helpers" / "checks" / "nb01.py").read_text(encoding="utf-8")).body
+               if isinstance(node, ast.FunctionDef)}
+    for exercise in (e for key, e in EXERCISES.items() if key.startswith("01.")):
+        for function in (exercise.reference, exercise.hidden_cases):
+            body = [statement for statement in shipped[function.__name__] if not isinstance(getattr(statement, "value", None), ast.Constant)
+                    or statement.value.value is Ellipsis]
+            assert ast.unparse(body) == "...", (function.__name__, ast.unparse(body))
+    assert (lib / "helpers" / "checks" / "public_examples.pt").is_file()  # so a check cell answers as in the release
     assert env["CUDA_VISIBLE_DEVICES"] == ""  # grading on the CPU, also where --no-sandbox leaves a GPU in reach
 
 

@@ -13,7 +13,7 @@ import pytest
 from nbformat.v4 import new_code_cell
 
 from helpers.grading.__main__ import main
-from helpers.grading.release import strip_solutions
+from helpers.grading.strip import strip_solutions
 from helpers.grading.text import markdown_line
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "notebooks" / "01_tensors.ipynb"

@@ -1,132 +1,125 @@
-"""A notebook's student copy: solutions become `...`, exercise outputs are cleared, nothing leaks."""
+"""The student release (`make student`): a course folder a learner can use, with no answers in it.
+
+The checks of the release agree with the course's (tests/exercise_contract.py); here: what the
+folder holds, that no solution's code is in any of its files, and that a leak writes nothing.
+"""
 
 from __future__ import annotations
 
-import copy
-import re
+import ast
+import inspect
+import json
+import shutil
+import textwrap
+import zipfile
 from pathlib import Path
 
 import nbformat
 import pytest
 import torch
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+import yaml
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from helpers.checks import EXERCISES
-from helpers.checks.core import is_placeholder
+from helpers.environment import read_pins
 from helpers.grading.__main__ import main
-from helpers.grading.release import ReleaseError, strip_solutions
+from helpers.grading.release import build, solution_needles
+from helpers.grading.strip import ReleaseError, squeeze
 
 REPO = Path(__file__).resolve().parent.parent
-FIXTURE = REPO / "tests" / "fixtures" / "notebooks"
-NOTEBOOKS = sorted(REPO.glob("notebooks/*.ipynb")) + sorted(FIXTURE.glob("*.ipynb"))
-
-SOLUTION = 'def double(x):\n    """Twice x."""\n    # BEGIN SOLUTION\n    y = 2 * x\n    return y\n    # END SOLUTION'
 
 
-def notebook(*cells) -> nbformat.NotebookNode:
-    return new_notebook(cells=list(cells))
+def course_solution_statements() -> set[str]:
+    """Every computing statement of every solution: the notebooks' marked regions and the references' bodies."""
+    references = []
+    for exercise in EXERCISES.values():
+        body = ast.parse(textwrap.dedent(inspect.getsource(exercise.reference))).body[0].body
+        references.append([line for node in body if not isinstance(node, ast.Expr) for line in ast.unparse(node).splitlines()])
+    return solution_needles(sorted((REPO / "notebooks").glob("*.ipynb")), references)
 
 
-def test_solution_block_becomes_ellipsis_at_the_markers_indentation():
-    nb = strip_solutions(notebook(new_code_cell(SOLUTION)))
-    assert nb.cells[0].source == 'def double(x):\n    """Twice x."""\n    ...'
-    namespace = {}
-    exec(nb.cells[0].source, namespace)
-    assert is_placeholder(namespace["double"])
+def readable_text(path: Path) -> str:
+    if path.suffix == ".ipynb":
+        nb = nbformat.read(path, as_version=4)
+        return "\n".join(cell.source + json.dumps(cell.get("outputs", []), ensure_ascii=False) for cell in nb.cells)
+    return path.read_bytes().decode("utf-8", errors="replace")
 
 
-def test_strip_solutions_returns_a_new_notebook_and_leaves_its_input_alone():
-    nb = notebook(new_code_cell(SOLUTION, outputs=[new_output("stream", text="x")]))
-    before = copy.deepcopy(nb)
-    release = strip_solutions(nb)
-    assert nb == before and release is not nb
+def test_the_release_is_a_course_folder_a_learner_can_use(student_course):
+    names = {str(p.relative_to(student_course)) for p in student_course.rglob("*") if p.is_file()}
+    for needed in ("Makefile", "README.md", "requirements.txt", "environment.yml", "pyproject.toml",
+                   "helpers/__init__.py", "helpers/checks/core.py", "helpers/checks/public_examples.pt",
+                   "helpers/jupyterlab_settings.json", "notebooks/index.md", "notebooks/01_tensors.ipynb"):
+        assert needed in names, needed
+    assert (student_course / "Makefile").read_text() == (REPO / "lab.mk").read_text()
+    assert not any(name.startswith("helpers/grading") or name == "helpers/notebooks.py" for name in names)
+    if (REPO / "data").is_dir():
+        assert {p.name for p in (student_course / "data").iterdir()} == {p.name for p in (REPO / "data").iterdir()}
 
 
-def test_outputs_of_solution_and_check_cells_are_cleared_and_other_cells_keep_theirs():
-    shown = new_output("execute_result", {"text/plain": "42"}, execution_count=1)
-    nb = notebook(
-        new_markdown_cell("### Exercise 01.1 — double (1 point)"),
-        new_code_cell(SOLUTION, outputs=[new_output("stream", text="computed")], execution_count=3),
-        new_code_cell('check("01.1", double)', outputs=[new_output("stream", text="✓ 01.1 passed")], execution_count=4),
-        new_code_cell("6 * 7", outputs=[shown], execution_count=1),
-    )
-    release = strip_solutions(nb)
-    assert [c.get("outputs") for c in release.cells[1:3]] == [[], []]
-    assert release.cells[2].execution_count is None
-    assert release.cells[3].outputs == [shown] and release.cells[0] == nb.cells[0]
+def test_no_reference_solution_code_is_in_any_file_of_the_release(student_course):
+    statements = course_solution_statements()
+    assert "torch.randint(1,7,(n,))" in statements and "returntorch.randint(1,7,(n,))" in statements  # the search knows what to look for
+    for path in (p for p in student_course.rglob("*") if p.is_file()):
+        text = squeeze(readable_text(path))
+        found = [s for s in statements if s in text]
+        assert not found, f"{path.relative_to(student_course)} holds solution code: {found[:3]}"
 
 
-@pytest.mark.parametrize(
-    "source, problem",
-    [
-        ("x = 1\n# BEGIN SOLUTION\nx = 2", "never closed"),
-        ("x = 1\n# END SOLUTION", "without a"),
-        ("# BEGIN SOLUTION\n# BEGIN SOLUTION\n# END SOLUTION\n# END SOLUTION", "inside another"),
-    ],
-)
-def test_unbalanced_markers_are_refused(source, problem):
-    with pytest.raises(ReleaseError, match=problem):
-        strip_solutions(notebook(new_code_cell(source)))
+def test_check_modules_keep_judges_but_not_references_or_hidden_case_generators(student_course):
+    for exercise in EXERCISES.values():
+        source = (student_course / "helpers" / "checks" / f"nb{exercise.id[:2]}.py").read_text()
+        functions = {node.name: node for node in ast.parse(source).body if isinstance(node, ast.FunctionDef)}
+        for function in (exercise.reference, exercise.hidden_cases):
+            body = [n for n in functions[function.__name__].body
+                    if not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant) and isinstance(n.value.value, str))]
+            assert len(body) == 1 and isinstance(body[0], ast.Expr) and body[0].value.value is Ellipsis, function.__name__
+        assert exercise.judge.__name__ in functions
 
 
-def test_solution_text_in_another_cells_output_is_a_leak():
-    spoiler = new_code_cell("print(source_of_double)", outputs=[new_output("stream", text="    y = 2 * x\n    return y\n")])
-    with pytest.raises(ReleaseError, match="y=2\\*xreturny"):
-        strip_solutions(notebook(new_code_cell(SOLUTION), spoiler))
+def test_shipped_examples_are_plain_data_for_every_exercise(student_course):
+    shipped = torch.load(student_course / "helpers" / "checks" / "public_examples.pt", weights_only=True)
+    assert sorted(shipped) == sorted(EXERCISES)
+    for key, (cases, expected) in shipped.items():
+        assert len(cases) == len(expected) == len(EXERCISES[key].public_cases())
 
 
-SCALE = "def scale(x):\n    # BEGIN SOLUTION\n    centred = x - x.mean(dim=0)\n    return centred / centred.std(dim=0)\n    # END SOLUTION"
+def test_the_learners_environment_has_the_learners_packages_at_the_courses_versions(student_course):
+    spec = yaml.safe_load((student_course / "environment.yml").read_text())
+    pins = {dep.partition("=")[0]: dep.partition("=")[2] for dep in spec["dependencies"]}
+    learner = read_pins(REPO / "requirements.txt")
+    assert pins.pop("python") == "3.11" and pins.pop("pip") == ""
+    assert pins == {("pytorch" if name == "torch" else name): version for name, version in learner.items()}
 
 
-def test_a_distinctive_solution_line_in_an_output_is_a_leak():
-    prints_the_crux = new_code_cell("show()", outputs=[new_output("stream", text="z = centred / centred.std(dim=0)\n")])
-    with pytest.raises(ReleaseError, match="centred/centred.std"):
-        strip_solutions(notebook(new_code_cell(SCALE), prints_the_crux))
+def test_the_zip_holds_the_same_files_under_the_folders_name(student_course):
+    with zipfile.ZipFile(student_course.with_suffix(".zip")) as bundle:
+        zipped = set(bundle.namelist())
+    on_disk = {f"student/{p.relative_to(student_course)}" for p in student_course.rglob("*") if p.is_file()}
+    assert zipped == on_disk
 
 
-def test_the_whole_solution_in_another_cell_is_a_leak_but_a_step_the_notebook_teaches_is_not():
-    with pytest.raises(ReleaseError, match="centred=x-x.mean"):
-        strip_solutions(notebook(new_code_cell(SCALE), new_code_cell("centred = x - x.mean(dim=0)\nreturn centred / centred.std(dim=0)")))
-    teaches_a_step = new_code_cell("centred = x - x.mean(dim=0)  # the first step, shown before the exercise")
-    assert strip_solutions(notebook(teaches_a_step, new_code_cell(SCALE)))
+def test_a_solution_shown_in_another_notebook_refuses_the_release_and_writes_nothing(tmp_path, capsys):
+    notebooks = tmp_path / "notebooks"
+    shutil.copytree(REPO / "notebooks", notebooks)
+    nbformat.write(new_notebook(cells=[new_markdown_cell("# 99 · Spoiler"),
+                                       new_code_cell("# the answer to 01.4:\nreturn low + (high - low) * torch.rand(n)")]),
+                   notebooks / "99_spoiler.ipynb")
+    assert main(["release", "--notebooks", str(notebooks), "--out", str(tmp_path / "out")]) == 1
+    assert "99_spoiler.ipynb" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists() and not (tmp_path / "out.zip").exists()
 
 
-def test_a_marker_outside_code_is_a_leak():
-    with pytest.raises(ReleaseError, match="marker"):
-        strip_solutions(notebook(new_markdown_cell("Hint: look between # BEGIN SOLUTION and the end.")))
+def test_an_existing_folder_that_is_not_a_release_is_never_replaced(tmp_path):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "thesis.tex").write_text("years of work")
+    with pytest.raises(ReleaseError, match="not an earlier student release"):
+        build(tmp_path / "out")
+    assert (tmp_path / "out" / "thesis.tex").read_text() == "years of work"
 
 
-def test_release_command_fails_loudly_and_writes_nothing_when_one_notebook_leaks(tmp_path, capsys):
-    source = tmp_path / "notebooks"
-    source.mkdir()
-    nbformat.write(notebook(new_code_cell(SOLUTION)), source / "01_good.ipynb")
-    nbformat.write(notebook(new_code_cell("# BEGIN SOLUTION\nx = 1")), source / "02_bad.ipynb")
-    assert main(["release", "--notebooks", str(source), "--out", str(tmp_path / "out")]) == 1
-    assert "02_bad.ipynb" in capsys.readouterr().err
-    assert not (tmp_path / "out").exists()
-
-
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_every_notebook_releases_with_placeholders_and_no_solution_text(path):
-    release = strip_solutions(nbformat.read(path, as_version=4))
-    text = nbformat.writes(release)
-    assert "SOLUTION" not in text
-    number = path.name[:2]
-    for exercise in (e for key, e in EXERCISES.items() if key.startswith(number + ".")):
-        cells = [c for c in release.cells if c.cell_type == "code" and f"def {exercise.target}(" in c.source]
-        assert cells, f"{path.name} has no solution cell for {exercise.id}"
-        namespace = {"torch": torch}
-        exec(cells[0].source, namespace)  # the released cell only defines the placeholder function
-        assert is_placeholder(namespace[exercise.target])
-
-
-HEADING = re.compile(r"^###\s+Exercise\s+(\d\d\.\d+)\s+—.*\((\d+) points?\)\s*$", re.MULTILINE)
-
-
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_exercise_headings_declare_the_points_the_grader_awards(path):
-    nb = nbformat.read(path, as_version=4)
-    declared = {key: int(points) for cell in nb.cells if cell.cell_type == "markdown" for key, points in HEADING.findall(cell.source)}
-    number = path.name[:2]
-    awarded = {key: e.points for key, e in EXERCISES.items() if key.startswith(number + ".")}
-    assert declared == awarded
+def test_releasing_again_replaces_an_earlier_release(tmp_path):
+    build(tmp_path / "out")
+    (tmp_path / "out" / "stale.txt").write_text("from last term")
+    build(tmp_path / "out")
+    assert not (tmp_path / "out" / "stale.txt").exists()

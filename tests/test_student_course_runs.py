@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 
-from helpers.grading.release import is_check_cell
+from helpers.grading.strip import is_check_cell
 
 REPO = Path(__file__).resolve().parent.parent
 SOLUTION_MARK = "# BEGIN SOLUTION"

@@ -50,7 +50,7 @@ def public_examples(exercise: Exercise) -> tuple[list[Case], list[Any]]:
     """The exercise's public cases and the reference's result on each.
 
     The course computes them; the student release, which holds no reference solution, reads them
-    from the file written at release time (`helpers.grading.student`).
+    from the file written at release time (`helpers.grading.release`).
     """
     if SHIPPED_EXAMPLES.exists():
         return shipped_examples()[exercise.id]

@@ -299,9 +299,16 @@ def train_classifier(x: torch.Tensor, y: torch.Tensor, weight: torch.Tensor, bia
     return curve
 
 
-def training_variant(x, y, weight, bias, lr, steps, *, zero=True, scale=1.0, softmax_first=False) -> list[float]:
-    """The losses of a training run with one known mistake: gradients not zeroed, a loss `scale` times the mean,
-    or softmax applied to the logits before the cross-entropy."""
+TRAINING_MISTAKES = ("not zeroed", "summed", "softmax first")
+
+
+def training_variant(x, y, weight, bias, lr, steps, mistake: str) -> list[float]:
+    """The losses of a training run with one known mistake (one of TRAINING_MISTAKES): gradients not zeroed,
+    a loss N times the mean, or softmax applied to the logits before the cross-entropy. There is no run
+    without a mistake: the student release ships this function, and it must not compute 14.4's answer."""
+    if mistake not in TRAINING_MISTAKES:
+        raise ValueError(f"mistake must be one of {TRAINING_MISTAKES}, not {mistake!r}")
+    zero, scale, softmax_first = mistake != "not zeroed", float(len(y)) if mistake == "summed" else 1.0, mistake == "softmax first"
     w, b = weight.clone(), bias.clone()
     grad_w, grad_b = torch.zeros_like(w), torch.zeros_like(b)
     losses = []
@@ -344,18 +351,18 @@ def judge_train_classifier(got, case, expected):
     if steps > 1 and same(expected[1:] + [got[-1]]):
         return ("your losses are one step ahead: each is measured after its step's update. Record the loss of the "
                 "forward pass that the step's backward() differentiates, before the update.")
-    summed = training_variant(x, y, weight, bias, lr, steps, scale=float(len(y)))
+    summed = training_variant(x, y, weight, bias, lr, steps, "summed")
     if same([len(y) * loss for loss in summed]) or same(summed):
         return (f"your steps are {shown(len(y))} times too large, the number of examples: the loss must be the batch's mean "
                 "cross-entropy, not its sum.")
     known = [
-        (dict(softmax_first=True), "softmax was applied twice: F.cross_entropy takes the raw logits (it applies its own "
+        ("softmax first", "softmax was applied twice: F.cross_entropy takes the raw logits (it applies its own "
                                    "softmax); probabilities fed to it as logits give another loss, one that cannot reach 0."),
-        (dict(zero=False), "the gradients were never zeroed: each backward() adds to .grad, so every step uses the sum of "
+        ("not zeroed", "the gradients were never zeroed: each backward() adds to .grad, so every step uses the sum of "
                            "all gradients so far. Zero them once per step, before backward()."),
     ]
-    for variant, hint in known:
-        if same(training_variant(x, y, weight, bias, lr, steps, **variant)):
+    for mistake, hint in known:
+        if same(training_variant(x, y, weight, bias, lr, steps, mistake)):
             return hint
     if abs(got[0] - expected[0]) > 1e-4 * (1 + abs(expected[0])):
         return (f"your first loss is {shown(got[0], '.4f')}, expected {shown(expected[0], '.4f')}: before any update, the loss is the mean "

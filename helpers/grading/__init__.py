@@ -3,7 +3,8 @@
     python -m helpers.grading release --out dist/student
     python -m helpers.grading grade SUBMISSIONS --out grades [--jobs N] [--timeout SECONDS]
 
-Modules, one job each: `release` strips a notebook's solutions; `student` builds the student
+Modules, one job each: `strip` strips a notebook's solutions; `answer_free` writes the `helpers`
+without answers that the release ships and a graded kernel imports; `release` builds the student
 course (no answers in it); `notebook` reads a submission safely;
 `cases` draws hidden cases from the instructor's secret; `kernel_side` is the code that runs in
 the student's kernel; `sandbox` runs a notebook in a fresh, limited kernel, which `launcher`

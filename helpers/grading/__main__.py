@@ -38,8 +38,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 
 def run_release(args: argparse.Namespace) -> int:
-    from helpers.grading.release import ReleaseError
-    from helpers.grading.student import build
+    from helpers.grading.release import build
+    from helpers.grading.strip import ReleaseError
 
     try:
         archive = build(args.out, args.notebooks)

@@ -83,7 +83,7 @@ def check_workers(client) -> None:
         theirs = client.run(fingerprint)
     except Exception as error:  # the workers cannot import or run the grader
         raise ClusterError(f"the Dask workers cannot run the grader ({type(error).__name__}: {error}); "
-                           "each needs the course's environment (see the README's grading section)") from None
+                           "each needs the course's environment (see docs/grading-on-a-cluster.md)") from None
     other = sorted(address for address, found in theirs.items() if found["tests_hash"] != ours["tests_hash"])
     if other:
         raise ClusterError(f"{len(other)} Dask worker(s) have other tests than this checkout ({', '.join(other[:3])}): "

@@ -34,7 +34,7 @@ LAUNCHER = os.path.realpath(launcher.__file__)
 START_TIMEOUT = 120  # seconds for a zygote to import torch and the rest (on a busy machine)
 ANSWER_TIMEOUT = 30  # seconds for a zygote to answer a launch or a ping
 SETTLE_TIMEOUT = zygote.SWEEP_SECONDS + 10  # seconds for a zygote to report a killed kernel's end, its sandbox swept
-MAX_MESSAGE = 1 << 16
+MAX_MESSAGE_FROM_ZYGOTE = 1 << 16  # bytes of one message the grader reads from a zygote's channel
 
 
 class ZygoteError(RuntimeError):
@@ -172,7 +172,7 @@ class Zygote:
         try:
             while self.channel.poll(timeout):
                 timeout = 0
-                self.take(json.loads(self.channel.recv_bytes(MAX_MESSAGE)))
+                self.take(json.loads(self.channel.recv_bytes(MAX_MESSAGE_FROM_ZYGOTE)))
         except (EOFError, OSError, ValueError) as error:
             code = self.process.poll() if self.process else None
             self.fail(f"it died (exit code {code})" if isinstance(error, EOFError) else f"its channel failed ({error})")

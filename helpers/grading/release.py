@@ -1,123 +1,146 @@
-"""The student copy of a notebook: each solution between `# BEGIN SOLUTION` and `# END SOLUTION` becomes `...`.
+"""The student release: a course folder a learner can use on its own, with no answers in it.
 
-Marker lines are removed with the solution; the placeholder keeps the marker's indentation, so a
-function's body becomes its docstring and `...`. Outputs of solution cells and check cells are
-cleared; every other cell is kept as it is. Anything that would leak a solution is an error.
+    python -m helpers.grading release --out dist/student     (make student; also writes dist/student.zip)
+
+It holds the stripped notebooks (`strip`), data/, requirements.txt, an environment.yml with the
+learner's packages, lab.mk as its Makefile (`make lab` does all set-up), a README for learners, and
+the answer-free `helpers` (`answer_free`: no grader, every reference solution's and hidden-case
+generator's body `...`, the public cases' expected results shipped as data), the copy a graded
+kernel imports too.
+Before anything is written, every file is searched for every solution (the notebooks' solution
+regions and the references' bodies, each whole and each of its distinctive lines, whitespace-free;
+see `strip.leak_needles`): a hit writes nothing.
 """
 
 from __future__ import annotations
 
-import copy
+import html
 import re
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path
 
 import nbformat
+import yaml
 
-BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
-MARKER = re.compile(r"BEGIN SOLUTION|END SOLUTION")
-CHECK_CALL = re.compile(r"""\bcheck\(\s*["']\d\d\.\d+["']""")
-# A single solution line is searched for on its own when it is at least this long without spaces:
-# shorter ones (`loss.backward()`, `w.grad.zero_()`, `u = a + b * c`) are idioms the notebooks teach.
-MIN_LEAK_LENGTH = 16
-HEADERS = ("for ", "while ", "if ", "elif ", "else", "try", "except", "finally", "with ", "def ", "#")
+from helpers.checks import SHIPPED_EXAMPLES
+from helpers.grading.answer_free import strip_checks, write_answer_free_helpers
+from helpers.grading.strip import ReleaseError, leak_needles, squeeze, strings_in, strip_solutions, strip_source
+from helpers.notebooks import INDEX
 
-
-class ReleaseError(ValueError):
-    """A notebook cannot be released: a marker is unbalanced or a solution would leak."""
+REPO = Path(__file__).resolve().parent.parent.parent
+README = Path(__file__).with_name("student_readme.md")
+LEARNER_FILES = ("requirements.txt", "pyproject.toml", "helpers/jupyterlab_settings.json")
 
 
-def strip_source(source: str, where: str = "cell") -> tuple[str, list[list[str]]]:
-    """Replace each marked solution block of one cell's source with `...`; return (source, each block's lines)."""
-    kept, removed, indent = [], [], None
-    for number, line in enumerate(source.split("\n"), start=1):
-        stripped = line.strip()
-        if stripped == BEGIN:
-            if indent is not None:
-                raise ReleaseError(f"{where}, line {number}: `{BEGIN}` inside another solution block")
-            indent = line[: len(line) - len(line.lstrip())]
-            removed.append([])
-        elif stripped == END:
-            if indent is None:
-                raise ReleaseError(f"{where}, line {number}: `{END}` without a `{BEGIN}` before it")
-            kept.append(f"{indent}...")
-            indent = None
-        elif indent is not None:
-            removed[-1].append(line)
-        else:
-            kept.append(line)
-    if indent is not None:
-        raise ReleaseError(f"{where}: `{BEGIN}` is never closed by `{END}`")
-    return "\n".join(kept), removed
+def notebook_solutions(nb: nbformat.NotebookNode) -> list[list[str]]:
+    """The lines of each `# BEGIN SOLUTION` / `# END SOLUTION` region of a notebook."""
+    return [region for cell in nb.cells if cell.cell_type == "code" for region in strip_source(cell.source)[1]]
 
 
-def is_check_cell(cell: nbformat.NotebookNode) -> bool:
-    """True for a code cell that calls `check("NN.K", ...)`."""
-    return cell.cell_type == "code" and bool(CHECK_CALL.search(cell.source))
+def solution_needles(notebooks: list[Path], references: list[list[str]]) -> set[str]:
+    """What the leak search looks for: the notebooks' solution regions and the references' bodies
+    (strip.leak_needles; what the released notebooks' cells show is taught)."""
+    solved = [nbformat.read(path, as_version=4) for path in notebooks]
+    regions = [region for nb in solved for region in notebook_solutions(nb)]
+    taught = "\n".join(strip_source(cell.source)[0] for nb in solved for cell in nb.cells)
+    return leak_needles(regions + references, taught)
 
 
-def strip_solutions(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """The student copy of `nb` (a new notebook; `nb` is not changed). Raises ReleaseError on a leak."""
-    release = copy.deepcopy(nb)
-    removed: list[list[str]] = []
-    for index, cell in enumerate(release.cells):
-        if cell.cell_type != "code":
-            continue
-        source, lines = strip_source(cell.source, where=f"cell {index}")
-        if source != cell.source:
-            cell.source = source
-            removed += lines
-        if source != nb.cells[index].source or is_check_cell(cell):
-            cell.outputs, cell.execution_count = [], None
-    assert_no_leak(release, removed)
-    return release
+HTML_TAG = re.compile(r"<[^>]*>")
 
 
-def squeeze(text: str) -> str:
-    """`text` without any whitespace: how solution statements and what is searched are compared."""
-    return "".join(text.split())
+def searchable_text(path: Path) -> str:
+    """A file's text as a learner could read it (a notebook's sources and outputs, not its JSON escapes)."""
+    if path.suffix == ".ipynb":
+        nb = nbformat.read(path, as_version=4)
+        return "\n".join(s for cell in nb.cells for s in [cell.source, *strings_in(cell.get("outputs", []))])
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        return path.read_bytes().decode("latin-1")  # a binary file: its readable bytes
+    if path.suffix == ".html":  # code is split by highlighting tags and escaped (&lt;): its text as shown, too
+        return text + "\n" + html.unescape(HTML_TAG.sub("", text))
+    return text
 
 
-def leak_needles(solutions: list[list[str]], taught: str = "") -> set[str]:
-    """What to search for, whitespace-free, for these solutions (each a list of lines): each whole solution,
-    and each of its lines long enough to give it away on its own (a `return`'s expression without the
-    keyword, so a hint or praise that pastes it is found too).
-
-    Left out as single lines: comments, loop or branch headers, and lines the course shows outside any
-    solution (`taught`: the release's own cell sources), which a solution may reuse. So a line of a
-    solution may appear in a teaching cell, but not in an output or in the helpers unless a cell
-    teaches it; a whole solution shown anywhere is always a leak."""
-    known = squeeze(taught)
-    needles = set()
-    for lines in solutions:
-        code = [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
-        if code:
-            needles.add(squeeze("".join(code)))
-        for line in code:
-            piece = squeeze(line.removeprefix("return "))
-            if (not line.startswith(HEADERS) and any(c in line for c in "()+-*/@%") and len(piece) >= MIN_LEAK_LENGTH
-                    and piece not in known):
-                needles.add(piece)
-    return needles
+def release_statements(notebooks: list[Path]) -> set[str]:
+    """What the release's leak search looks for (solution_needles) when it is run over another folder
+    made from these notebooks, such as the course's website (helpers/book.py)."""
+    with tempfile.TemporaryDirectory(prefix="checks-") as tmp:
+        checks = Path(tmp) / "checks"
+        shutil.copytree(REPO / "helpers" / "checks", checks, ignore=shutil.ignore_patterns("__pycache__"))
+        return solution_needles(notebooks, strip_checks(checks))
 
 
-def assert_no_leak(release: nbformat.NotebookNode, removed: list[list[str]]) -> None:
-    """Raise ReleaseError when a marker, or a removed solution (see leak_needles), appears anywhere in `release`."""
-    needles = leak_needles(removed, taught="\n".join(cell.source for cell in release.cells))
-    for index, cell in enumerate(release.cells):
-        for text in [cell.source, *strings_in(cell.get("outputs", []))]:
-            if MARKER.search(text):
-                raise ReleaseError(f"cell {index}: a solution marker would be left in the release: {MARKER.search(text).group()!r}")
-            found = next((needle for needle in sorted(needles) if needle in squeeze(text)), None)
-            if found:
-                raise ReleaseError(f"cell {index}: solution text would leak into the release: {found!r}")
+def leaks(folder: Path, statements: set[str]) -> list[str]:
+    """`file: statement` for each solution statement found in a file of `folder`."""
+    found = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        text = squeeze(searchable_text(path))
+        found += [f"{path.relative_to(folder)}: {piece}" for piece in sorted(statements) if piece in text]
+    return found
 
 
-def strings_in(value) -> list[str]:
-    """Every string inside a JSON-like value (an output's text, data, traceback...)."""
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        return [s for item in value.values() for s in strings_in(item)]
-    if isinstance(value, list):
-        joined = "".join(item for item in value if isinstance(item, str))  # multi-line text as a list
-        return [joined, *(s for item in value if not isinstance(item, str) for s in strings_in(item))]
-    return []
+def learner_environment(course_yml: Path, requirements: Path) -> str:
+    """environment.yml for learners: python, pip and the packages of requirements.txt, at the course's versions."""
+    from helpers.environment import read_pins
+
+    spec = yaml.safe_load(course_yml.read_text(encoding="utf-8"))
+    learner = set(read_pins(requirements)) | {"pytorch", "python", "pip"}
+    keep = [dep for dep in spec["dependencies"] if dep.partition("=")[0].lower() in learner]
+    lines = ["# conda (conda-forge) environment with the versions of requirements.txt.",
+             "#   conda env create -f environment.yml && conda activate pytorch-first-principles",
+             "#   pip install --no-deps -e .   then   jupyter lab notebooks",
+             f"name: {spec['name']}", "channels:", *(f"  - {c}" for c in spec["channels"]), "dependencies:",
+             *(f"  - {dep}" for dep in keep)]
+    return "\n".join(lines) + "\n"
+
+
+def build(out: Path, notebooks_dir: Path = REPO / "notebooks", repo: Path = REPO) -> Path:
+    """Write the student course to `out` and `out`.zip; return the zip's path.
+
+    It is assembled in a temporary folder and moved into place only when no solution leaks. An
+    existing `out` is replaced only when it is empty or an earlier student release.
+    """
+    if out.exists() and any(out.iterdir()) and not (out / "helpers" / "checks" / SHIPPED_EXAMPLES.name).is_file():
+        raise ReleaseError(f"--out {out} exists and is not an earlier student release; choose a new or empty folder")
+    notebooks = sorted(notebooks_dir.glob("*.ipynb"))
+    if not notebooks:
+        raise ReleaseError(f"no notebooks found in {notebooks_dir}/")
+    with tempfile.TemporaryDirectory(prefix="student-", dir=out.parent if out.parent.exists() else None) as tmp:
+        stage = Path(tmp) / out.name
+        (stage / "notebooks").mkdir(parents=True)
+        for path in notebooks:
+            try:
+                nbformat.write(strip_solutions(nbformat.read(path, as_version=4)), stage / "notebooks" / path.name)
+            except ReleaseError as error:
+                raise ReleaseError(f"{path}: {error}") from None
+        if (notebooks_dir / INDEX).is_file():
+            shutil.copy(notebooks_dir / INDEX, stage / "notebooks" / INDEX)
+        if (repo / "data").is_dir():
+            shutil.copytree(repo / "data", stage / "data")
+        removed = write_answer_free_helpers(stage / "helpers")
+        for name in LEARNER_FILES[:2]:
+            shutil.copy(repo / name, stage / name)
+        shutil.copy(repo / "lab.mk", stage / "Makefile")
+        (stage / "environment.yml").write_text(learner_environment(repo / "environment.yml", repo / "requirements.txt"), encoding="utf-8")
+        shutil.copy(README, stage / "README.md")
+        found = leaks(stage, solution_needles(notebooks, removed))
+        if found:
+            raise ReleaseError("solution code would leak into the student release: " + "; ".join(found[:5]))
+        if out.exists():
+            shutil.rmtree(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(stage), out)
+    return write_zip(out)
+
+
+def write_zip(folder: Path) -> Path:
+    """`folder`.zip, every file under the folder's own name, for a learning platform."""
+    archive = folder.with_suffix(".zip")
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            bundle.write(path, Path(folder.name) / path.relative_to(folder))
+    return archive

@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import shutil
 import subprocess
 import sys
 import sysconfig
@@ -43,6 +42,7 @@ from traitlets import Type, default
 
 import helpers
 from helpers.grading import bwrap, cgroups, launcher
+from helpers.grading.answer_free import write_answer_free_helpers
 from helpers.grading.kernels import ForkingProvisioner, Zygote, ZygoteError
 from helpers.grading.text import safe_text
 
@@ -54,7 +54,7 @@ SEED_CELL = "(lambda s: (__import__('random').seed(s), __import__('numpy').rando
 PROBE_TIMEOUT = 5
 LAUNCHER = os.path.realpath(launcher.__file__)  # run by path; in the sandbox, bound alone at bwrap.INSIDE
 SOCKET_PATH_BYTES = 107  # at most, in a Unix socket's address
-MAX_MESSAGE_BYTES = 16 * 2**20  # a part of a message from a kernel (a cell's whole output is capped at Limits.output_bytes)
+MAX_PART_FROM_KERNEL = 16 * 2**20  # a part of a message from a kernel (a cell's whole output is capped at Limits.output_bytes)
 
 
 @dataclass(frozen=True)
@@ -145,10 +145,10 @@ def sandbox_or_refuse(no_sandbox: bool, remote: bool = False) -> str:
 
 
 def capped_context() -> zmq.asyncio.Context:
-    """A ZeroMQ context whose sockets refuse a message part over MAX_MESSAGE_BYTES (ZMQ_MAXMSGSIZE: the kernel's
+    """A ZeroMQ context whose sockets refuse a message part over MAX_PART_FROM_KERNEL (ZMQ_MAXMSGSIZE: the kernel's
     connection is dropped before the part is read), so a kernel cannot grow the grader by sending a huge message."""
     context = zmq.asyncio.Context()
-    context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
+    context.setsockopt(zmq.MAXMSGSIZE, MAX_PART_FROM_KERNEL)
     return context
 
 
@@ -219,18 +219,9 @@ class GuardedClient(NotebookClient):
         self.output(outs, msg, None, cell_index)
 
 
-def shadow_helpers(lib: Path) -> Path:
-    """Copy `helpers` to `lib/helpers`, without the grader and without any reference solution."""
-    source = Path(helpers.__file__).resolve().parent
-    target = lib / "helpers"
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns("grading", "nb[0-9]*.py", "__pycache__"))
-    (target / "checks" / "__init__.py").write_text(
-        '"""In a grading run the checks are not here: the instructor\'s grader judges each exercise."""\n'
-        "from helpers.checks.core import NOT_ATTEMPTED, Result\n\nEXERCISES = {}\n\n\n"
-        "def check(exercise_id, answer=...):\n"
-        '    return Result(str(exercise_id), NOT_ATTEMPTED, "this run is graded by the instructor\'s grader.")\n',
-        encoding="utf-8",
-    )
+def answer_free_lib(lib: Path) -> Path:
+    """`lib`, made to hold the answer-free `helpers` (see `answer_free`) that a kernel imports."""
+    write_answer_free_helpers(lib / "helpers")
     return lib
 
 
@@ -331,7 +322,7 @@ class Slot:
 
     def __init__(self, folder: Path):
         self.folder = folder
-        self.lib = shadow_helpers(folder / "lib")
+        self.lib = answer_free_lib(folder / "lib")
         self.io = folder / "io"
         self.rw = folder / "rw"
         self.io.mkdir()
@@ -398,7 +389,7 @@ class Session:
         self.limits = limits
         self.slot = slot  # a grading slot: its zygote forks the kernels (root lies in its rw folder), else fresh processes
         if slot is None:
-            self.lib = shadow_helpers(root / "lib")
+            self.lib = answer_free_lib(root / "lib")
             self.io = root / "io"  # files between the grader and the kernel (see `exchange`); its own mount in the sandbox
             self.io.mkdir()
         else:

@@ -72,7 +72,7 @@ PRELOAD = [
     "helpers", "helpers.checks", "helpers.graphs", "helpers.plotting",
 ]
 EXTENSIONS = ["ipywidgets"]  # imported above, so their import-time hook into a running kernel is run as an extension instead
-MAX_MESSAGE = 1 << 20
+MAX_MESSAGE_FROM_GRADER = 1 << 20  # bytes of one message a zygote reads from the grader's channel
 SWEEP_SECONDS = 20  # to kill what a kernel left running; past it the sandbox is reported unclean (and replaced)
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER = 1, 4, 36
 KEYCTL = {"x86_64": 250, "aarch64": 219}.get(os.uname().machine)  # the keyctl system call's number
@@ -328,7 +328,7 @@ def serve(control: Connection, plain: bool, kept: dict[str, tuple[int, int]]) ->
         if control.fileno() not in readable:
             continue
         try:
-            message = json.loads(control.recv_bytes(MAX_MESSAGE))
+            message = json.loads(control.recv_bytes(MAX_MESSAGE_FROM_GRADER))
         except (EOFError, OSError, ValueError):
             return  # the grader is gone: so is the sandbox (its init exits)
         if "launch" in message:

@@ -25,7 +25,7 @@ from browser_session import (
     find_chromium,
     new_page,
 )
-from helpers.grading.release import strip_solutions
+from helpers.grading.strip import strip_solutions
 from jupyterlab_server import JupyterLabServer, descendants, is_alive, venv_jupyter
 
 _skipped: list[str] = []
@@ -85,7 +85,7 @@ def course_copy(tmp_path_factory) -> Path:
 
     Layout: notebooks/ and data/ as in the repo (so relative data paths work), fixtures/, and
     student/ holding the student release of every notebook (same depth as notebooks/), made by
-    the instructors' own release code (helpers.grading.release, as `make student` does).
+    the instructors' own release code (helpers.grading.strip, as `make student` does).
     """
     root = tmp_path_factory.mktemp("course")
     for name in ("notebooks", "data"):
