@@ -9,7 +9,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 JOBS   ?= 2
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: test lint test-unit test-notebooks test-gpu test-browser student grade bench execute nav
+.PHONY: test lint test-unit test-notebooks test-gpu test-browser student grade bench execute nav book
 
 # Tests, grading and benchmarks add requirements-dev.txt.
 $(DEV_STAMP): $(LAB_STAMP) requirements-dev.txt
@@ -18,9 +18,9 @@ $(DEV_STAMP): $(LAB_STAMP) requirements-dev.txt
 
 test: lint test-unit test-notebooks
 
-# ruff over the code and the notebooks (rules in pyproject.toml; the broken fixtures are excluded).
+# ruff over the code (book/ is the website's Sphinx settings) and the notebooks (rules in pyproject.toml; the broken fixtures are excluded).
 lint: $(DEV_STAMP)
-	$(VENV)/bin/ruff check helpers tests benchmarks notebooks
+	$(VENV)/bin/ruff check helpers tests benchmarks notebooks book
 
 test-unit: $(DEV_STAMP)
 	$(PY) -m pytest tests --ignore=tests/browser -n $(JOBS) --dist loadfile
@@ -60,6 +60,11 @@ GRADE_ARGS  ?=
 # e.g. make grade SUBMISSIONS=class GRADES=grades GRADE_ARGS="--only ann bob --roster roster.csv"
 student: $(DEV_STAMP)
 	$(PY) -m helpers.grading release --out dist/student
+
+# The course as a static website in dist/book (helpers/book.py; README, "The course as a website"):
+# the student release's notebooks with their stored outputs, nothing re-executed, nothing from the network.
+book: $(DEV_STAMP)
+	$(PY) -m helpers.book --out dist/book
 
 grade: $(DEV_STAMP)
 	$(PY) -m helpers.grading grade $(SUBMISSIONS) --out $(GRADES) $(GRADE_ARGS)

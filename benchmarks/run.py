@@ -4,7 +4,7 @@
 
 Prints each figure on its own line as `name: value   (goal ...: met | MISSED)`, then writes every
 figure and its details to artifacts/bench/results.json. Each figure is the median of at least
-REPEATS runs (bench_notebooks, bench_checks, bench_grading, bench_class_report say how each is taken). These machines
+REPEATS runs (bench_notebooks, bench_checks, bench_grading say how each is taken). These machines
 are noisy: compare ratios measured side by side, not seconds from different runs.
 """
 
@@ -18,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+import bench_book
 import bench_checks
 import bench_class_report
 import bench_grading
@@ -38,6 +39,8 @@ GOALS = {
     "dask_overhead_s_per_task": ("small against a student's grading", None),
     "class_1000_minutes_64_cores": ("< 10", lambda v: v < 10),
     "class_report_1000_s": ("< 5", lambda v: v < 5),
+    "book_build_s": ("< 120", lambda v: v < 120),
+    "book_build_cpu_s": ("what a 1-core build would take", None),
 }
 
 
@@ -55,7 +58,8 @@ def main() -> int:
     args = parser.parse_args()
     started = time.perf_counter()
     parts = {"notebooks": bench_notebooks.measure(args.repeats), "checks": bench_checks.measure(),
-             "grading": bench_grading.measure(args.students, args.repeats), "class_report": bench_class_report.measure(args.repeats)}
+             "grading": bench_grading.measure(args.students, args.repeats), "class_report": bench_class_report.measure(args.repeats),
+             "book": bench_book.measure(args.repeats)}
     figures = {name: value for part in parts.values() for name, value in part.items() if name != "details"}
     for name, value in figures.items():
         print(line(name, value))

@@ -23,7 +23,7 @@ import helpers
 from helpers.checks import EXERCISES, SHIPPED_EXAMPLES, public_examples
 from helpers.grading.strip import ReleaseError
 
-LEFT_OUT = ("grading", "notebooks.py", "__pycache__")  # the grader and the maintainers' tools
+LEFT_OUT = ("grading", "notebooks.py", "book.py", "__pycache__")  # the grader and the maintainers' tools
 
 
 def stripped_functions(module) -> dict[str, str]:
@@ -75,13 +75,20 @@ def write_answer_free_helpers(target: Path) -> list[list[str]]:
     """Write the answer-free `helpers` to `target`; return the references' removed bodies, as lines (for the
     release's leak search)."""
     shutil.copytree(Path(helpers.__file__).resolve().parent, target, ignore=shutil.ignore_patterns(*LEFT_OUT))
+    removed = strip_checks(target / "checks")
+    (target / "checks" / SHIPPED_EXAMPLES.name).write_bytes(examples_file())
+    return removed
+
+
+def strip_checks(checks: Path) -> list[list[str]]:
+    """Strip, in place, the references and hidden-case generators of the check modules in `checks` (a copy
+    of helpers/checks); return the references' removed bodies, as lines."""
     removed: list[list[str]] = []
-    for path in sorted((target / "checks").glob("nb[0-9]*.py")):
+    for path in sorted(checks.glob("nb[0-9]*.py")):
         module = importlib.import_module(f"helpers.checks.{path.stem}")
         roles = stripped_functions(module)
         text, statements = strip_check_module(path.read_text(encoding="utf-8"), set(roles))
         path.write_text(text, encoding="utf-8")
         removed += [[line for statement in body for line in statement.splitlines()]
                     for name, body in statements.items() if roles[name] == "reference"]
-    (target / "checks" / SHIPPED_EXAMPLES.name).write_bytes(examples_file())
     return removed

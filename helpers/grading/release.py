@@ -14,6 +14,8 @@ see `strip.leak_needles`): a hit writes nothing.
 
 from __future__ import annotations
 
+import html
+import re
 import shutil
 import tempfile
 import zipfile
@@ -23,7 +25,7 @@ import nbformat
 import yaml
 
 from helpers.checks import SHIPPED_EXAMPLES
-from helpers.grading.answer_free import write_answer_free_helpers
+from helpers.grading.answer_free import strip_checks, write_answer_free_helpers
 from helpers.grading.strip import ReleaseError, leak_needles, squeeze, strings_in, strip_solutions, strip_source
 from helpers.notebooks import INDEX
 
@@ -46,15 +48,30 @@ def solution_needles(notebooks: list[Path], references: list[list[str]]) -> set[
     return leak_needles(regions + references, taught)
 
 
+HTML_TAG = re.compile(r"<[^>]*>")
+
+
 def searchable_text(path: Path) -> str:
     """A file's text as a learner could read it (a notebook's sources and outputs, not its JSON escapes)."""
     if path.suffix == ".ipynb":
         nb = nbformat.read(path, as_version=4)
         return "\n".join(s for cell in nb.cells for s in [cell.source, *strings_in(cell.get("outputs", []))])
     try:
-        return path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         return path.read_bytes().decode("latin-1")  # a binary file: its readable bytes
+    if path.suffix == ".html":  # code is split by highlighting tags and escaped (&lt;): its text as shown, too
+        return text + "\n" + html.unescape(HTML_TAG.sub("", text))
+    return text
+
+
+def release_statements(notebooks: list[Path]) -> set[str]:
+    """What the release's leak search looks for (solution_needles) when it is run over another folder
+    made from these notebooks, such as the course's website (helpers/book.py)."""
+    with tempfile.TemporaryDirectory(prefix="checks-") as tmp:
+        checks = Path(tmp) / "checks"
+        shutil.copytree(REPO / "helpers" / "checks", checks, ignore=shutil.ignore_patterns("__pycache__"))
+        return solution_needles(notebooks, strip_checks(checks))
 
 
 def leaks(folder: Path, statements: set[str]) -> list[str]:
