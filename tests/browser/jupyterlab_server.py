@@ -22,6 +22,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from helpers.notebooks import IPC_KERNELS_ARGUMENT
+
 # Windowing off keeps every cell in the DOM, so each cell's prompt, outputs and screenshot are there
 # to read (JupyterLab 4 may virtualise them). The news and update prompt is turned off by the
 # settings the course ships (helpers/jupyterlab_settings.json, installed by make), as a learner gets it.
@@ -111,7 +113,7 @@ class JupyterLabServer:
         command = [
             str(self.jupyter), "lab", "--no-browser", "--ip=127.0.0.1", f"--port={self.port}",
             "--port-retries=0", f"--IdentityProvider.token={self.token}",
-            f"--ServerApp.root_dir={self.root}",
+            f"--ServerApp.root_dir={self.root}", IPC_KERNELS_ARGUMENT,
         ]
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             command.append("--allow-root")
