@@ -1,10 +1,11 @@
 """`make bench`: every performance figure of the course, measured in one run on this machine.
 
-    .venv/bin/python benchmarks/run.py [--repeats 3] [--students 4]
+    .venv/bin/python benchmarks/run.py [--repeats 3] [--students 4] [--kernels 200]
 
 Prints each figure on its own line as `name: value   (goal ...: met | MISSED)`, then writes every
 figure and its details to artifacts/bench/results.json. Each figure is the median of at least
-REPEATS runs (bench_notebooks, bench_checks, bench_grading say how each is taken). These machines
+REPEATS runs (bench_notebooks, bench_checks, bench_grading say how each is taken); bench_kernels
+counts the kernels of KERNELS started back to back that failed. These machines
 are noisy: compare ratios measured side by side, not seconds from different runs.
 """
 
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import bench_checks
 import bench_grading
+import bench_kernels
 import bench_notebooks
 
 REPO = Path(__file__).resolve().parent.parent
@@ -36,6 +38,8 @@ GOALS = {
     "sandbox_cost_s_per_notebook": ("as small as measurable", None),
     "dask_overhead_s_per_task": ("small against a student's grading", None),
     "class_1000_minutes_64_cores": ("< 10", lambda v: v < 10),
+    "kernel_stress_failures": ("0", lambda v: v == 0),
+    "kernel_stress_log_lines": ("0", lambda v: v == 0),
 }
 
 
@@ -50,10 +54,11 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--students", type=int, default=4)
+    parser.add_argument("--kernels", type=int, default=200)
     args = parser.parse_args()
     started = time.perf_counter()
     parts = {"notebooks": bench_notebooks.measure(args.repeats), "checks": bench_checks.measure(),
-             "grading": bench_grading.measure(args.students, args.repeats)}
+             "grading": bench_grading.measure(args.students, args.repeats), "kernels": bench_kernels.measure(args.kernels)}
     figures = {name: value for part in parts.values() for name, value in part.items() if name != "details"}
     for name, value in figures.items():
         print(line(name, value))
