@@ -15,12 +15,14 @@ import subprocess
 from pathlib import Path
 
 import nbformat
+import pytest
 
 from helpers.grading.release import is_check_cell
 from helpers.notebooks import IPC_KERNELS_ARGUMENT
 
 REPO = Path(__file__).resolve().parent.parent
 SOLUTION_MARK = "# BEGIN SOLUTION"
+pytestmark = pytest.mark.slow  # a fresh venv with torch installed: `make test-slow`
 
 
 def clean_environment(home: Path) -> dict[str, str]:
