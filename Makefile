@@ -24,10 +24,10 @@ lint: $(DEV_STAMP)
 
 # Unit tests; those marked slow (pyproject.toml) are left to test-slow, which CI runs as a step of its own.
 test-unit: $(DEV_STAMP)
-	$(PY) -m pytest tests --ignore=tests/browser -m "not slow" -n $(JOBS) --dist loadgroup
+	$(PY) -m pytest tests --ignore=tests/browser -m "not slow" -n $(JOBS) --dist loadfile
 
 test-slow: $(DEV_STAMP)
-	$(PY) -m pytest tests --ignore=tests/browser -m slow -n $(JOBS) --dist loadgroup
+	$(PY) -m pytest tests --ignore=tests/browser -m slow -n $(JOBS) --dist loadfile
 
 test-notebooks: $(DEV_STAMP)
 	$(PY) -m pytest $(NBVAL) notebooks -n $(JOBS) --dist loadfile

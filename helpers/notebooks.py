@@ -1,4 +1,4 @@
-"""Maintainer tools for the notebooks: prev | index | next navigation, and storing outputs.
+"""Maintainer tools for the notebooks: prev | index | next navigation, storing outputs, and kernels over IPC.
 
     python -m helpers.notebooks nav notebooks/*.ipynb       # rewrite navigation cells and index.md
     python -m helpers.notebooks execute notebooks/*.ipynb   # re-run and store outputs, as nbval sees them
@@ -115,8 +115,9 @@ class AsyncIpcKernelManager(IpcConnection, AsyncKernelManager):
     """jupyter_client's AsyncKernelManager (what nbclient uses) over IPC; see IpcConnection."""
 
 
-# The same for a Jupyter application's kernels (jupyter lab, jupyter nbconvert): its kernel managers
-# are given a connection file in the runtime folder, so the IPC socket names are absolute and unique.
+# The same for a Jupyter application's kernels. jupyter lab gives each kernel a connection file in its
+# runtime folder, so the socket names are absolute and unique; jupyter nbconvert gives none, so its
+# sockets are `kernel-ipc-N` in the folder it runs in: run it in the notebooks' folder, one at a time.
 IPC_KERNELS_ARGUMENT = "--KernelManager.transport=ipc"
 
 

@@ -61,12 +61,3 @@ def student_check(student_course):
         for name in [n for n in sys.modules if n == "helpers" or n.startswith("helpers.")]:
             del sys.modules[name]
         sys.modules.update(ours)
-
-
-def pytest_collection_modifyitems(items):
-    """Keep each test module on one pytest-xdist worker under `--dist loadgroup` (make test-unit), as `--dist loadfile` did,
-    so that its module-scoped fixtures run once; a module that marks its tests `xdist_group(name)` shares that worker with
-    the other modules of the same group (and their session fixtures)."""
-    for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
