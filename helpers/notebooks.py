@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import uuid
@@ -85,6 +86,9 @@ def write_navigation(folder: Path) -> None:
     (folder / INDEX).write_text(index_page(titles), encoding="utf-8")
 
 
+SOCKET_PATH_BYTES = 107  # the longest path a Unix socket may have on Linux (sun_path holds 108 bytes with the final NUL)
+
+
 class IpcConnection(ConnectionFileMixin):
     """Kernel connections over Unix sockets named after a connection file of the kernel's own.
 
@@ -103,6 +107,10 @@ class IpcConnection(ConnectionFileMixin):
     @default("connection_file")
     def _own_connection_file(self) -> str:
         folder = jupyter_runtime_dir()
+        socket = Path(folder) / f"kernel-{uuid.uuid4()}-ipc-10"
+        if len(os.fsencode(socket)) > SOCKET_PATH_BYTES:  # else the kernel could not bind and its client would wait for it
+            raise ValueError(f"the Jupyter runtime folder {folder} is too long a path for the kernel's sockets "
+                             f"({SOCKET_PATH_BYTES} bytes at most, {socket.name} included): set JUPYTER_RUNTIME_DIR to a shorter one")
         Path(folder).mkdir(mode=0o700, parents=True, exist_ok=True)  # as jupyter lab makes it: its user's alone
         return str(Path(folder) / f"kernel-{uuid.uuid4()}.json")
 

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+import pytest
 from jupyter_core.paths import jupyter_runtime_dir
 
 from helpers.notebooks import (
@@ -95,3 +96,9 @@ def test_ipc_kernels_have_absolute_socket_names_of_their_own():
     assert first.transport == second.transport == "ipc"
     assert Path(first.ip).is_absolute() and Path(second.ip).is_absolute() and first.ip != second.ip
     assert Path(first.connection_file).parent == Path(jupyter_runtime_dir())
+
+
+def test_a_runtime_folder_too_long_for_socket_names_is_a_clear_error(monkeypatch, tmp_path):
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / ("x" * 80)))
+    with pytest.raises(ValueError, match="too long a path for the kernel's sockets"):
+        IpcKernelManager(kernel_name="python3").connection_file  # noqa: B018 - its default is where the check is
