@@ -9,7 +9,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 JOBS   ?= 2
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: test lint test-unit test-notebooks test-gpu test-browser student grade bench execute nav book
+.PHONY: test lint test-unit test-slow test-notebooks test-gpu test-browser student grade bench execute nav book
 
 # Tests, grading and benchmarks add requirements-dev.txt.
 $(DEV_STAMP): $(LAB_STAMP) requirements-dev.txt
@@ -22,8 +22,12 @@ test: lint test-unit test-notebooks
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check helpers tests benchmarks notebooks book
 
+# Unit tests; those marked slow (pyproject.toml) are left to test-slow, which CI runs as a step of its own.
 test-unit: $(DEV_STAMP)
-	$(PY) -m pytest tests --ignore=tests/browser -n $(JOBS) --dist loadfile
+	$(PY) -m pytest tests --ignore=tests/browser -m "not slow" -n $(JOBS) --dist loadfile
+
+test-slow: $(DEV_STAMP)
+	$(PY) -m pytest tests --ignore=tests/browser -m slow -n $(JOBS) --dist loadfile
 
 test-notebooks: $(DEV_STAMP)
 	$(PY) -m pytest $(NBVAL) notebooks -n $(JOBS) --dist loadfile

@@ -44,6 +44,7 @@ from nbclient import NotebookClient
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 from helpers.checks import EXERCISES  # noqa: E402
+from helpers.notebooks import AsyncIpcKernelManager  # noqa: E402
 
 
 def make_class(root: Path, students: int) -> list[Path]:
@@ -64,7 +65,8 @@ def plain(paths: list[Path], root: Path) -> float:
         workdir.mkdir()
         shutil.copytree(REPO / "data", workdir.parent / "data")
         nb = nbformat.read(path, as_version=4)
-        NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}).execute()
+        NotebookClient(nb, timeout=600, kernel_name="python3", kernel_manager_class=AsyncIpcKernelManager,
+                       resources={"metadata": {"path": str(workdir)}}).execute()
     return time.perf_counter() - started
 
 

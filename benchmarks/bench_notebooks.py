@@ -27,6 +27,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from helpers.notebooks import AsyncIpcKernelManager
+
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 
@@ -91,7 +93,7 @@ def run_cells(sources: list[str], folder: Path) -> tuple[float, list[str]]:
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(source) for source in sources]
     started = time.perf_counter()
-    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(folder)}}).execute()
+    NotebookClient(nb, timeout=600, kernel_name="python3", kernel_manager_class=AsyncIpcKernelManager, resources={"metadata": {"path": str(folder)}}).execute()
     seconds = time.perf_counter() - started
     printed = [out.get("text", "") for cell in nb.cells for out in cell.outputs if out.output_type == "stream"]
     return seconds, printed

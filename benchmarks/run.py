@@ -1,10 +1,11 @@
 """`make bench`: every performance figure of the course, measured in one run on this machine.
 
-    .venv/bin/python benchmarks/run.py [--repeats 3] [--students 4]
+    .venv/bin/python benchmarks/run.py [--repeats 3] [--students 4] [--kernels 200]
 
 Prints each figure on its own line as `name: value   (goal ...: met | MISSED)`, then writes every
 figure and its details to artifacts/bench/results.json. Each figure is the median of at least
-REPEATS runs (bench_notebooks, bench_checks, bench_grading say how each is taken). These machines
+REPEATS runs (bench_notebooks, bench_checks, bench_grading say how each is taken); bench_kernels
+counts the kernels of KERNELS started back to back that failed. These machines
 are noisy: compare ratios measured side by side, not seconds from different runs.
 """
 
@@ -22,6 +23,7 @@ import bench_book
 import bench_checks
 import bench_class_report
 import bench_grading
+import bench_kernels
 import bench_notebooks
 
 REPO = Path(__file__).resolve().parent.parent
@@ -41,6 +43,8 @@ GOALS = {
     "class_report_1000_s": ("< 5", lambda v: v < 5),
     "book_build_s": ("< 120", lambda v: v < 120),
     "book_build_cpu_s": ("what a 1-core build would take", None),
+    "kernel_stress_failures": ("0", lambda v: v == 0),
+    "kernel_stress_log_lines": ("0", lambda v: v == 0),
 }
 
 
@@ -55,11 +59,12 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--students", type=int, default=4)
+    parser.add_argument("--kernels", type=int, default=200)
     args = parser.parse_args()
     started = time.perf_counter()
     parts = {"notebooks": bench_notebooks.measure(args.repeats), "checks": bench_checks.measure(),
              "grading": bench_grading.measure(args.students, args.repeats), "class_report": bench_class_report.measure(args.repeats),
-             "book": bench_book.measure(args.repeats)}
+             "book": bench_book.measure(args.repeats), "kernels": bench_kernels.measure(args.kernels)}
     figures = {name: value for part in parts.values() for name, value in part.items() if name != "details"}
     for name, value in figures.items():
         print(line(name, value))

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import functools
 import importlib
 import inspect
 import io
@@ -36,7 +37,7 @@ import pytest
 import torch
 
 from helpers.checks import EXERCISES, catalogue, check, public_examples
-from helpers.checks.core import FAILED, NOT_ATTEMPTED, PASSED, Case, clone_case, time_limit
+from helpers.checks.core import FAILED, NOT_ATTEMPTED, PASSED, Case, clone_case, deep_copy, time_limit
 from helpers.grading import cases as hidden
 from helpers.grading import judge, kernel_side
 from helpers.grading.answer_free import stripped_functions
@@ -59,6 +60,22 @@ JUNK = [None, 3, "text", [1, 2], np.array([1.0]), torch.tensor([1.0], requires_g
         lambda *args: [1.0, 2.0], lambda *args: np.zeros(3), lambda *args: float("nan")]
 
 
+@functools.cache
+def drawn_once(exercise_id: str, secret: str) -> tuple[list, list]:
+    """The exercise's hidden cases for `secret` and the reference's results on them, computed once per test process.
+
+    Hundreds of tests grade against the same few (exercise, secret) pairs; use `hidden_cases_and_results`.
+    """
+    exercise = EXERCISES[exercise_id]
+    cases = hidden.hidden_cases(exercise, secret)
+    return cases, hidden.expected_results(exercise, cases)
+
+
+def hidden_cases_and_results(exercise_id: str, secret: str) -> tuple[list, list]:
+    """A fresh deep copy of `drawn_once`'s cases and results: an answer that changes its inputs changes only this copy."""
+    return deep_copy(drawn_once(exercise_id, secret))
+
+
 def graded(exercise_id: str, attempt, secret: str) -> judge.ExerciseGrade:
     """Grade `attempt` on the hidden cases exactly as the class grader does, in this process.
 
@@ -66,8 +83,7 @@ def graded(exercise_id: str, attempt, secret: str) -> judge.ExerciseGrade:
     the grader and a student's kernel, and each case runs with the grader's seeds.
     """
     exercise = EXERCISES[exercise_id]
-    cases = hidden.hidden_cases(exercise, secret)
-    expected = hidden.expected_results(exercise, cases)
+    cases, expected = hidden_cases_and_results(exercise_id, secret)
     sent = round_trip(cases)
     record = round_trip({"status": "ran", "cases": kernel_side.call_cases(attempt, sent, hidden.CASE_SEED_BASE)})
     return judge.score(exercise, cases, expected, record)
@@ -109,7 +125,7 @@ def test_reference_solution_scores_full_marks_on_hidden_cases(exercise_id):
 def test_cases_and_results_are_data_that_can_be_shipped(exercise_id):
     """The grader sends hidden cases to a kernel, and the student release ships public cases and results."""
     exercise = EXERCISES[exercise_id]
-    for cases in (exercise.public_cases(), hidden.hidden_cases(exercise, SECRETS[0])):
+    for cases in (exercise.public_cases(), hidden_cases_and_results(exercise_id, SECRETS[0])[0]):
         assert cases and all(type(case) is tuple for case in cases)
         assert len(round_trip(cases)) == len(cases)
         assert len(round_trip([exercise.reference(*clone_case(case)) for case in cases])) == len(cases)
@@ -277,7 +293,7 @@ def test_an_answer_holding_nan_or_infinity_fails(exercise_id, number):
     result = check(exercise_id, non_finite)
     assert result.status == FAILED and "the check itself failed" not in result.message, result
     for secret in SECRETS:  # every case whose answer holds a float fails (02.4's hidden cases are integers, one of 04.1's is meta)
-        floats = [holds_a_float(want) for want in hidden.expected_results(exercise, hidden.hidden_cases(exercise, secret))]
+        floats = [holds_a_float(want) for want in hidden_cases_and_results(exercise_id, secret)[1]]
         grade = graded(exercise_id, non_finite, secret)
         assert grade.cases_passed <= floats.count(False), (secret, grade.message)
 
@@ -304,10 +320,8 @@ def spellings(number: float) -> set[str]:
 def test_feedback_on_hidden_cases_quotes_none_of_their_numbers(mistake):
     """The grader's feedback names the mistake; the hidden inputs and expected values stay hidden."""
     exercise_id, attempt, _ = mistake
-    exercise = EXERCISES[exercise_id]
     for secret in SECRETS:
-        cases = hidden.hidden_cases(exercise, secret)
-        numbers = numbers_in([cases, hidden.expected_results(exercise, cases)])
+        numbers = numbers_in(list(hidden_cases_and_results(exercise_id, secret)))
         message = graded(exercise_id, attempt, secret).message
         leaked = {text for number in numbers for text in spellings(number) if text in message}
         assert not leaked, (secret, leaked, message)

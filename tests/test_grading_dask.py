@@ -35,6 +35,7 @@ FIXED = ("solution", "kills_grader", "malformed_json")  # fixtures graded as the
 SLOW = "release_slow"  # the release with a cell that sleeps 15 s: the student whose worker the test kills
 CLASS = sorted([*FIXED, SLOW])
 SECRET = "dask-secret"
+pytestmark = pytest.mark.slow  # a real Dask scheduler and workers grading a class: `make test-slow`
 # --no-sandbox: these tests are about kernels that kill the processes above them, which a sandboxed
 # kernel cannot see (tests/test_grading_hostile.py grades the same fixtures in the sandbox).
 ARGS = ["--secret", SECRET, "--quiet", "--timeout", "60", "--cell-timeout", "20", "--memory", "2048", "--no-sandbox"]

@@ -34,6 +34,7 @@ from helpers.grading.text import html_text, safe_text
 REPO = Path(__file__).resolve().parent.parent
 SUBMISSIONS = Path(__file__).resolve().parent / "fixtures" / "submissions"
 PWNED = Path("/tmp/grader-fixture-pwned")
+pytestmark = pytest.mark.slow  # the whole hostile class graded twice (sandbox, then not): `make test-slow`
 SECRET = "hostile-secret-5b1e"  # in the grader's initial environment only, as `GRADER_SECRET=... make grade` puts it
 CATEGORIES = sorted(p.name for p in SUBMISSIONS.iterdir() if p.name not in ("solution", "release"))
 

@@ -118,8 +118,9 @@ def test_an_existing_folder_that_is_not_a_release_is_never_replaced(tmp_path):
     assert (tmp_path / "out" / "thesis.tex").read_text() == "years of work"
 
 
-def test_releasing_again_replaces_an_earlier_release(tmp_path):
-    build(tmp_path / "out")
+def test_releasing_again_replaces_an_earlier_release(tmp_path, student_course):
+    shutil.copytree(student_course, tmp_path / "out")  # the release this test run built once, as last term's
     (tmp_path / "out" / "stale.txt").write_text("from last term")
     build(tmp_path / "out")
     assert not (tmp_path / "out" / "stale.txt").exists()
+    assert (tmp_path / "out" / "helpers" / "checks" / "public_examples.pt").is_file()

@@ -1,9 +1,17 @@
 """helpers.notebooks: navigation text and cells, the index, and storing outputs as nbval sees them."""
 
+import subprocess
+import sys
+from pathlib import Path
+
 import nbformat
+import pytest
+from jupyter_core.paths import jupyter_runtime_dir
 
 from helpers.notebooks import (
     NAV_MARK,
+    AsyncIpcKernelManager,
+    IpcKernelManager,
     course_notebooks,
     execute,
     index_page,
@@ -13,6 +21,7 @@ from helpers.notebooks import (
     with_navigation,
 )
 
+REPO = Path(__file__).resolve().parent.parent
 TITLES = {"00_a.ipynb": "00 · A", "01_b.ipynb": "01 · B", "02_c.ipynb": "02 · C"}
 
 
@@ -60,3 +69,36 @@ def test_execute_stores_widget_output_in_the_cell_like_nbval(tmp_path):
     outputs = nbformat.read(path, as_version=4).cells[0].outputs
     assert any(o.get("text") == "n is 1\n" for o in outputs)
     assert "execution" not in nbformat.read(path, as_version=4).cells[0].metadata
+
+
+TRANSPORT_NOTEBOOK = Path(__file__).parent / "fixtures" / "kernel_transport.ipynb"  # prints its kernel's transport; stored: ipc
+
+
+def test_nbval_starts_its_kernels_over_ipc():
+    """The repository's conftest.py makes nbval's kernels talk over Unix sockets: no TCP port to lose to another process."""
+    run = subprocess.run([sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env", "-n", "0", "-q", "-p", "no:cacheprovider",
+                          str(TRANSPORT_NOTEBOOK)], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0 and "1 passed" in run.stdout, run.stdout[-3000:]
+
+
+def test_execute_starts_its_kernel_over_ipc(tmp_path):
+    nb = nbformat.read(TRANSPORT_NOTEBOOK, as_version=4)
+    nb.cells[-1].outputs = []
+    path = tmp_path / "transport.ipynb"
+    nbformat.write(nb, path)
+    execute(path)
+    assert nbformat.read(path, as_version=4).cells[-1].outputs[0]["text"] == "ipc\n"
+
+
+def test_ipc_kernels_have_absolute_socket_names_of_their_own():
+    """jupyter_client's own IPC default, `kernel-ipc-N` in the current folder, would be shared by two kernels."""
+    first, second = IpcKernelManager(kernel_name="python3"), AsyncIpcKernelManager(kernel_name="python3")
+    assert first.transport == second.transport == "ipc"
+    assert Path(first.ip).is_absolute() and Path(second.ip).is_absolute() and first.ip != second.ip
+    assert Path(first.connection_file).parent == Path(jupyter_runtime_dir())
+
+
+def test_a_runtime_folder_too_long_for_socket_names_is_a_clear_error(monkeypatch, tmp_path):
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / ("x" * 80)))
+    with pytest.raises(ValueError, match="too long a path for the kernel's sockets"):
+        IpcKernelManager(kernel_name="python3").connection_file  # noqa: B018 - its default is where the check is

@@ -15,11 +15,14 @@ import subprocess
 from pathlib import Path
 
 import nbformat
+import pytest
 
 from helpers.grading.strip import is_check_cell
+from helpers.notebooks import IPC_KERNELS_ARGUMENT
 
 REPO = Path(__file__).resolve().parent.parent
 SOLUTION_MARK = "# BEGIN SOLUTION"
+pytestmark = pytest.mark.slow  # a fresh venv with torch installed: `make test-slow`
 
 
 def clean_environment(home: Path) -> dict[str, str]:
@@ -37,7 +40,7 @@ def run_all(course: Path, env: dict[str, str], out: Path) -> dict[str, nbformat.
     """
     names = sorted(p.name for p in (course / "notebooks").glob("*.ipynb"))
     subprocess.run([str(course / ".venv" / "bin" / "jupyter"), "nbconvert", "--to", "notebook", "--execute",
-                    "--ExecutePreprocessor.timeout=120", "--KernelManager.transport=ipc", "--output-dir", str(out), *names],
+                    "--ExecutePreprocessor.timeout=120", IPC_KERNELS_ARGUMENT, "--output-dir", str(out), *names],
                    cwd=course / "notebooks", env=env, check=True, capture_output=True, timeout=1800)
     return {name: nbformat.read(out / name, as_version=4) for name in names}
 

@@ -13,14 +13,18 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+from helpers.notebooks import IPC_KERNELS_ARGUMENT
 
 # Windowing off keeps every cell in the DOM, so each cell's prompt, outputs and screenshot are there
 # to read (JupyterLab 4 may virtualise them). The news and update prompt is turned off by the
@@ -81,6 +85,9 @@ class JupyterLabServer:
         self.process: subprocess.Popen | None = None
         self.pids: set[int] = set()  # every process seen below the server, ended at stop
         self.log_path = state_dir / "jupyterlab.log"
+        # Kernel sockets live in the runtime folder: a short path of its own, since a Unix socket's
+        # path may not exceed 107 bytes (a pytest tmp_path and `kernel-<uuid>-ipc-N` together do).
+        self.runtime_dir = Path(tempfile.mkdtemp(prefix="lab-"))
 
     def url(self, path: str = "") -> str:
         sep = "&" if "?" in path else "?"
@@ -88,7 +95,7 @@ class JupyterLabServer:
 
     def environment(self) -> dict[str, str]:
         """The server's environment: isolated Jupyter directories, and the settings above."""
-        dirs = {name: self.state_dir / name for name in ("config", "runtime", "settings", "workspaces")}
+        dirs = {name: self.state_dir / name for name in ("config", "settings", "workspaces")} | {"runtime": self.runtime_dir}
         for path in dirs.values():
             path.mkdir(parents=True, exist_ok=True)
         for filename, values in USER_SETTINGS.items():
@@ -111,7 +118,7 @@ class JupyterLabServer:
         command = [
             str(self.jupyter), "lab", "--no-browser", "--ip=127.0.0.1", f"--port={self.port}",
             "--port-retries=0", f"--IdentityProvider.token={self.token}",
-            f"--ServerApp.root_dir={self.root}",
+            f"--ServerApp.root_dir={self.root}", IPC_KERNELS_ARGUMENT,
         ]
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             command.append("--allow-root")
@@ -149,6 +156,13 @@ class JupyterLabServer:
             urllib.request.urlopen(request, timeout=60).close()
 
     def stop(self) -> None:
+        """Shut the server down politely, then signal whatever is left of it and its kernels; remove its runtime folder."""
+        try:
+            self.end_processes()
+        finally:
+            shutil.rmtree(self.runtime_dir, ignore_errors=True)
+
+    def end_processes(self) -> None:
         """Shut the server down politely, then signal whatever is left of it and its kernels."""
         if self.process is None:
             return
