@@ -43,8 +43,9 @@ def shape_mismatch(got: torch.Tensor, expected: torch.Tensor) -> str | None:
         return None
     have, want = tuple(got.shape), tuple(expected.shape)
     if got.numel() == expected.numel() and got.squeeze().shape == expected.squeeze().shape:
-        return mistake("shape-size-1", f"the shape is {shown(have)}, expected {shown(want)}: the same numbers with an extra or a missing dimension of size 1"
-                                       " (a column of shape (N, 1) is not a vector of shape (N,)).")
+        return mistake("shape-size-1",
+                       f"the shape is {shown(have)}, expected {shown(want)}: the same numbers with an extra or a missing dimension of size 1"
+                       " (a column of shape (N, 1) is not a vector of shape (N,)).")
     if have == want[::-1]:
         return mistake("shape-transposed", f"the shape is {shown(have)}, expected {shown(want)}: rows and columns are swapped.")
     return mistake("shape-wrong", f"the shape is {shown(have)}, expected {shown(want)}.")
@@ -55,8 +56,9 @@ def dtype_mismatch(got: torch.Tensor, expected: torch.Tensor) -> str | None:
     if got.dtype == expected.dtype:
         return None
     name = str(expected.dtype).removeprefix("torch.")
-    hint = mistake("dtype-wrong", f"the dtype is {got.dtype}, expected {expected.dtype}: pass dtype=torch.{name} when you create it, or convert with"
-                                  f" .to(torch.{name}).")
+    hint = mistake("dtype-wrong",
+                   f"the dtype is {got.dtype}, expected {expected.dtype}: pass dtype=torch.{name} when you create it, or convert with "
+                   f".to(torch.{name}).")
     if got.dtype == torch.int64 and expected.dtype.is_floating_point:
         hint += " (torch.tensor infers int64 from Python ints.)"
     if got.dtype == torch.float64 and expected.dtype == torch.float32:
@@ -103,8 +105,9 @@ def tensor_mismatch(got: Any, expected: torch.Tensor, atol: float = 1e-6, rtol: 
 def number_mismatch(got: Any, expected: int | float, kind: type = int) -> str | None:
     """A hint when `got` is not the Python number `expected` (a one-element tensor gets `.item()` advice)."""
     if isinstance(got, torch.Tensor):
-        return mistake("returned-tensor-not-number", f"you returned a tensor ({describe(got)}); return a Python {kind.__name__} — .item() converts"
-                                                     " a one-element tensor.")
+        return mistake("returned-tensor-not-number",
+                       f"you returned a tensor ({describe(got)}); return a Python {kind.__name__} — .item() converts"
+                       " a one-element tensor.")
     if got is None:
         return mistake("returned-none", "your function returned None — did you forget `return`?")
     if type(got) is bool or not isinstance(got, (int, float)) or (kind is int and type(got) is not int):
@@ -150,9 +153,9 @@ def first_difference(got, expected: list[float], names: list[str]) -> str | None
     for name, value, want in zip(names, got, expected, strict=True):
         if not math.isclose(value, want, rel_tol=REL, abs_tol=ABS):
             if math.isclose(value, -want, rel_tol=REL, abs_tol=ABS):
-                return mistake("sign-flipped", f"{name} is {shown(f'{value:.6g}')}, expected {shown(f'{want:.6g}')}: the sign is flipped — check the sign of "
-                                               "each local "
-                                               "gradient on its path.")
+                return mistake("sign-flipped",
+                               f"{name} is {shown(f'{value:.6g}')}, expected {shown(f'{want:.6g}')}: the sign is flipped — check the sign of "
+                               "each local gradient on its path.")
             return mistake("number-differs", f"{name} is {shown(f'{value:.6g}')}, expected {shown(f'{want:.6g}')}.")
     return None
 

@@ -20,14 +20,17 @@ def rank_of(t: torch.Tensor) -> int:
 def judge_rank(got, case, expected):
     (t,) = case
     if isinstance(got, tuple) and tuple(got) == tuple(t.shape):
-        return mistake("01.1/returned-shape-rank-sizes-themselves", f"you returned the shape {shown(tuple(got))}; the rank is not the sizes themselves but how "
-                                                                    "many of them there are.")
+        return mistake("01.1/returned-shape-rank-sizes-themselves",
+                       f"you returned the shape {shown(tuple(got))}; the rank is not the sizes themselves but how "
+                       "many of them there are.")
     if type(got) is int and got != expected and t.dim() > 0 and got == t.shape[0]:
-        return mistake("01.1/returned-size-first-dimension-what", f"you returned {shown(got)}, the size of the first dimension (what len(t) gives); the rank "
-                                                                  "counts the dimensions.")
+        return mistake("01.1/returned-size-first-dimension-what",
+                       f"you returned {shown(got)}, the size of the first dimension (what len(t) gives); the rank "
+                       "counts the dimensions.")
     if type(got) is int and got == t.numel() and got != expected:
-        return mistake("01.1/returned-number-elements-rank-counts", f"you returned {shown(got)}, the number of elements; the rank counts dimensions, not "
-                                                                    "numbers.")
+        return mistake("01.1/returned-number-elements-rank-counts",
+                       f"you returned {shown(got)}, the number of elements; the rank counts dimensions, not "
+                       "numbers.")
     return number_mismatch(got, expected)
 
 
@@ -86,18 +89,20 @@ def judge_dice(got, case, expected):
     if low < 1:
         return mistake("01.3/low-bound-included", f"a roll of {shown(low)} came up: randint's low bound is included, so low must be the smallest face.")
     if high > 6:
-        return mistake("01.3/high-bound-included", f"a roll of {shown(high)} came up: a die stops at 6 (randint's high bound is excluded: it is one past the "
-                                                   "largest value).")
+        return mistake("01.3/high-bound-included",
+                       f"a roll of {shown(high)} came up: a die stops at 6 (randint's high bound is excluded: it is one past the "
+                       "largest value).")
     if n >= 300 and high == 5:
         return mistake("01.3/no-six", f"no 6 came up in {shown(n)} rolls: randint's high bound is excluded, so high must be one past the largest face.")
     if n >= 300 and len(torch.unique(got)) < 6:
-        return mistake("01.3/only-faces-came-up-rolls", f"only the faces {shown(torch.unique(got).tolist())} came up in {shown(n)} rolls; every face should "
-                                                        "appear.")
+        return mistake("01.3/only-faces-came-up-rolls",
+                       f"only the faces {shown(torch.unique(got).tolist())} came up in {shown(n)} rolls; every face should "
+                       "appear.")
     end_share = float(((got == 1) | (got == 6)).double().mean())
     if n >= 1000 and end_share < 1 / 3 - 5 * math.sqrt(2 / 9 / n):  # five standard deviations below a fair die's 1/3
-        return (mistake("01.3/faces-1-6-come-up", "the faces 1 and 6 come up far less often than the others: rounding a continuous number to the nearest whole "
-                                                  "one "
-                                                  "gives the end faces half as wide an interval. Every face needs the same chance: torch.randint gives that."))
+        return (mistake("01.3/faces-1-6-come-up",
+                        "the faces 1 and 6 come up far less often than the others: rounding a continuous number to the nearest whole one gives the "
+                        "end faces half as wide an interval. Every face needs the same chance: torch.randint gives that."))
     return None
 
 
@@ -122,22 +127,25 @@ def judge_uniform(got, case, expected):
     if miss:
         return miss
     if not got.dtype.is_floating_point:
-        return mistake("01.4/samples-torch-rand-gives-float32", f"the samples are {got.dtype}; torch.rand gives float32 numbers in [0, 1) — scale and shift "
-                                                                "those.")
+        return mistake("01.4/samples-torch-rand-gives-float32",
+                       f"the samples are {got.dtype}; torch.rand gives float32 numbers in [0, 1) — scale and shift "
+                       "those.")
     if got.dtype != torch.float32:
         return mistake("01.4/dtype-expected-torch-float32-torch", f"the dtype is {got.dtype}, expected torch.float32 (torch.rand's default).")
     width = high - low
     wrong_intervals = [  # what each mistake fills, first match wins
-        ((0.0, 1.0), mistake("01.4/samples-fill-0-1-torch", "the samples fill [0, 1): that is torch.rand as it comes — stretch it to the interval's width, "
-                                                            "then move it to start at low.")),
-        ((0.0, width), mistake("01.4/samples-fill-0-width-right", f"the samples fill [0, {shown(width, 'g')}): the width is right, but the interval does not "
-                                                                  f"start at low = {shown(low, 'g')} yet.")),
-        ((0.0, high), mistake("01.4/samples-fill-0-stretched-0", f"the samples fill [0, {shown(high, 'g')}): you stretched [0, 1) by high; stretch it by the "
-                                                                 "interval's width instead, then move "
-                                                                 "it to low.")),
-        ((low, low + high), mistake("01.4/samples-fill-stretched-0-1", f"the samples fill [{shown(low, 'g')}, {shown(low + high, 'g')}): you stretched [0, 1) "
-                                                                       "by high; stretch it by the "
-                                                                       "interval's width instead.")),
+        ((0.0, 1.0), mistake("01.4/samples-fill-0-1-torch",
+                             "the samples fill [0, 1): that is torch.rand as it comes — stretch it to the interval's width, then move it to start "
+                             "at low.")),
+        ((0.0, width), mistake("01.4/samples-fill-0-width-right",
+                               f"the samples fill [0, {shown(width, 'g')}): the width is right, but the interval does not start at low = "
+                               f"{shown(low, 'g')} yet.")),
+        ((0.0, high), mistake("01.4/samples-fill-0-stretched-0",
+                              f"the samples fill [0, {shown(high, 'g')}): you stretched [0, 1) by high; stretch it by the "
+                              "interval's width instead, then move it to low.")),
+        ((low, low + high), mistake("01.4/samples-fill-stretched-0-1",
+                                    f"the samples fill [{shown(low, 'g')}, {shown(low + high, 'g')}): you stretched [0, 1) "
+                                    "by high; stretch it by the interval's width instead.")),
     ]
     if fills(got, low, high):
         return None
@@ -147,13 +155,13 @@ def judge_uniform(got, case, expected):
     smallest, largest = float(got.min()), float(got.max())
     slack = 1e-5 * max(1.0, abs(low), abs(high))
     if smallest < low - slack or largest >= high + slack:
-        return (mistake("01.4/samples-span-outside-stretch-0", f"the samples span [{shown(smallest, '.3f')}, {shown(largest, '.3f')}], outside "
-                                                               f"[{shown(low, 'g')}, {shown(high, 'g')}):"
-                                                               " stretch [0, 1) to the width of the interval, then move it to start at low."))
+        return (mistake("01.4/samples-span-outside-stretch-0",
+                        f"the samples span [{shown(smallest, '.3f')}, {shown(largest, '.3f')}], outside [{shown(low, 'g')}, {shown(high, 'g')}):"
+                        " stretch [0, 1) to the width of the interval, then move it to start at low."))
     if n >= 1000:
-        return (mistake("01.4/samples-only-span-they-should", f"the samples only span [{shown(smallest, '.3f')}, {shown(largest, '.3f')}]; they should spread "
-                                                              f"over all of [{shown(low, 'g')}, "
-                                                              f"{shown(high, 'g')})."))
+        return (mistake("01.4/samples-only-span-they-should",
+                        f"the samples only span [{shown(smallest, '.3f')}, {shown(largest, '.3f')}]; they should spread over all of "
+                        f"[{shown(low, 'g')}, {shown(high, 'g')})."))
     return None
 
 
@@ -201,17 +209,19 @@ def judge_normal(got, case, expected):
         return mistake("01.5/dtype-expected-torch-float32-torch", f"the dtype is {got.dtype}, expected torch.float32 (torch.randn's default).")
     sample_mean, sample_std = float(got.mean()), float(got.std())
     if abs(sample_std - std**2) < 0.05 * std**2 and abs(std**2 - std) > 0.1 * std:
-        return mistake("01.5/spread-about-std-multiply-randn", f"the spread is {shown(sample_std, '.3f')}, about std² = {shown(std**2, 'g')}: multiply randn "
-                                                               "by the standard deviation, not the variance.")
+        return mistake("01.5/spread-about-std-multiply-randn",
+                       f"the spread is {shown(sample_std, '.3f')}, about std² = {shown(std**2, 'g')}: multiply randn "
+                       "by the standard deviation, not the variance.")
     if sample_std < 0.5 * std and float(got.min()) >= mean:
-        return mistake("01.5/all-samples-lie-above-mean", "all samples lie above the mean: torch.rand is uniform on [0, 1); the normal distribution is "
-                                                          "torch.randn.")
+        return mistake("01.5/all-samples-lie-above-mean",
+                       "all samples lie above the mean: torch.rand is uniform on [0, 1); the normal distribution is torch.randn.")
     if abs(sample_mean - mean) > 6 * std / n**0.5:
-        return mistake("01.5/samples-average-expected-about-add", f"the samples average {shown(sample_mean, '.3f')}, expected about {shown(mean, 'g')}: add "
-                                                                  "the mean after scaling.")
+        return mistake("01.5/samples-average-expected-about-add",
+                       f"the samples average {shown(sample_mean, '.3f')}, expected about {shown(mean, 'g')}: add "
+                       "the mean after scaling.")
     if abs(sample_std - std) > 0.1 * std:
-        return mistake("01.5/samples-standard-deviation-expected-about", f"the samples' standard deviation is {shown(sample_std, '.3f')}, expected about "
-                                                                         f"{shown(std, 'g')}: scale torch.randn by std.")
+        return mistake("01.5/samples-standard-deviation-expected-about",
+                       f"the samples' standard deviation is {shown(sample_std, '.3f')}, expected about {shown(std, 'g')}: scale torch.randn by std.")
     return None
 
 

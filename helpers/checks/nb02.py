@@ -41,7 +41,8 @@ def judge_element(got, case, expected):
         rows, cols = t.shape
         wrong = [  # (index used, the mistake behind it); the first that explains the answer wins
             ((row, col), mistake("02.1/indices-from-one",
-                                 f"you returned {shown(f'{value}, which is t[{row}, {col}]: the {ordinal(row + 1)} row, {ordinal(col + 1)} column')}."
+                                 f"you returned "
+                                 f"{shown(f'{value}, which is t[{row}, {col}]: the {ordinal(row + 1)} row, {ordinal(col + 1)} column')}."
                                  " Indices count from 0, so the n-th row has index n - 1 (and the same for columns).")),
             ((col - 1, row - 1), mistake("02.1/row-and-column-swapped",
                                          f"you returned {shown(f'{value}, the element in the {ordinal(col)} row, {ordinal(row)} column')}:"
@@ -91,22 +92,21 @@ def zero_negatives(t: torch.Tensor) -> torch.Tensor:
 def judge_zero_negatives(got, case, expected):
     (t,) = case
     if got is None:
-        return (mistake("02.2/function-returned-none-assigning-through", "your function returned None: assigning through a mask changes a tensor in place and "
-                                                                         "gives nothing back. Return the tensor you changed"
-                                                                         " (a copy, so that t itself stays as it was)."))
+        return (mistake("02.2/function-returned-none-assigning-through",
+                        "your function returned None: assigning through a mask changes a tensor in place and gives nothing back. Return the tensor "
+                        "you changed (a copy, so that t itself stays as it was)."))
     miss = on_cpu(got, expected)
     if miss:
         return miss
     if got.dim() == 1 and got.shape != expected.shape and got.numel() < t.numel():
-        return (mistake("02.2/returned-elements-row-indexing-mask", f"you returned {shown(got.numel())} of the {shown(t.numel())} elements, in one row: "
-                                                                    "indexing with a mask picks the matching elements "
-                                                                    "out. Keep t's"
-                                                                    " shape: assign 0 to the masked positions instead."))
+        return (mistake("02.2/returned-elements-row-indexing-mask",
+                        f"you returned {shown(got.numel())} of the {shown(t.numel())} elements, in one row: "
+                        "indexing with a mask picks the matching elements out. Keep t's shape: assign 0 to the masked positions instead."))
     if same(got, t.abs()):
         return mistake("02.2/flipped-sign-negative-elements-they", "you flipped the sign of the negative elements; they should become 0.")
     if same(got, torch.where(t > 0, torch.zeros_like(t), t)):
-        return mistake("02.2/set-positive-elements-0-kept", "you set the positive elements to 0 and kept the negative ones: the mask must be true where t is "
-                                                            "negative.")
+        return mistake("02.2/set-positive-elements-0-kept",
+                       "you set the positive elements to 0 and kept the negative ones: the mask must be true where t is negative.")
     if same(got, t):
         return mistake("02.2/nothing-changed-negative-elements-still", "nothing changed: the negative elements are still there.")
     return tensor_mismatch(got, expected)
@@ -138,26 +138,28 @@ def judge_row_argmax(got, case, expected):
     (scores,) = case
     pair = isinstance(got, tuple) and len(got) == 2 and all(type(part) is torch.Tensor for part in got)
     if pair or "return_types" in type_name(got):
-        return mistake("02.3/max-dim-gives-two-tensors", "max(dim=...) gives two tensors, the largest values and their indices; the exercise asks only for the "
-                                                         "indices (the positions).")
+        return mistake("02.3/max-dim-gives-two-tensors",
+                       "max(dim=...) gives two tensors, the largest values and their indices; the exercise asks only for the indices (the "
+                       "positions).")
     miss = on_cpu(got, expected)
     if miss or same(got, expected):
         return miss
     rows, cols = scores.shape
     if got.dim() == 0:
-        return (mistake("02.3/returned-number-without-dim-argmax", "you returned one number: without dim, argmax looks at the whole tensor as one flat list. "
-                                                                   "Say which dimension to reduce, so you get one"
-                                                                   " answer per row."))
+        return (mistake("02.3/returned-number-without-dim-argmax",
+                        "you returned one number: without dim, argmax looks at the whole tensor as one flat list. Say which dimension to reduce, so "
+                        "you get one answer per row."))
     if same(got, scores.argmax(dim=0)):
-        return (mistake("02.3/returned-indices-per-column-dim", f"you returned {shown(cols)} indices, one per column: dim=0 reduces over the rows (down each "
-                                                                "column). One answer per row means reducing across"
-                                                                " the columns, dim=1."))
+        return (mistake("02.3/returned-indices-per-column-dim",
+                        f"you returned {shown(cols)} indices, one per column: dim=0 reduces over the rows (down each "
+                        "column). One answer per row means reducing across the columns, dim=1."))
     if got.shape == (rows, 1):
-        return mistake("02.3/shape-expected-keepdim-true-keeps", f"the shape is {shown((rows, 1))}, expected {shown((rows,))}: keepdim=True keeps the reduced "
-                                                                 "dimension as a size-1 column; leave it out here.")
+        return mistake("02.3/shape-expected-keepdim-true-keeps",
+                       f"the shape is {shown((rows, 1))}, expected {shown((rows,))}: keepdim=True keeps the reduced "
+                       "dimension as a size-1 column; leave it out here.")
     if got.is_floating_point() and same(got, scores.max(dim=1).values):
-        return mistake("02.3/those-largest-scores-themselves-exercise", "those are the largest scores themselves; the exercise asks where they are: their "
-                                                                        "column indices.")
+        return mistake("02.3/those-largest-scores-themselves-exercise",
+                       "those are the largest scores themselves; the exercise asks where they are: their column indices.")
     if same(got, expected + 1):
         return mistake("02.3/every-index-too-large-indices", "every index is one too large: indices count from 0, so the first column is column 0.")
     if same(got, scores.argmin(dim=1)):
@@ -199,13 +201,14 @@ def judge_flatten_transposed(got, case, expected):
     if miss:
         return miss
     if got.shape == t.t().shape:
-        return (mistake("02.4/returned-tensor-shape-transpose-itself", f"you returned a tensor of shape {shown(tuple(got.shape))}, the transpose itself; it "
-                                                                       f"still has to become one row of {shown(t.numel())} "
-                                                                       "numbers (1-D)."))
+        return (mistake("02.4/returned-tensor-shape-transpose-itself",
+                        f"you returned a tensor of shape {shown(tuple(got.shape))}, the transpose itself; it still has to become one row of "
+                        f"{shown(t.numel())} "
+                        "numbers (1-D)."))
     if same(got, t.flatten()):
-        return (mistake("02.4/these-ts-rows-after-another", "these are t's rows one after another, in the order they sit in memory; view or reshape keep that "
-                                                            "order even when you ask for the shape"
-                                                            " (columns, rows). Transpose first, so the columns are read one after another."))
+        return (mistake("02.4/these-ts-rows-after-another",
+                        "these are t's rows one after another, in the order they sit in memory; view or reshape keep that order even when you ask "
+                        "for the shape (columns, rows). Transpose first, so the columns are read one after another."))
     return tensor_mismatch(got, expected)
 
 

@@ -23,8 +23,9 @@ def close(a: torch.Tensor, b: torch.Tensor) -> bool:
 
 def python_number_hint(got) -> str | None:
     if type(got) in (int, float):
-        return mistake("03/returned-python-number-return-tensor", f"you returned the Python number {shown(got)}; return a tensor (a 0-dim float32 tensor), as "
-                                                                  "torch's reductions do.")
+        return mistake("03/returned-python-number-return-tensor",
+                       f"you returned the Python number {shown(got)}; return a tensor (a 0-dim float32 tensor), as "
+                       "torch's reductions do.")
     return None
 
 
@@ -40,24 +41,25 @@ def judge_mean(got, case, expected):
     if miss:
         return miss
     if got.numel() == 1 and got.shape != expected.shape:
-        return mistake("03.1/shape-expected-mean-over-all", f"the shape is {shown(tuple(got.shape))}, expected (): a mean over all elements is a 0-dim tensor "
-                                                            "(no keepdim, no dim).")
+        return mistake("03.1/shape-expected-mean-over-all",
+                       f"the shape is {shown(tuple(got.shape))}, expected (): a mean over all elements is a 0-dim tensor "
+                       "(no keepdim, no dim).")
     if got.shape == expected.shape and not got.dtype.is_floating_point:
-        return (mistake("03.1/result-where-mean-dividing-integers", f"the result is {got.dtype}: {shown(got.item())} where the mean is "
-                                                                    f"{shown(expected.item(), '.4f')}. Dividing integers with // (or a "
-                                                                    "rounding mode) drops"
-                                                                    " the fraction and keeps the integer dtype; convert to float before you average."))
+        return (mistake("03.1/result-where-mean-dividing-integers",
+                        f"the result is {got.dtype}: {shown(got.item())} where the mean is {shown(expected.item(), '.4f')}. Dividing integers with "
+                        f"// (or a "
+                        "rounding mode) drops the fraction and keeps the integer dtype; convert to float before you average."))
     if got.shape == expected.shape and got.dtype == expected.dtype and not close(got, expected):
         if close(got, expected.trunc()):
-            return (mistake("03.1/fraction-gone-converting-integer-long", "the fraction is gone: converting to an integer (.long(), .int() or int()) "
-                                                                          "truncates, cutting the fraction off. "
-                                                                          "Convert the integers to float before you average, and keep the result float."))
+            return (mistake("03.1/fraction-gone-converting-integer-long",
+                            "the fraction is gone: converting to an integer (.long(), .int() or int()) truncates, cutting the fraction off. Convert "
+                            "the integers to float before you average, and keep the result float."))
         if close(got, expected.round()):
             return mistake("03.1/rounded-mean-whole-number-mean", "you rounded the mean to a whole number; the mean keeps its fraction.")
     if got.dtype == torch.float64:
-        return (mistake("03.1/dtype-torch-float64-expected-torch", "the dtype is torch.float64, expected torch.float32: .double() (and NumPy, whose default "
-                                                                   "float is float64) gives float64; float32 is"
-                                                                   " what was asked."))
+        return (mistake("03.1/dtype-torch-float64-expected-torch",
+                        "the dtype is torch.float64, expected torch.float32: .double() (and NumPy, whose default float is float64) gives float64; "
+                        "float32 is what was asked."))
     return tensor_mismatch(got, expected)
 
 
@@ -89,26 +91,27 @@ def judge_bin_index(got, case, expected):
     if got.shape == expected.shape:
         exact = values / width
         if got.dtype.is_floating_point and close(got, exact):
-            return mistake("03.2/these-exact-quotients-fractions-always", "these are exact quotients with fractions: / always divides exactly and returns "
-                                                                          "floats. A bin index is a whole number, rounded down.")
+            return mistake("03.2/these-exact-quotients-fractions-always",
+                           "these are exact quotients with fractions: / always divides exactly and returns floats. A bin index is a whole number, "
+                           "rounded down.")
         if close(got, exact.trunc()) and not close(got, expected):
             where = int((exact.trunc() != expected).nonzero()[0, 0])
             value = int(values.flatten()[where])
-            return (mistake("03.2/landed-bin-but-lies-bin", f"{shown(value)} landed in bin {shown(int(exact.trunc().flatten()[where]))}, but it lies in bin "
-                                                            f"{shown(int(expected.flatten()[where]))}: "
-                                                            "rounding toward zero (rounding_mode='trunc', or converting a float to an integer with .long() or "
-                                                            ".int()) "
-                                                            "is wrong for negative values. Bins round down, toward minus infinity."))
+            return (mistake("03.2/landed-bin-but-lies-bin",
+                            f"{shown(value)} landed in bin {shown(int(exact.trunc().flatten()[where]))}, but it lies in bin "
+                            f"{shown(int(expected.flatten()[where]))}: "
+                            "rounding toward zero (rounding_mode='trunc', or converting a float to an integer with .long() or .int()) is wrong for "
+                            "negative values. Bins round down, toward minus infinity."))
         if close(got, exact.round()) and not close(got, expected):
-            return (mistake("03.2/rounded-each-quotient-nearest-whole", "you rounded each quotient to the nearest whole number; a value belongs to the bin it "
-                                                                        "has reached, so the index "
-                                                                        "rounds down, toward minus infinity."))
+            return (mistake("03.2/rounded-each-quotient-nearest-whole",
+                            "you rounded each quotient to the nearest whole number; a value belongs to the bin it has reached, so the index rounds "
+                            "down, toward minus infinity."))
         if close(got, expected + 1):
-            return mistake("03.2/every-bin-index-too-large", "every bin index is one too large: bins count from 0, so values from 0 up to (not including) "
-                                                             "width are in bin 0.")
+            return mistake("03.2/every-bin-index-too-large",
+                           "every bin index is one too large: bins count from 0, so values from 0 up to (not including) width are in bin 0.")
         if close(got, values.remainder(width)):
-            return mistake("03.2/remainder-values-position-inside-bin", "that is the remainder, a value's position inside its bin; the exercise asks for the "
-                                                                        "bin itself.")
+            return mistake("03.2/remainder-values-position-inside-bin",
+                           "that is the remainder, a value's position inside its bin; the exercise asks for the bin itself.")
     return tensor_mismatch(got, expected)
 
 
@@ -145,12 +148,13 @@ def judge_before_and_after(got, case, expected):
     before, after = got
     want_before, want_after = expected
     if close(before, want_after) and close(after, want_after):
-        return (mistake("03.3/both-tensors-hold-b-before", "both tensors hold a + b: your 'before' is another name for the same tensor as a, not a copy, so "
-                                                           "add_ "
-                                                           "changed it too. Keep a copy (clone) of a before you add."))
+        return (mistake("03.3/both-tensors-hold-b-before",
+                        "both tensors hold a + b: your 'before' is another name for the same tensor as a, not a copy, so add_ changed it too. Keep "
+                        "a copy (clone) of a before you add."))
     if close(before, want_before) and close(after, want_before):
-        return (mistake("03.3/did-change-add-b-without", "a did not change: a.add(b) (without the underscore) returns a new tensor and leaves a as it was. "
-                                                         "Only the methods ending in _ change the tensor they are called on."))
+        return (mistake("03.3/did-change-add-b-without",
+                        "a did not change: a.add(b) (without the underscore) returns a new tensor and leaves a as it was. Only the methods ending "
+                        "in _ change the tensor they are called on."))
     return tensor_mismatch(before, want_before) or tensor_mismatch(after, want_after)
 
 
@@ -201,8 +205,9 @@ def judge_mse(got, case, expected):
         if close(got, errors.mean() ** 2):
             return mistake("03.4/squared-mean-error-square-each", "you squared the mean error; square each error first, then average the squares.")
     if got.shape != expected.shape and got.numel() == n:
-        return mistake("03.4/shape-expected-these-look-like", f"the shape is {shown(tuple(got.shape))}, expected (): these look like the {shown(n)} squared "
-                                                              "errors themselves; average them into one number.")
+        return mistake("03.4/shape-expected-these-look-like",
+                       f"the shape is {shown(tuple(got.shape))}, expected (): these look like the {shown(n)} squared "
+                       "errors themselves; average them into one number.")
     return tensor_mismatch(got, expected)
 
 
@@ -235,13 +240,12 @@ def judge_center_rows(got, case, expected):
         return miss
     if got.shape == expected.shape:
         if x.shape[0] == x.shape[1] and close(got, x - x.mean(dim=1)):
-            return (mistake("03.5/row-mean-was-subtracted-column", "row i's mean was subtracted from column i: x.mean(dim=1) has shape (N,), and broadcasting "
-                                                                   "lines it up "
-                                                                   "with the last dimension, the columns. Keep the reduced dimension (keepdim=True) so the "
-                                                                   "means stay a column (N, 1)."))
+            return (mistake("03.5/row-mean-was-subtracted-column",
+                            "row i's mean was subtracted from column i: x.mean(dim=1) has shape (N,), and broadcasting lines it up with the last "
+                            "dimension, the columns. Keep the reduced dimension (keepdim=True) so the means stay a column (N, 1)."))
         if close(got, x - x.mean(dim=0)):
-            return mistake("03.5/each-column-now-has-mean", "each column now has mean 0, not each row: dim=0 averages down the columns. A row's mean averages "
-                                                            "across it.")
+            return mistake("03.5/each-column-now-has-mean",
+                           "each column now has mean 0, not each row: dim=0 averages down the columns. A row's mean averages across it.")
         if close(got, x - x.mean()):
             return mistake("03.5/subtracted-mean-whole-tensor-each", "you subtracted one mean, of the whole tensor; each row needs its own mean.")
     return tensor_mismatch(got, expected, atol=1e-5)

@@ -37,17 +37,17 @@ def judge_ones_column(got, case, expected):
         return miss
     if got.dtype != x.dtype or got.device.type != x.device.type:
         defaults = " (float32 on the CPU: the defaults a new tensor gets)" if got.dtype == torch.float32 and got.device.type == "cpu" else ""
-        return RuleBroken(mistake("04.1/column-not-following-x", f"your column is {where(got)}{defaults}, but x is {where(x)}. Make the new tensor"
-                                                                 " follow x: a tensor method such as x.new_ones, or the dtype= and device= arguments, taken "
-                                                                 "from x."))
+        return RuleBroken(mistake("04.1/column-not-following-x",
+                                  f"your column is {where(got)}{defaults}, but x is {where(x)}. Make the new tensor"
+                                  " follow x: a tensor method such as x.new_ones, or the dtype= and device= arguments, taken from x."))
     n = x.shape[0]
     if got.shape == (n,):
         return mistake("04.1/shape-vector-column-has-shape", f"the shape is ({shown(n)},), a vector; a column has shape ({shown(n)}, 1)." + BROADCAST_TRAP)
     if got.shape == (1, n) and n != 1:
         return mistake("04.1/shape-1-row-column-has", f"the shape is (1, {shown(n)}), a row; a column has shape ({shown(n)}, 1): one row per row of x.")
     if got.shape == x.shape and x.shape[1] != 1:
-        return mistake("04.1/shape-xs-own-shape-column", f"the shape is {shown(tuple(got.shape))}, x's own shape: a column has one number per row of x, shape "
-                                                         f"({shown(n)}, 1).")
+        return mistake("04.1/shape-xs-own-shape-column",
+                       f"the shape is {shown(tuple(got.shape))}, x's own shape: a column has one number per row of x, shape ({shown(n)}, 1).")
     miss = shape_mismatch(got, expected)
     if miss or got.device.type == "meta":  # a meta tensor has a shape and a dtype, but no values to compare
         return miss
@@ -84,11 +84,13 @@ def judge_prepare(got, case, expected):
     batch, device, dtype = case
     if type(got) is not dict:
         kind = f"a Python {type(got).__name__}" if isinstance(got, (list, tuple)) else describe(got)
-        return mistake("04.2/not-a-dict", f"you returned {kind}; return a dict with the same names as batch, each with its tensor "
-                                                               "converted.")
+        return mistake("04.2/not-a-dict",
+                       f"you returned {kind}; return a dict with the same names as batch, each with its tensor "
+                       "converted.")
     if sorted(map(str, got)) != sorted(batch):
-        return mistake("04.2/names-expected-keep-batchs-names", f"the names are {shown(sorted(map(str, got)))}, expected {shown(sorted(batch))}: keep batch's "
-                                                                "names.")
+        return mistake("04.2/names-expected-keep-batchs-names",
+                       f"the names are {shown(sorted(map(str, got)))}, expected {shown(sorted(batch))}: keep batch's "
+                       "names.")
     for name, came in batch.items():
         have, want = got[name], expected[name]
         miss = not_a_tensor(have)
@@ -96,19 +98,20 @@ def judge_prepare(got, case, expected):
             return Hint(f"{shown(repr(name))}: {miss}", mistake_of(miss))
         if have.dtype == came.dtype != want.dtype:
             if have.device.type == came.device.type != want.device.type:
-                return (mistake("04.2/still-came-returns-converted-copy", f"{shown(repr(name))} is still {where(came)}, as it came in: .to(...) returns a "
-                                                                          "converted copy and leaves "
-                                                                          "the tensor you call it on as it was, so keep what it returns."))
-            return (mistake("04.2/still-has-old-dtype-give", f"{shown(repr(name))} still has its old dtype, {str(came.dtype).removeprefix('torch.')}: give "
-                                                             ".to(...) the dtype as "
-                                                             "well as the device, and keep what it returns (a converted copy; the original stays as it was)."))
+                return (mistake("04.2/still-came-returns-converted-copy",
+                                f"{shown(repr(name))} is still {where(came)}, as it came in: .to(...) returns a "
+                                "converted copy and leaves the tensor you call it on as it was, so keep what it returns."))
+            return (mistake("04.2/still-has-old-dtype-give",
+                            f"{shown(repr(name))} still has its old dtype, {str(came.dtype).removeprefix('torch.')}: give "
+                            ".to(...) the dtype as well as the device, and keep what it returns (a converted copy; the original stays as it was)."))
         if have.device.type != want.device.type:
-            return (mistake("04.2/device-not-changed", f"{shown(repr(name))} is on {have.device.type}, expected {want.device.type}: one call to "
-                                                                    ".to(...) can change the device and the "
-                                                                    "dtype together."))
+            return (mistake("04.2/device-not-changed",
+                            f"{shown(repr(name))} is on {have.device.type}, expected {want.device.type}: one call to "
+                            ".to(...) can change the device and the dtype together."))
         if have.dtype != want.dtype:
-            return mistake("04.2/dtype-not-the-given-one", f"{shown(repr(name))} is {where(have)}, expected {where(want)}: convert to the dtype you "
-                                                                     "were given.")
+            return mistake("04.2/dtype-not-the-given-one",
+                           f"{shown(repr(name))} is {where(have)}, expected {where(want)}: convert to the dtype you "
+                           "were given.")
         miss = shape_mismatch(have, want) or (None if want.device.type == "meta" else values_mismatch(have, want))
         if miss:
             return Hint(f"{shown(repr(name))}: {miss}", mistake_of(miss))
@@ -141,19 +144,20 @@ def percentiles(t: torch.Tensor, qs: list) -> list:
 def judge_percentiles(got, case, expected):
     t, qs = case
     if type(got) is torch.Tensor:
-        return mistake("04.3/returned-tensor-exercise-asks-python", "you returned a tensor; the exercise asks for a Python list of floats (.tolist() makes "
-                                                                    "one).")
+        return mistake("04.3/returned-tensor-exercise-asks-python",
+                       "you returned a tensor; the exercise asks for a Python list of floats (.tolist() makes one).")
     if type(got).__module__ == "numpy" and getattr(got, "ndim", 0) > 0:
-        return mistake("04.3/returned-numpy-array-exercise-asks", "you returned a NumPy array; the exercise asks for a Python list of floats (.tolist() makes "
-                                                                  "one).")
+        return mistake("04.3/returned-numpy-array-exercise-asks",
+                       "you returned a NumPy array; the exercise asks for a Python list of floats (.tolist() makes one).")
     if type(got) is not list:
         return mistake("04.3/not-a-list", f"you returned {describe(got)}; return a Python list of floats, one per percentile.")
     if len(got) != len(qs):
         return mistake("04.3/returned-values-percentiles", f"you returned {shown(len(got))} values for {shown(len(qs))} percentiles.")
     odd = next((value for value in got if type(value) is not float), None)
     if odd is not None:
-        return (mistake("04.3/list-holds-python-float-call", f"the list holds {with_article(type(odd).__module__)}.{type(odd).__name__}, not a Python float: "
-                                                             "call .tolist() on the NumPy array (rather than list(...)), which converts each number."))
+        return (mistake("04.3/list-holds-python-float-call",
+                        f"the list holds {with_article(type(odd).__module__)}.{type(odd).__name__}, not a Python float: "
+                        "call .tolist() on the NumPy array (rather than list(...)), which converts each number."))
     have = torch.tensor(got, dtype=torch.float64)
     want = torch.tensor(expected, dtype=torch.float64)
     if torch.allclose(have, want, rtol=1e-5, atol=1e-6):
@@ -161,10 +165,10 @@ def judge_percentiles(got, case, expected):
     data = t.detach().to(torch.float64)
     as_fractions = torch.quantile(data, torch.tensor(qs, dtype=torch.float64) / 10_000)
     if torch.allclose(have, as_fractions, rtol=1e-5, atol=1e-6):
-        return mistake("04.3/np-percentile-takes-percents-0", "np.percentile takes percents, from 0 to 100 (it is torch.quantile that takes fractions from 0 "
-                                                              "to 1): pass qs as they are.")
-    return mistake("04.3/values-differ-have-expected", f"the values differ: you have {shown([round(v, 4) for v in got])}, expected "
-                                                       f"{shown([round(v, 4) for v in expected])}.")
+        return mistake("04.3/np-percentile-takes-percents-0",
+                       "np.percentile takes percents, from 0 to 100 (it is torch.quantile that takes fractions from 0 to 1): pass qs as they are.")
+    return mistake("04.3/values-differ-have-expected",
+                   f"the values differ: you have {shown([round(v, 4) for v in got])}, expected {shown([round(v, 4) for v in expected])}.")
 
 
 def percentiles_public():

@@ -32,12 +32,10 @@ def float32_hint(got: torch.Tensor, expected: torch.Tensor) -> str:
     worst = largest_relative_error(got, expected)
     said = ("your result is float32" if got.dtype == torch.float32 else
             "they look computed in float32")
-    return (mistake("05/estimates-off-up-relative-far", f"your estimates are off by up to {shown(worst, '.1e')} (relative), far more than float64 rounding "
-                                                        f"allows: {said}, "
-                                                        "which torch.tensor makes from Python floats by default. In float32 the two values of f whose "
-                                                        "difference you "
-                                                        "take agree in most of their ~7 significant digits, so the difference is mostly rounding noise; make "
-                                                        "the tensor float64."))
+    return (mistake("05/estimates-off-up-relative-far",
+                    f"your estimates are off by up to {shown(worst, '.1e')} (relative), far more than float64 rounding allows: {said}, "
+                    "which torch.tensor makes from Python floats by default. In float32 the two values of f whose difference you take agree in most "
+                    "of their ~7 significant digits, so the difference is mostly rounding noise; make the tensor float64."))
 
 
 # 05.1 cross_entropy(y, p): mean over the examples of -sum over the classes of y log p -------
@@ -56,41 +54,45 @@ def judge_cross_entropy(got, case, expected):
         sign = ""
         if got.dtype.is_floating_point and float(got.detach().max()) <= 0:
             sign = " Mind the sign too: log p is never positive, so every term y·log p is ≤ 0 and the loss needs a minus in front."
-        return (mistake("05.1/returned-tensor-shape-term-per", f"you returned a tensor of shape ({shown(n)}, {shown(c)}), one term per example and class: "
-                                                               "cross-entropy adds the terms up over "
-                                                               f"the classes (one loss per example) and then averages those over the {shown(n)} examples, "
-                                                               f"giving one number.{sign}"))
+        return (mistake("05.1/returned-tensor-shape-term-per",
+                        f"you returned a tensor of shape ({shown(n)}, {shown(c)}), one term per example and class: "
+                        "cross-entropy adds the terms up over "
+                        f"the classes (one loss per example) and then averages those over the {shown(n)} examples, giving one number.{sign}"))
     if got.shape == (n,):
-        return mistake("05.1/returned-numbers-loss-per-example", f"you returned {shown(n)} numbers, one loss per example: the batch's loss is their mean, a "
-                                                                 "single number.")
+        return mistake("05.1/returned-numbers-loss-per-example",
+                       f"you returned {shown(n)} numbers, one loss per example: the batch's loss is their mean, a "
+                       "single number.")
     if got.shape == (c,):
-        return (mistake("05.1/returned-numbers-per-class-added", f"you returned {shown(c)} numbers, one per class: you added up over the examples (dim=0). Add "
-                                                                 "up over the "
-                                                                 "classes (dim=1) for each example's loss, then average over the examples."))
+        return (mistake("05.1/returned-numbers-per-class-added",
+                        f"you returned {shown(c)} numbers, one per class: you added up over the examples (dim=0). Add "
+                        "up over the classes (dim=1) for each example's loss, then average over the examples."))
     miss = shape_mismatch(got, expected) or dtype_mismatch(got, expected)
     if miss:
         return miss
     value, want = float(got), float(expected)
     near = lambda model: math.isclose(value, model, rel_tol=1e-4, abs_tol=1e-6)  # noqa: E731
     if near(-want) or value < 0:
-        return (mistake("05.1/loss-negative-log-p-never", f"your loss is {shown(value, '.4f')}, negative: log p is never positive, so the sum of y·log p is ≤ "
-                                                          "0. Cross-entropy is "
-                                                          "minus that sum, so it is ≥ 0 and falls as the true class's probability rises; without the minus, "
-                                                          "lowering the loss would push that probability down."))
+        return (mistake("05.1/loss-negative-log-p-never",
+                        f"your loss is {shown(value, '.4f')}, negative: log p is never positive, so the sum of y·log p is ≤ "
+                        "0. Cross-entropy is minus that sum, so it is ≥ 0 and falls as the true class's probability rises; without the minus, "
+                        "lowering the loss would push that probability down."))
     if near(n * want):
-        return (mistake("05.1/loss-times-expected-added-up", f"your loss is {shown(n)} times the expected one ({shown(want, '.4f')}): you added up the "
-                                                             f"{shown(n)} examples' losses. Average them "
-                                                             "(mean), so the loss does not grow with the batch size."))
+        return (mistake("05.1/loss-times-expected-added-up",
+                        f"your loss is {shown(n)} times the expected one ({shown(want, '.4f')}): you added up the {shown(n)} examples' losses. "
+                        f"Average them "
+                        "(mean), so the loss does not grow with the batch size."))
     if near(want / c):
-        return (mistake("05.1/loss-expected-divided-number-classes", f"your loss is the expected one ({shown(want, '.4f')}) divided by the number of classes, "
-                                                                     f"{shown(c)}: you averaged over the "
-                                                                     "classes too. Add up over the classes; average only over the examples."))
+        return (mistake("05.1/loss-expected-divided-number-classes",
+                        f"your loss is the expected one ({shown(want, '.4f')}) divided by the number of classes, {shown(c)}: you averaged over the "
+                        "classes too. Add up over the classes; average only over the examples."))
     if near(want / math.log(10)):
-        return mistake("05.1/loss-expected-divided-ln-10", "your loss is the expected one divided by ln 10: you used the base-10 logarithm; cross-entropy uses "
-                                                           "the natural log, torch.log.")
+        return mistake("05.1/loss-expected-divided-ln-10",
+                       "your loss is the expected one divided by ln 10: you used the base-10 logarithm; cross-entropy uses the natural log, "
+                       "torch.log.")
     if near(float(-torch.log(p.to(torch.float64)).sum(dim=1).mean())):
-        return (mistake("05.1/added-up-log-p-over", "you added up log p over every class: only the true class should count, and y (1 for the true class, "
-                                                    "0 elsewhere) is what picks it out."))
+        return (mistake("05.1/added-up-log-p-over",
+                        "you added up log p over every class: only the true class should count, and y (1 for the true class, 0 elsewhere) is what "
+                        "picks it out."))
     return values_mismatch(got, expected, atol=1e-6, rtol=1e-4)
 
 
@@ -145,24 +147,25 @@ def judge_central_difference(got, case, expected):
     if close(got, expected, rtol=1e-8):
         return None
     if close(got, -expected, rtol=1e-6):
-        return (mistake("05.2/every-estimate-has-wrong-sign", "every estimate has the wrong sign: the central difference is f at the point to the right (x + "
-                                                              "h) minus f"
-                                                              " at the point to the left (x - h), over the distance between them."))
+        return (mistake("05.2/every-estimate-has-wrong-sign",
+                        "every estimate has the wrong sign: the central difference is f at the point to the right (x + h) minus f at the point to "
+                        "the left (x - h), over the distance between them."))
     if close(got, 2 * expected, rtol=1e-6):
-        return mistake("05.2/estimates-twice-expected-ones-x", "your estimates are twice the expected ones: x + h and x - h are 2h apart, so divide the "
-                                                               "difference by 2h, not h.")
+        return mistake("05.2/estimates-twice-expected-ones-x",
+                       "your estimates are twice the expected ones: x + h and x - h are 2h apart, so divide the difference by 2h, not h.")
     if close(got, expected * h * h, rtol=1e-6):
-        return mistake("05.2/estimates-h-times-too-small", "your estimates are h² times too small: `/ 2 * h` divides by 2 and then multiplies by h. Put the "
-                                                           "whole denominator 2h in parentheses.")
+        return mistake("05.2/estimates-h-times-too-small",
+                       "your estimates are h² times too small: `/ 2 * h` divides by 2 and then multiplies by h. Put the whole denominator 2h in "
+                       "parentheses.")
     if close(got, ((points + h) ** 5 - points**5) / h, rtol=1e-8):
-        return (mistake("05.2/forward-difference-f-x-h", "that is the forward difference (f(x + h) - f(x)) / h: step h to both sides of x and divide by the "
-                                                         "distance 2h;"
-                                                         " the central difference's error shrinks like h², the forward one's only like h."))
+        return (mistake("05.2/forward-difference-f-x-h",
+                        "that is the forward difference (f(x + h) - f(x)) / h: step h to both sides of x and divide by the distance 2h; the central "
+                        "difference's error shrinks like h², the forward one's only like h."))
     if close(got, 5 * points**4, rtol=1e-10):
-        return (mistake("05.2/returned-exact-derivative-5x-exercise", "you returned the exact derivative 5x⁴; the exercise asks for the central-difference "
-                                                                      "estimate, which with "
-                                                                      f"h = {shown(h, 'g')} differs from it (that error is what the exercise is about): "
-                                                                      "compute it from f at x + h and x - h."))
+        return (mistake("05.2/returned-exact-derivative-5x-exercise",
+                        "you returned the exact derivative 5x⁴; the exercise asks for the central-difference estimate, which with "
+                        f"h = {shown(h, 'g')} differs from it (that error is what the exercise is about): "
+                        "compute it from f at x + h and x - h."))
     if looks_float32(got, expected):
         return float32_hint(got, expected)
     return values_mismatch(got, expected, atol=0.0, rtol=1e-8)
@@ -204,23 +207,24 @@ def judge_numeric_gradient(got, case, expected):
         return None
     n = len(w)
     if close(got, torch.full((n,), float(expected.sum())), rtol=1e-6):
-        return (mistake("05.3/every-entry-same-number-sum", "every entry is the same number, the sum of all the partial derivatives: you nudged all the inputs "
-                                                            "at once. "
-                                                            "A partial derivative nudges one input and holds the others fixed: one nudge per entry."))
+        return (mistake("05.3/every-entry-same-number-sum",
+                        "every entry is the same number, the sum of all the partial derivatives: you nudged all the inputs at once. A partial "
+                        "derivative nudges one input and holds the others fixed: one nudge per entry."))
     if close(got, -expected, rtol=1e-6):
-        return mistake("05.3/every-entry-has-wrong-sign", "every entry has the wrong sign: take f at w + h·e_i minus f at w - h·e_i (right minus left), over "
-                                                          "2h.")
+        return mistake("05.3/every-entry-has-wrong-sign",
+                       "every entry has the wrong sign: take f at w + h·e_i minus f at w - h·e_i (right minus left), over 2h.")
     if close(got, 2 * expected, rtol=1e-6):
-        return mistake("05.3/entries-twice-expected-ones-two", "your entries are twice the expected ones: the two nudged points are 2h apart, so divide by 2h, "
-                                                               "not h.")
+        return mistake("05.3/entries-twice-expected-ones-two",
+                       "your entries are twice the expected ones: the two nudged points are 2h apart, so divide by 2h, not h.")
     if close(got, expected * h * h, rtol=1e-6):
-        return mistake("05.3/entries-h-times-too-small", "your entries are h² times too small: `/ 2 * h` divides by 2 and then multiplies by h. Put the whole "
-                                                         "denominator 2h in parentheses.")
+        return mistake("05.3/entries-h-times-too-small",
+                       "your entries are h² times too small: `/ 2 * h` divides by 2 and then multiplies by h. Put the whole denominator 2h in "
+                       "parentheses.")
     weights = torch.arange(1, n + 1, dtype=torch.float64)
     forward = expected + h * weights**2  # f is quadratic: a forward difference is off by h/2 times its curvature 2 i²
     if close(got, forward, rtol=1e-6):
-        return mistake("05.3/forward-difference-f-w-h", "that is the forward difference (f(w + h·e_i) - f(w)) / h: nudge each input to both sides and divide "
-                                                        "by 2h.")
+        return mistake("05.3/forward-difference-f-w-h",
+                       "that is the forward difference (f(w + h·e_i) - f(w)) / h: nudge each input to both sides and divide by 2h.")
     if looks_float32(got, expected):
         return float32_hint(got, expected)
     return values_mismatch(got, expected, atol=1e-9, rtol=1e-8)
@@ -269,12 +273,14 @@ def paths_close(got: list, model: list) -> bool:
 def judge_descend(got, case, expected):
     w0, lr, steps = case
     if type(got) is torch.Tensor:
-        return mistake("05.4/returned-tensor-return-python-list", f"you returned a tensor ({describe(got)}); return a Python list of floats (.tolist() "
-                                                                  "converts a tensor).")
+        return mistake("05.4/returned-tensor-return-python-list",
+                       f"you returned a tensor ({describe(got)}); return a Python list of floats (.tolist() "
+                       "converts a tensor).")
     if is_number(got):
-        return (mistake("05.4/returned-number-return-whole-path", f"you returned one number, {shown(got, 'g')}; return the whole path as a list: w0 first, "
-                                                                  "then w after each "
-                                                                  f"step ({shown(steps + 1)} values)."))
+        return (mistake("05.4/returned-number-return-whole-path",
+                        f"you returned one number, {shown(got, 'g')}; return the whole path as a list: w0 first, "
+                        "then w after each "
+                        f"step ({shown(steps + 1)} values)."))
     if got is None:
         return mistake("returned-none", "your function returned None — did you forget `return`?")
     if type(got) not in (list, tuple):
@@ -288,24 +294,26 @@ def judge_descend(got, case, expected):
     if not all(math.isfinite(v) for v in got):
         return mistake("05.4/path-reaches-inf-nan-w", "your path reaches inf or nan: w runs away from the minimum — check the direction of the step.")
     if len(got) == steps and paths_close(got, expected[1:]):
-        return mistake("05.4/path-has-values-skips-start", f"your path has {shown(steps)} values and skips the start: put w0 first, then one value per step "
-                                                           f"({shown(steps + 1)} in all).")
+        return mistake("05.4/path-has-values-skips-start",
+                       f"your path has {shown(steps)} values and skips the start: put w0 first, then one value per step ({shown(steps + 1)} in all).")
     if len(got) != steps + 1:
-        return mistake("05.4/path-has-values-expected-w0", f"your path has {shown(len(got))} values; expected {shown(steps + 1)}: w0, then w after each of the "
-                                                           f"{shown(steps)} steps.")
+        return mistake("05.4/path-has-values-expected-w0",
+                       f"your path has {shown(len(got))} values; expected {shown(steps + 1)}: w0, then w after each of the {shown(steps)} steps.")
     if paths_close(got, expected):
         return None
     uphill = run_model(w0, steps, lambda w, k: w + lr * 2 * (w - 3))
     if paths_close(got, uphill) or abs(got[-1] - 3) > abs(w0 - 3):
-        return (mistake("05.4/w-moves-away-minimum-w", "your w moves away from the minimum at w = 3: a step along +gradient climbs the loss. "
-                                                       "Subtract the learning rate times the gradient."))
+        return (mistake("05.4/w-moves-away-minimum-w",
+                        "your w moves away from the minimum at w = 3: a step along +gradient climbs the loss. Subtract the learning rate times the "
+                        "gradient."))
     stale = run_model(w0, steps, lambda w, k: w0 - (k + 1) * lr * 2 * (w0 - 3))
     if paths_close(got, stale):
-        return (mistake("05.4/every-step-moves-w-same", "every step moves w by the same amount: you used the gradient at the starting point for every step. "
-                                                        "Compute the gradient again at the current w before each step; it shrinks as w nears the minimum."))
+        return (mistake("05.4/every-step-moves-w-same",
+                        "every step moves w by the same amount: you used the gradient at the starting point for every step. Compute the gradient "
+                        "again at the current w before each step; it shrinks as w nears the minimum."))
     if paths_close(got, run_model(w0, steps, lambda w, k: w - 2 * (w - 3))):
-        return mistake("05.4/steps-leave-out-learning-rate", "your steps leave out the learning rate: each step moves w by the learning rate times the "
-                                                             "gradient.")
+        return mistake("05.4/steps-leave-out-learning-rate",
+                       "your steps leave out the learning rate: each step moves w by the learning rate times the gradient.")
     if paths_close(got, run_model(w0, steps, lambda w, k: w - lr * (w - 3))):
         return mistake("05.4/steps-half-long-they-should", "your steps are half as long as they should be: the derivative of (w - 3)² is 2(w - 3), not w - 3.")
     first = next(k for k, (a, b) in enumerate(zip(got, expected, strict=True)) if not math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-6))

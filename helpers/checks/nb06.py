@@ -41,8 +41,9 @@ def points(generator: torch.Generator, n: int, low: float, high: float, avoid: t
     return torch.tensor(chosen, dtype=torch.float64)
 
 
-ADDED = mistake("06/chain-rule-added", "you added the local derivatives along the chain; the chain rule multiplies them: "
-                                       "the outer slope, taken at the inner value, times the inner slope.")
+ADDED = mistake("06/chain-rule-added",
+                "you added the local derivatives along the chain; the chain rule multiplies them: the outer slope, taken at the inner value, times "
+                "the inner slope.")
 
 
 # 06.1 rule_derivatives(x): the derivatives of 2x³, 3eˣ and 4 ln x at the points x ---------------
@@ -60,15 +61,16 @@ def judge_rule_derivatives(got, case, expected):
     if miss:
         return miss
     mistakes = [
-        [(2 * x**3, mistake("06.1/2x-itself-functions-value-slope", "that is 2x³ itself, the function's value, not its slope: the power rule brings the "
-                                                                    "exponent down in front and lowers the power by one.")),
+        [(2 * x**3, mistake("06.1/2x-itself-functions-value-slope",
+                            "that is 2x³ itself, the function's value, not its slope: the power rule brings the exponent down in front and lowers "
+                            "the power by one.")),
          (6 * x**3, mistake("06.1/brought-3-down-but-kept", "you brought the 3 down but kept the power 3: the power rule also lowers the exponent by one.")),
          (2 * x**2, mistake("06.1/lowered-power-but-did-bring", "you lowered the power but did not bring the old exponent, 3, down as a factor.")),
          (4 * x**2, mistake("06.1/factor-comes-down-old-exponent", "the factor that comes down is the old exponent, 3, not the new one.")),
          (3 * x**2, mistake("06.1/constant-2-stays-derivative-2", "the constant 2 stays: the derivative of 2 times a function is 2 times its derivative."))],
         [(torch.exp(x), mistake("06.1/constant-3-stays-derivative-3", "the constant 3 stays: the derivative of 3 times a function is 3 times its derivative.")),
-         (3 * x * torch.exp(x - 1), mistake("06.1/e-power-x-power-rule", "eˣ is not a power of x, so the power rule does not apply: eˣ is its own "
-                                                                         "derivative."))],
+         (3 * x * torch.exp(x - 1), mistake("06.1/e-power-x-power-rule",
+                                            "eˣ is not a power of x, so the power rule does not apply: eˣ is its own derivative."))],
         [(4 * torch.log(x), mistake("06.1/4-ln-x-itself-functions", "that is 4 ln x itself, the function's value: the derivative of ln x is 1/x.")),
          (1 / x, mistake("06.1/constant-4-stays-derivative-4", "the constant 4 stays: the derivative of 4 ln x is 4 times the derivative of ln x.")),
          (-4 / x**2, mistake("06.1/derivative-4-x-4-ln", "that is the derivative of 4/x, not of 4 ln x: the derivative of ln x is 1/x."))],
@@ -111,18 +113,20 @@ def judge_steep_sigmoid_derivative(got, case, expected):
         return miss
     g, s = torch.sigmoid(2 * x), torch.sigmoid(x)  # the function and the plain sigmoid, to recognise wrong slopes
     models = [
-        (-expected, mistake("06.2/every-value-has-wrong-sign", "every value has the wrong sign: g only rises, so its slope is positive. Follow the minus signs "
-                                                               "through the chain: the outer power -1 gives one, the inner -2x gives another.")),
-        (expected / 2, mistake("06.2/slopes-half-expected-ones-used", "your slopes are half the expected ones: you used the sigmoid's slope at 2x but left out "
-                                                                      "the "
-                                                                      "derivative of the inner function 2x. The chain rule multiplies it in.")),
-        (2 * s * (1 - s), mistake("06.2/took-sigmoids-slope-x-g", "you took the sigmoid's slope at x: g is the sigmoid evaluated at 2x, so its slope must be "
-                                                                  "taken at 2x too.")),
-        (s * (1 - s), mistake("06.2/plain-sigmoids-slope-x-g", "that is the plain sigmoid's slope at x: g is the sigmoid at 2x, so take the slope at 2x,"
-                                                               " and the chain rule adds the inner function's derivative as a factor.")),
+        (-expected, mistake("06.2/every-value-has-wrong-sign",
+                            "every value has the wrong sign: g only rises, so its slope is positive. Follow the minus signs through the chain: the "
+                            "outer power -1 gives one, the inner -2x gives another.")),
+        (expected / 2, mistake("06.2/slopes-half-expected-ones-used",
+                               "your slopes are half the expected ones: you used the sigmoid's slope at 2x but left out the derivative of the inner "
+                               "function 2x. The chain rule multiplies it in.")),
+        (2 * s * (1 - s), mistake("06.2/took-sigmoids-slope-x-g",
+                                  "you took the sigmoid's slope at x: g is the sigmoid evaluated at 2x, so its slope must be taken at 2x too.")),
+        (s * (1 - s), mistake("06.2/plain-sigmoids-slope-x-g",
+                              "that is the plain sigmoid's slope at x: g is the sigmoid at 2x, so take the slope at 2x, and the chain rule adds the "
+                              "inner function's derivative as a factor.")),
         (g, mistake("06.2/value-not-slope", "that is g itself, not its slope.")),
-        (1 - g, mistake("06.2/outer-step-wrong-derivative-1", "the outer step is wrong: the derivative of a^(-1) is -a^(-2), so the power goes from -1 to "
-                                                              "-2.")),
+        (1 - g, mistake("06.2/outer-step-wrong-derivative-1",
+                        "the outer step is wrong: the derivative of a^(-1) is -a^(-2), so the power goes from -1 to -2.")),
         (expected / 2 + 2, ADDED),
     ]
     for model, hint in models:
@@ -162,31 +166,31 @@ def judge_line_partials(got, case, expected):
         return None
     r = y - (w * x + b)
     if close(got_w, want_b) and close(got_b, want_w):
-        return mistake("06.3/two-partials-swapped-first-respect", "your two partials are swapped: the first is with respect to w, the second with respect to "
-                                                                  "b.")
-    pairs = [((2 * x * r, 2 * r), mistake("06.3/signs-flipped-y-wx-b", "the signs are flipped: y - (wx + b) falls as w or b grows, so its inner derivatives "
-                                                                       "are negative,"
-                                                                       " and the chain rule multiplies them in, minus sign included.")),
-             ((2 * r, 2 * r), mistake("06.3/differentiated-outer-square-but-inside", "you differentiated the outer square but not the inside: the chain rule "
-                                                                                     "multiplies 2(y - (wx + b))"
-                                                                                     " by the derivative of the inside with respect to the variable you are "
-                                                                                     "after.")),
-             ((-2 * r, -2 * r), mistake("06.3/l-w-inside-y-wx", "∂L/∂w: the inside y - (wx + b) changes with w at the rate -x, not -1;"
-                                                                " only for b is the inner derivative -1.")),
-             ((-x * r, -r), mistake("06.3/partials-half-expected-ones-derivative", "your partials are half the expected ones: the derivative of a square u² is "
-                                                                                   "2u, so a factor 2 comes down."))]
+        return mistake("06.3/two-partials-swapped-first-respect",
+                       "your two partials are swapped: the first is with respect to w, the second with respect to b.")
+    pairs = [((2 * x * r, 2 * r), mistake("06.3/signs-flipped-y-wx-b",
+                                          "the signs are flipped: y - (wx + b) falls as w or b grows, so its inner derivatives are negative, and "
+                                          "the chain rule multiplies them in, minus sign included.")),
+             ((2 * r, 2 * r), mistake("06.3/differentiated-outer-square-but-inside",
+                                      "you differentiated the outer square but not the inside: the chain rule multiplies 2(y - (wx + b)) by the "
+                                      "derivative of the inside with respect to the variable you are after.")),
+             ((-2 * r, -2 * r), mistake("06.3/l-w-inside-y-wx",
+                                        "∂L/∂w: the inside y - (wx + b) changes with w at the rate -x, not -1; only for b is the inner derivative "
+                                        "-1.")),
+             ((-x * r, -r), mistake("06.3/partials-half-expected-ones-derivative",
+                                    "your partials are half the expected ones: the derivative of a square u² is 2u, so a factor 2 comes down."))]
     for (model_w, model_b), hint in pairs:
         if close(got_w, model_w) and close(got_b, model_b):
             return hint
     if not close(got_w, want_w):
         if close(got_w, -2 * w * r):
-            return (mistake("06.3/l-w-differentiated-respect-x", "∂L/∂w: you differentiated with respect to x. In ∂L/∂w, w is the variable and x, b and y are "
-                                                                 "held fixed "
-                                                                 "as constants, so the inner derivative is that of wx + b with respect to w."))
+            return (mistake("06.3/l-w-differentiated-respect-x",
+                            "∂L/∂w: you differentiated with respect to x. In ∂L/∂w, w is the variable and x, b and y are held fixed as constants, "
+                            "so the inner derivative is that of wx + b with respect to w."))
         return mistake("06.3/dw-differs", f"∂L/∂w: {values_mismatch(got_w, want_w, atol=1e-12, rtol=1e-9)}")
     if close(got_b, -2 * w * r) or close(got_b, -2 * x * r):
-        return mistake("06.3/l-b-differentiated-respect-another", "∂L/∂b: you differentiated with respect to another variable: in ∂L/∂b only b varies, and b "
-                                                                  "enters the inside with factor 1.")
+        return mistake("06.3/l-b-differentiated-respect-another",
+                       "∂L/∂b: you differentiated with respect to another variable: in ∂L/∂b only b varies, and b enters the inside with factor 1.")
     return mistake("06.3/db-differs", f"∂L/∂b: {values_mismatch(got_b, want_b, atol=1e-12, rtol=1e-9)}")
 
 
@@ -234,8 +238,8 @@ def judge_k_partials(got, case, expected):
     if len(got) != 3:
         return mistake("06.4/returned-values-return-three", f"you returned {shown(len(got))} values; return three: {what}.")
     if any(type(v) is torch.Tensor for v in got):
-        return mistake("06.4/returned-tensors-return-python-floats", "you returned tensors; return Python floats (.item() converts a one-element tensor, such "
-                                                                     "as a .grad).")
+        return mistake("06.4/returned-tensors-return-python-floats",
+                       "you returned tensors; return Python floats (.item() converts a one-element tensor, such as a .grad).")
     if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in got):
         bad = next(v for v in got if not (isinstance(v, (int, float)) and not isinstance(v, bool)))
         return mistake("06.4/returned-among-three-return-python", f"you returned {describe(bad)} among the three; return Python floats.")
@@ -245,8 +249,9 @@ def judge_k_partials(got, case, expected):
         return None
     u = a + b * c
     if near(values, (2 * u, 2 * u * b, 2 * u * c)):
-        return (mistake("06.4/k-b-k-c-swapped", "∂K/∂b and ∂K/∂c are swapped: when you differentiate bc with respect to b, b is the variable and c a "
-                                                "constant factor (and the other way round for c)."))
+        return (mistake("06.4/k-b-k-c-swapped",
+                        "∂K/∂b and ∂K/∂c are swapped: when you differentiate bc with respect to b, b is the variable and c a constant factor (and "
+                        "the other way round for c)."))
     if near(values, (1.0, c, b)):
         return mistake("06.4/outer-step-missing-k-u", "the outer step is missing: K = u², and dK/du multiplies every path from K down to a, b and c.")
     if near(values, (2 * u, 2 * u + c, 2 * u + b)):
@@ -254,8 +259,8 @@ def judge_k_partials(got, case, expected):
     if near(values, (2.0, 2.0 * c, 2.0 * b)):
         return mistake("06.4/outer-step-off-derivative-u", "the outer step is off: the derivative of u² with respect to u is 2u, not 2.")
     if near(values, (2 * u, 2 * u, 2 * u)):
-        return mistake("06.4/stopped-u-v-bc-still", "you stopped at u: v = bc still depends on b and on c, so its local derivatives join the product on the "
-                                                    "paths to b and c.")
+        return mistake("06.4/stopped-u-v-bc-still",
+                       "you stopped at u: v = bc still depends on b and on c, so its local derivatives join the product on the paths to b and c.")
     names = ("∂K/∂a", "∂K/∂b", "∂K/∂c")
     first = next(i for i in range(3) if not math.isclose(values[i], expected[i], rel_tol=1e-9, abs_tol=1e-9))
     return mistake("06.4/partial-differs", f"{names[first]} is {shown(values[first], 'g')}, expected {shown(expected[first], 'g')}.")

@@ -20,8 +20,9 @@ def sigmoid(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-z))
 
 
-ADDED = mistake("07/chain-rule-added", "you added the local gradients along a path; the chain rule multiplies them: "
-                                       "each path contributes the product of the local gradients on its edges.")
+ADDED = mistake("07/chain-rule-added",
+                "you added the local gradients along a path; the chain rule multiplies them: each path contributes the product of the local "
+                "gradients on its edges.")
 
 
 # 07.1 grads_of_J(a, b, c): J = 3(a + bc), v = bc, u = a + v --------------------------------
@@ -43,8 +44,8 @@ def judge_grads_of_J(got, case, expected):
     if same_numbers(got, [3.0, 3.0 + c, 3.0 + b]):
         return ADDED
     if same_numbers(got, [3.0, 3.0, 3.0]) or same_numbers(got, [3.0, 3.0 * b * c, 3.0 * b * c]):
-        return mistake("07.1/path-b-c-goes-through", "the path to b (and to c) goes through v = b·c: its local gradient, the other factor, belongs in the "
-                                                     "product.")
+        return mistake("07.1/path-b-c-goes-through",
+                       "the path to b (and to c) goes through v = b·c: its local gradient, the other factor, belongs in the product.")
     return None
 
 
@@ -77,16 +78,17 @@ def judge_two_path(got, case, expected):
     if same_numbers(got, [-e for e in expected]):
         return first_difference(got, expected, G_NAMES)
     if math.isclose(got[0], y - x, rel_tol=REL, abs_tol=ABS):
-        return mistake("07.2/dg-dx-holds-only-direct", "dg/dx holds only the direct path x → (·); x also reaches g through d = y − x: add that path's product "
-                                                       "too.")
+        return mistake("07.2/dg-dx-holds-only-direct",
+                       "dg/dx holds only the direct path x → (·); x also reaches g through d = y − x: add that path's product too.")
     if math.isclose(got[0], -x, rel_tol=REL, abs_tol=ABS):
         return mistake("07.2/dg-dx-holds-only-path", "dg/dx holds only the path through d = y − x; x is also a direct input of the product: add that path too.")
     if math.isclose(got[0], y + 2 * x, rel_tol=REL, abs_tol=ABS):
-        return mistake("07.2/dg-dx-path-through-d", "dg/dx: the path through d = y − x carries the local gradient ∂d/∂x = −1; you took it as +1, dropping the "
-                                                    "minus of the subtraction.")
+        return mistake("07.2/dg-dx-path-through-d",
+                       "dg/dx: the path through d = y − x carries the local gradient ∂d/∂x = −1; you took it as +1, dropping the minus of the "
+                       "subtraction.")
     if math.isclose(got[0], y, rel_tol=REL, abs_tol=ABS):
-        return mistake("07.2/dg-dx-path-through-d-2", "dg/dx: the path through d = y − x carries the local gradient ∂d/∂x = −1; a minus sign is missing on "
-                                                      "that edge.")
+        return mistake("07.2/dg-dx-path-through-d-2",
+                       "dg/dx: the path through d = y − x carries the local gradient ∂d/∂x = −1; a minus sign is missing on that edge.")
     if math.isclose(got[1], -x, rel_tol=REL, abs_tol=ABS):
         return mistake("07.2/dg-dy-has-wrong-sign", "dg/dy has the wrong sign: along y → d → g the local gradients are ∂d/∂y = +1 and ∂g/∂d = x.")
     return None
@@ -124,13 +126,14 @@ def judge_sigmoid_neuron(got, case, expected):
     s = sigmoid(z)
     wrong_locals = [  # (local gradient used instead of σ'(z) = s(1 − s), hint)
         (s, mistake("07.3/sigmoids-local-gradient-itself-but", "the sigmoid's local gradient is not s itself but s(1 − s), with s = σ(z) the node's output.")),
-        (sigmoid(s) * (1 - sigmoid(s)), mistake("07.3/was-evaluated-nodes-output-evaluate", "σ' was evaluated at the node's output s; evaluate it at the "
-                                                                                            "node's input z = w·x + b (s(1 − s) with s = σ(z)).")),
-        (sigmoid(x) * (1 - sigmoid(x)), mistake("07.3/was-evaluated-x-sigmoid-nodes", "σ' was evaluated at x; the sigmoid node's input is z = w·x + b: "
-                                                                                      "evaluate its local gradient there.")),
+        (sigmoid(s) * (1 - sigmoid(s)), mistake("07.3/was-evaluated-nodes-output-evaluate",
+                                                "σ' was evaluated at the node's output s; evaluate it at the node's input z = w·x + b (s(1 − s) "
+                                                "with s = σ(z)).")),
+        (sigmoid(x) * (1 - sigmoid(x)), mistake("07.3/was-evaluated-x-sigmoid-nodes",
+                                                "σ' was evaluated at x; the sigmoid node's input is z = w·x + b: evaluate its local gradient there.")),
         (z * (1 - z), mistake("07.3/z-1-z-uses-nodes", "z(1 − z) uses the node's input; the formula s(1 − s) needs its output s = σ(z).")),
-        (1.0, mistake("07.3/path-l-each-input-crosses", "the path from L to each input crosses the sigmoid node: multiply by its local gradient σ'(z) = s(1 − "
-                                                        "s).")),
+        (1.0, mistake("07.3/path-l-each-input-crosses",
+                      "the path from L to each input crosses the sigmoid node: multiply by its local gradient σ'(z) = s(1 − s).")),
         (-s * (1 - s), mistake("07.3/signs-flipped-z-1-positive", "the signs are flipped: σ'(z) = s(1 − s) is positive, since s lies between 0 and 1.")),
     ]
     for wrong, hint in wrong_locals:  # each wrong local gradient, carried along the three paths

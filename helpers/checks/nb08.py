@@ -154,16 +154,18 @@ def hidden_gradients(x, y, params):
 
 HIDDEN_MISTAKES = [  # (keywords of by_hand, hint)
     (dict(local="s"), mistake("08.1/local-gradient-s-not-s-one-minus-s", "the sigmoid's local gradient is not s = f(z) itself but s(1 − s).")),
-    (dict(local="at s"), mistake("08.1/local-gradient-at-output", "f' was evaluated at the neuron's output f(z); evaluate it at its input, the"
-                                                                  " pre-activation z (s(1 − s) with s = f(z)).")),
-    (dict(local="z(1-z)"), mistake("08.1/local-gradient-of-pre-activation", "z(1 − z) uses the pre-activation; the formula s(1 − s) needs the neuron's"
-                                                                            " output s = f(z).")),
-    (dict(local="none"), mistake("08.1/local-gradient-left-out", "each gradient of a pre-activation crosses its sigmoid: multiply by the local"
-                                                                 " gradient f'(z) = s(1 − s).")),
-    (dict(swap_w2=True), mistake("08.1/w2-indices-swapped", "∇a_j sums over the weights leaving neuron j, W2[j][k] for k = 1, 2; you used W2[k][j]"
-                                                            " (the indices swapped).")),
-    (dict(f_prime_at_b=True), mistake("08.1/f-prime-one-layer-off", "your ∇a_j is one layer off: its f' belongs to neuron j's own pre-activation a_j;"
-                                                                    " you took it at b_j, the layer above.")),
+    (dict(local="at s"), mistake("08.1/local-gradient-at-output",
+                                 "f' was evaluated at the neuron's output f(z); evaluate it at its input, the pre-activation z (s(1 − s) with s = "
+                                 "f(z)).")),
+    (dict(local="z(1-z)"), mistake("08.1/local-gradient-of-pre-activation",
+                                   "z(1 − z) uses the pre-activation; the formula s(1 − s) needs the neuron's output s = f(z).")),
+    (dict(local="none"), mistake("08.1/local-gradient-left-out",
+                                 "each gradient of a pre-activation crosses its sigmoid: multiply by the local gradient f'(z) = s(1 − s).")),
+    (dict(swap_w2=True), mistake("08.1/w2-indices-swapped",
+                                 "∇a_j sums over the weights leaving neuron j, W2[j][k] for k = 1, 2; you used W2[k][j] (the indices swapped).")),
+    (dict(f_prime_at_b=True), mistake("08.1/f-prime-one-layer-off",
+                                      "your ∇a_j is one layer off: its f' belongs to neuron j's own pre-activation a_j; you took it at b_j, the "
+                                      "layer above.")),
 ]
 
 
@@ -210,15 +212,17 @@ def input_gradients(x, y, params):
 
 
 INPUT_MISTAKES = [
-    (dict(input_factor="sigmoid'"), mistake("08.2/f-prime-at-input", "an input has no activation function, so there is no f' factor at x: ∇x_i is the"
-                                                                     " weighted sum of the ∇a_j alone.")),
-    (dict(input_factor="x"), mistake("08.2/factor-x-at-input", "∇x_i has no factor x_i: an input has no activation, so nothing multiplies the weighted"
-                                                               " sum of the ∇a_j.")),
-    (dict(swap_w1=True), mistake("08.2/w1-indices-swapped", "∇x_i sums over the weights leaving input i, W1[i][j] for j = 1, 2; you used W1[j][i]"
-                                                            " (the indices swapped).")),
+    (dict(input_factor="sigmoid'"), mistake("08.2/f-prime-at-input",
+                                            "an input has no activation function, so there is no f' factor at x: ∇x_i is the weighted sum of the "
+                                            "∇a_j alone.")),
+    (dict(input_factor="x"), mistake("08.2/factor-x-at-input",
+                                     "∇x_i has no factor x_i: an input has no activation, so nothing multiplies the weighted sum of the ∇a_j.")),
+    (dict(swap_w1=True), mistake("08.2/w1-indices-swapped",
+                                 "∇x_i sums over the weights leaving input i, W1[i][j] for j = 1, 2; you used W1[j][i] (the indices swapped).")),
     (dict(local="s"), mistake("08.2/local-gradient-s-not-s-one-minus-s", "the ∇a_j inside ∇x are off: the sigmoid's local gradient is s(1 − s), not s.")),
-    (dict(x_from_b=True), mistake("08.2/input-gradient-one-layer-off", "your ∇x is one layer off: the inputs feed the first layer, so ∇x_i weighs the"
-                                                                       " ∇a_j (through W1); you used the ∇b_j.")),
+    (dict(x_from_b=True), mistake("08.2/input-gradient-one-layer-off",
+                                  "your ∇x is one layer off: the inputs feed the first layer, so ∇x_i weighs the ∇a_j (through W1); you used the "
+                                  "∇b_j.")),
 ]
 
 
@@ -280,8 +284,9 @@ def train_variants(x, y, p, lr):
     """(answer a known mistake gives, hint) pairs."""
     grads = by_hand(x, y, p)[0]
     keep_biases = dict(step(p, grads, lr), bias1=p["bias1"], bias2=p["bias2"], bias3=p["bias3"])
-    mid = mistake("08.3/weights-updated-middle-backward-pass", "weights updated in the middle of the backward pass: compute every gradient with the old "
-                                                               "weights first, then update all parameters.")
+    mid = mistake("08.3/weights-updated-middle-backward-pass",
+                  "weights updated in the middle of the backward pass: compute every gradient with the old weights first, then update all "
+                  "parameters.")
     return [
         (seed_order(x, y, p, lr), mistake("08.3/lower-layers-were-updated-gradients", "the lower layers were updated with gradients computed from " + mid)),
         (seed_order(x, y, p, lr, through_w2=False), mistake("08.3/w2-w1-were-updated-gradients", "W2 and W1 were updated with gradients computed from " + mid)),
@@ -302,8 +307,9 @@ def params_mismatch(got, expected: dict) -> str | None:
     if got is None:
         return mistake("returned-none", "your function returned None — did you forget `return`?")
     if type(got) is not dict:
-        return mistake("08.3/returned-expected-dict-keys-like", f"you returned {with_article(type(got).__name__)}; expected a dict with the keys {keys}, like "
-                                                                "params.")
+        return mistake("08.3/returned-expected-dict-keys-like",
+                       f"you returned {with_article(type(got).__name__)}; expected a dict with the keys {keys}, like "
+                       "params.")
     if sorted(got) != sorted(NAMES):
         return mistake("08.3/dict-has-keys-expected", f"the dict has the keys {shown(', '.join(sorted(map(str, got))))}; expected {keys}.")
     for name in NAMES:
@@ -315,13 +321,14 @@ def params_mismatch(got, expected: dict) -> str | None:
 
 def nested_mismatch(got, expected, where: str) -> str | None:
     if isinstance(got, torch.Tensor):
-        return mistake("08.3/tensor-return-nested-lists-floats", f"{where} is a tensor; return nested lists of floats like params (.tolist() converts a "
-                                                                 "tensor).")
+        return mistake("08.3/tensor-return-nested-lists-floats",
+                       f"{where} is a tensor; return nested lists of floats like params (.tolist() converts a "
+                       "tensor).")
     if isinstance(expected, list):
         if type(got) not in (list, tuple) or len(got) != len(expected):
             size = f" of {shown(len(got))}" if type(got) in (list, tuple) else ""
-            return mistake("08.3/should-list-params-returned", f"{where} should be a list of {len(expected)}, as in params; you returned "
-                                                               f"{with_article(type(got).__name__)}{size}.")
+            return mistake("08.3/should-list-params-returned",
+                           f"{where} should be a list of {len(expected)}, as in params; you returned {with_article(type(got).__name__)}{size}.")
         for index, (g, e) in enumerate(zip(got, expected, strict=True)):
             miss = nested_mismatch(g, e, f"{where}[{index}]")
             if miss:

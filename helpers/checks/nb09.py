@@ -20,8 +20,9 @@ from helpers.checks.core import Exercise, shown
 from helpers.checks.hints import mistake
 from helpers.checks.judges import judges_numbers, known_answer
 
-STILL_ZERO = mistake("09/gradients-still-zero", "every gradient is still 0: does the backward pass start with gradient 1 at the output, and does the "
-                                                "`_backward` you filled in add anything yet (is the ... still there? Run its cell again after editing it)?")
+STILL_ZERO = mistake("09/gradients-still-zero",
+                     "every gradient is still 0: does the backward pass start with gradient 1 at the output, and does the `_backward` you filled in "
+                     "add anything yet (is the ... still there? Run its cell again after editing it)?")
 
 
 def leaves(*numbers):
@@ -48,18 +49,17 @@ def expression_mistakes(a, b, c):
     """What L = (a·b + c)·a gives with each known slip in the backward of *: (answer, hint) pairs."""
     d = a * b + c
     return [
-        ([d, 0.0, 0.0], mistake("09.1/only-last-edges-share-arrived", "only the last edge's share arrived: the nodes ran their backward rules from the inputs "
-                                                                      "forward. "
-                                                                      "Run them from the output back (L, then d, then e), so each node is complete before it "
-                                                                      "passes its gradient on.")),
-        ([a * b, a * a, a], mistake("09.1/dl-da-holds-only-last", "dL/da holds only its last path's share: a is used twice, and `=` overwrote what the first "
-                                                                  "path had put in a.grad. A gradient must accumulate: add to .grad (+=), never assign.")),
-        ([a + a * d, b * d, d], mistake("09.1/local-gradient-product-respect-factor", "the local gradient of a product with respect to one factor is the "
-                                                                                      "*other* factor's data, "
-                                                                                      "not its own.")),
-        ([d + b, a, a], mistake("09.1/each-contribution-must-multiplied-out", "each contribution must be multiplied by out.grad, the gradient that arrived at "
-                                                                              "the product "
-                                                                              "(the chain rule); it is 1 only at the output.")),
+        ([d, 0.0, 0.0], mistake("09.1/only-last-edges-share-arrived",
+                                "only the last edge's share arrived: the nodes ran their backward rules from the inputs forward. Run them from the "
+                                "output back (L, then d, then e), so each node is complete before it passes its gradient on.")),
+        ([a * b, a * a, a], mistake("09.1/dl-da-holds-only-last",
+                                    "dL/da holds only its last path's share: a is used twice, and `=` overwrote what the first path had put in "
+                                    "a.grad. A gradient must accumulate: add to .grad (+=), never assign.")),
+        ([a + a * d, b * d, d], mistake("09.1/local-gradient-product-respect-factor",
+                                        "the local gradient of a product with respect to one factor is the *other* factor's data, not its own.")),
+        ([d + b, a, a], mistake("09.1/each-contribution-must-multiplied-out",
+                                "each contribution must be multiplied by out.grad, the gradient that arrived at the product (the chain rule); it is "
+                                "1 only at the output.")),
     ]
 
 
@@ -111,32 +111,32 @@ def judge_order(got, case, expected):
         what = "a " + type(got).__name__ if type(got) not in (list, tuple) else "a list that holds more than labels"
         return mistake("09.2/returned-expected-list-labels-strings", f"you returned {what}; expected a list of labels (strings).")
     if not got:
-        return mistake("09.2/order-empty-topological-order-returned", "the order is empty: your topological_order returned nothing yet (None or an empty "
-                                                                      "list).")
+        return mistake("09.2/order-empty-topological-order-returned",
+                       "the order is empty: your topological_order returned nothing yet (None or an empty list).")
     unknown = [label for label in got if label not in inputs]
     if unknown:
         return mistake("09.2/unknown-label", f"{shown(repr(unknown[0]))} is not a value of this expression.")
     repeated = sorted({label for label in got if got.count(label) > 1})
     if repeated:
-        return (mistake("09.2/appears-times-value-reached-along", f"{shown(repr(repeated[0]))} appears {shown(got.count(repeated[0]))} times: a value reached "
-                                                                  "along two paths must be listed once — "
-                                                                  "remember which values you have already visited (a set) and skip them."))
+        return (mistake("09.2/appears-times-value-reached-along",
+                        f"{shown(repr(repeated[0]))} appears {shown(got.count(repeated[0]))} times: a value reached "
+                        "along two paths must be listed once — remember which values you have already visited (a set) and skip them."))
     missing = [label for label in expected if label not in got]
     if missing:
-        return (mistake("09.2/missing-visit-inputs-every-value", f"{shown(', '.join(map(repr, missing)))} {'is' if len(missing) == 1 else 'are'} missing: "
-                                                                 "visit the inputs of every value "
-                                                                 "you meet, recursively, not only the inputs of the output."))
+        return (mistake("09.2/missing-visit-inputs-every-value",
+                        f"{shown(', '.join(map(repr, missing)))} {'is' if len(missing) == 1 else 'are'} missing: "
+                        "visit the inputs of every value you meet, recursively, not only the inputs of the output."))
     position = {label: at for at, label in enumerate(got)}
     if all(position[child] > position[label] for label in got for child in inputs[label]):
-        return (mistake("09.2/output-comes-first-every-value", "the output comes first and every value before its inputs: that is the backward pass's order. "
-                                                               "The topological "
-                                                               "order lists a value only after all of its inputs (append it after visiting them); backward() "
-                                                               "reverses it."))
+        return (mistake("09.2/output-comes-first-every-value",
+                        "the output comes first and every value before its inputs: that is the backward pass's order. The topological order lists a "
+                        "value only after all of its inputs (append it after visiting them); backward() reverses it."))
     for label in got:
         for child in inputs[label]:
             if position[child] > position[label]:
-                return mistake("09.2/comes-before-input-append-value", f"{shown(repr(label))} comes before its input {shown(repr(child))}: append a value only "
-                                                                       "after visiting all of its inputs.")
+                return mistake("09.2/comes-before-input-append-value",
+                               f"{shown(repr(label))} comes before its input {shown(repr(child))}: append a value only "
+                               "after visiting all of its inputs.")
     return None
 
 
@@ -186,11 +186,12 @@ def power_grads(a, b):
 def power_mistakes(a, b):
     return [
         ([3 * a ** 3, -2 * b ** -3], mistake("09.3/exponent-did-drop-d-x", "the exponent did not drop by one: d(xⁿ)/dx = n·xⁿ⁻¹.")),
-        ([a ** 2, b ** -3], mistake("09.3/factor-n-missing-d-x", "the factor n is missing: d(xⁿ)/dx = n·xⁿ⁻¹ (for n = −1 that factor is also the minus "
-                                                                 "sign).")),
+        ([a ** 2, b ** -3], mistake("09.3/factor-n-missing-d-x",
+                                    "the factor n is missing: d(xⁿ)/dx = n·xⁿ⁻¹ (for n = −1 that factor is also the minus sign).")),
         ([-3 * a ** 2, 2 * b ** -3], mistake("09.3/sign-flipped-d-x-dx", "the sign is flipped: d(xⁿ)/dx = n·xⁿ⁻¹, positive for n = 3 and x > 0.")),
-        ([3 * a ** 2, -(b ** -2)], mistake("09.3/b-1-2-chains-two", "(b**-1)**2 chains two powers: the inner one must multiply by out.grad, the gradient that "
-                                                                    "arrived from the outer power (the chain rule).")),
+        ([3 * a ** 2, -(b ** -2)], mistake("09.3/b-1-2-chains-two",
+                                           "(b**-1)**2 chains two powers: the inner one must multiply by out.grad, the gradient that arrived from "
+                                           "the outer power (the chain rule).")),
     ]
 
 
@@ -230,31 +231,32 @@ def backward_of_tanh(x, upstream):
 def tanh_mistakes(x, upstream):
     t = math.tanh(x)
     return [
-        ((1 - t ** 2) * upstream, mistake("09.4/x-grad-lacks-1-0", "x.grad lacks the 1.0 it held before tanh's backward ran: either it was never set, or the "
-                                                                   "backward "
-                                                                   "assigned (=) instead of adding (+=). A gradient must accumulate.")),
-        (1 + t * upstream, mistake("09.4/tanhs-local-gradient-t-itself", "tanh's local gradient is not t itself but 1 − t², with t = tanh(x) the node's "
-                                                                         "output.")),
+        ((1 - t ** 2) * upstream, mistake("09.4/x-grad-lacks-1-0",
+                                          "x.grad lacks the 1.0 it held before tanh's backward ran: either it was never set, or the backward "
+                                          "assigned (=) instead of adding (+=). A gradient must accumulate.")),
+        (1 + t * upstream, mistake("09.4/tanhs-local-gradient-t-itself",
+                                   "tanh's local gradient is not t itself but 1 − t², with t = tanh(x) the node's output.")),
         (1 + (1 - t) * upstream, mistake("09.4/tanhs-local-gradient-1-t", "tanh's local gradient is 1 − t², with t squared.")),
-        (1 + (1 - x ** 2) * upstream, mistake("09.4/1-x-uses-nodes-input", "1 − x² uses the node's input; tanh's local gradient 1 − t² needs its output t = "
-                                                                           "tanh(x).")),
-        (1 + t * (1 - t) * upstream, mistake("09.4/t-1-t-sigmoids-local", "t(1 − t) is the sigmoid's local gradient (written with its output); tanh's is 1 − "
-                                                                          "t².")),
-        (1 + (1 - t ** 2), mistake("09.4/local-gradient-must-multiplied-out", "the local gradient must be multiplied by out.grad, the gradient that arrived at "
-                                                                              "the tanh node (the chain rule).")),
-        (1 - (1 - t ** 2) * upstream, mistake("09.4/sign-flipped-tanh-increasing-local", "the sign is flipped: tanh is increasing, so its local gradient 1 − "
-                                                                                         "t² is positive.")),
+        (1 + (1 - x ** 2) * upstream, mistake("09.4/1-x-uses-nodes-input",
+                                              "1 − x² uses the node's input; tanh's local gradient 1 − t² needs its output t = tanh(x).")),
+        (1 + t * (1 - t) * upstream, mistake("09.4/t-1-t-sigmoids-local",
+                                             "t(1 − t) is the sigmoid's local gradient (written with its output); tanh's is 1 − t².")),
+        (1 + (1 - t ** 2), mistake("09.4/local-gradient-must-multiplied-out",
+                                   "the local gradient must be multiplied by out.grad, the gradient that arrived at the tanh node (the chain rule).")),
+        (1 - (1 - t ** 2) * upstream, mistake("09.4/sign-flipped-tanh-increasing-local",
+                                              "the sign is flipped: tanh is increasing, so its local gradient 1 − t² is positive.")),
     ]
 
 
 @judges_numbers(TANH_NAMES)
 def judge_tanh(got, case, expected):
     if not math.isclose(got[0], expected[0], rel_tol=1e-6, abs_tol=1e-9):
-        return mistake("09.4/tanh-x-expected-forward-value", f"tanh(x) is {shown(got[0], '.6g')}, expected {shown(expected[0], '.6g')}: the forward value was "
-                                                             "changed.")
+        return mistake("09.4/tanh-x-expected-forward-value",
+                       f"tanh(x) is {shown(got[0], '.6g')}, expected {shown(expected[0], '.6g')}: the forward value was "
+                       "changed.")
     if math.isclose(got[1], 1.0, rel_tol=1e-9) and not math.isclose(expected[1], 1.0, rel_tol=1e-6):
-        return mistake("09.4/x-grad-unchanged-still-1", "x.grad is unchanged (still the 1.0 from the other path): tanh's `_backward` adds nothing yet (is the "
-                                                        "... still there?).")
+        return mistake("09.4/x-grad-unchanged-still-1",
+                       "x.grad is unchanged (still the 1.0 from the other path): tanh's `_backward` adds nothing yet (is the ... still there?).")
     for value, hint in tanh_mistakes(*case):
         if math.isclose(got[1], value, rel_tol=1e-6, abs_tol=1e-9):
             return hint

@@ -73,9 +73,9 @@ def judge_seed_gradient(got, case, expected):
     if isinstance(out, torch.Tensor) or type(out) not in (int, float):
         return float_mismatch(out, want_out, "out")
     if grad is None:
-        return (mistake("10.1/x-grad-none-backward-fills", "x.grad is None: backward() fills .grad only on the leaf you made with requires_grad=True — "
-                                                           "check that backward() ran and that you read .grad of that tensor, not of a result computed from "
-                                                           "it."))
+        return (mistake("10.1/x-grad-none-backward-fills",
+                        "x.grad is None: backward() fills .grad only on the leaf you made with requires_grad=True — check that backward() ran and "
+                        "that you read .grad of that tensor, not of a result computed from it."))
     miss = not_a_tensor(grad) or tensor_like(grad, want_grad)
     if miss:
         return Hint(f"x.grad: {miss}", mistake_of(miss))
@@ -85,12 +85,14 @@ def judge_seed_gradient(got, case, expected):
         return mistake("10.1/returned-x-itself-return-gradient", "you returned x itself; return its gradient, x.grad, which backward() filled in.")
     k = multiple_of(grad, want_grad)
     if (k is not None and abs(k - n) < 1e-3) or math.isclose(out, n * want_out, rel_tol=1e-4):
-        return (mistake("10.1/result-times-expected-number-elements", f"your result is {shown(n)} times the expected one, the number of elements: out is the "
-                                                                      "mean of the z_i, "
-                                                                      f"so each x_i enters it with weight 1/{shown(n)}; take the mean, not the sum."))
+        return (mistake("10.1/result-times-expected-number-elements",
+                        f"your result is {shown(n)} times the expected one, the number of elements: out is the "
+                        "mean of the z_i, "
+                        f"so each x_i enters it with weight 1/{shown(n)}; take the mean, not the sum."))
     if k is not None and abs(k - round(k)) < 1e-3 and round(k) >= 2:
-        return mistake("10.1/gradient-exactly-times-expected-gradients", f"your gradient is exactly {round(k)} times the expected one: gradients accumulate in "
-                                                                         ".grad, one backward() call per forward pass.")
+        return mistake("10.1/gradient-exactly-times-expected-gradients",
+                       f"your gradient is exactly {round(k)} times the expected one: gradients accumulate in "
+                       ".grad, one backward() call per forward pass.")
     return float_mismatch(out, want_out, "out") or tensor_mismatch(grad, want_grad, atol=1e-4, rtol=1e-4)
 
 
@@ -136,20 +138,22 @@ def descent_without_zeroing(start: float, lr: float, steps: int, sign: float = 1
 def judge_descend(got, case, expected):
     start, lr, steps = case
     if not_a_tensor(got) is None and got.dim() == 1 and got.numel() == steps:
-        return (mistake("10.2/path-has-entries-should-have", f"your path has {shown(steps)} entries; it should have steps + 1 = {shown(steps + 1)}: "
-                                                             "the starting point, then w after each update."))
+        return (mistake("10.2/path-has-entries-should-have",
+                        f"your path has {shown(steps)} entries; it should have steps + 1 = {shown(steps + 1)}: "
+                        "the starting point, then w after each update."))
     miss = tensor_like(got, expected)
     if miss:
         return miss
     have = got.detach().double()
     if steps >= 2 and bool((have == have[-1]).all()) and not bool((expected == expected[-1]).all()):
-        return (mistake("10.2/every-entry-equals-last-w", "every entry equals the last w: you stored the tensor w itself (or a detach() of it, which shares "
-                                                          "its memory), "
-                                                          "so each in-place update changed them all; record the value at that moment, as a number."))
+        return (mistake("10.2/every-entry-equals-last-w",
+                        "every entry equals the last w: you stored the tensor w itself (or a detach() of it, which shares its memory), so each "
+                        "in-place update changed them all; record the value at that moment, as a number."))
     close = lambda path: bool(torch.allclose(have, path, rtol=1e-4, atol=1e-4))  # noqa: E731
     if close(descent_without_zeroing(start, lr, steps)):
-        return (mistake("10.2/gradients-accumulate-after-k-backward", "gradients accumulate: after k backward() calls w.grad holds the sum of all k gradients "
-                                                                      "unless you reset it to zero after each update."))
+        return (mistake("10.2/gradients-accumulate-after-k-backward",
+                        "gradients accumulate: after k backward() calls w.grad holds the sum of all k gradients unless you reset it to zero after "
+                        "each update."))
     if close(descent_without_zeroing(start, lr, steps, sign=-1.0, zero=True)):
         return mistake("10.2/w-moves-away-minimum-3", "w moves away from the minimum at 3: step against the gradient, subtracting lr times it.")
     return tensor_mismatch(got, expected, atol=1e-4, rtol=1e-4)
@@ -182,9 +186,9 @@ def judge_weighted_gradient(got, case, expected):
     x = torch.tensor(values, dtype=torch.float64)
     plain = 3 * x**2
     if torch.allclose(got.detach().double(), plain, rtol=1e-4, atol=1e-5):
-        return (mistake("10.3/gradient-plain-sum-y-every", "that is the gradient of the plain sum of y: every y_i weighted by 1. "
-                                                           "Weight each y_i by weights[i]: backward() of a vector result takes those weights as its gradient "
-                                                           "argument."))
+        return (mistake("10.3/gradient-plain-sum-y-every",
+                        "that is the gradient of the plain sum of y: every y_i weighted by 1. Weight each y_i by weights[i]: backward() of a vector "
+                        "result takes those weights as its gradient argument."))
     if torch.allclose(got.detach().double(), plain / x.numel(), rtol=1e-4, atol=1e-5):
         return mistake("10.3/gradient-mean-y-each-y", "that is the gradient of the mean of y; each y_i should be weighted by weights[i], not by 1/n.")
     return tensor_mismatch(got, expected, atol=1e-5, rtol=1e-4)

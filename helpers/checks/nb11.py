@@ -31,9 +31,9 @@ def mse_loss(pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 def judge_mse_loss(got, case, expected):
     pred, y = case
     if type(got) in (int, float):
-        return (mistake("11.1/returned-python-number-return-loss", "you returned a Python number; return the loss as a 0-dim tensor, so that backward() can "
-                                                                   "run through it "
-                                                                   "(.item() is for printing and logging)."))
+        return (mistake("11.1/returned-python-number-return-loss",
+                        "you returned a Python number; return the loss as a 0-dim tensor, so that backward() can run through it (.item() is for "
+                        "printing and logging)."))
     miss = tensor_like(got, expected)
     if miss:
         return miss
@@ -47,13 +47,13 @@ def judge_mse_loss(got, case, expected):
     k = multiple_of(got, expected)
     n = y.numel()
     if k is not None and abs(k - n) < 1e-2 * n:
-        return mistake("11.1/loss-times-too-large-number", f"your loss is {shown(n)} times too large, the number of points: the mean squared error averages "
-                                                           "the squares; a sum adds them.")
+        return mistake("11.1/loss-times-too-large-number",
+                       f"your loss is {shown(n)} times too large, the number of points: the mean squared error averages "
+                       "the squares; a sum adds them.")
     if got.dtype == torch.float64 and expected.dtype == torch.float32:
-        return (mistake("11.1/loss-float64-y-arrived-float64", "your loss is float64: y arrived as float64 (NumPy's default, as data read from a file usually "
-                                                               "is), and "
-                                                               "float32 meeting float64 is computed in float64. Convert y to the predictions' dtype, float32, "
-                                                               "first."))
+        return (mistake("11.1/loss-float64-y-arrived-float64",
+                        "your loss is float64: y arrived as float64 (NumPy's default, as data read from a file usually is), and float32 meeting "
+                        "float64 is computed in float64. Convert y to the predictions' dtype, float32, first."))
     return tensor_mismatch(got, expected, atol=1e-6, rtol=1e-4)
 
 
@@ -106,8 +106,8 @@ def judge_train(got, case, expected):
         return miss
     w, b, losses = got
     if isinstance(losses, list):
-        return mistake("11.2/losses-python-list-return-tensor", "losses is a Python list; return it as a tensor (torch.tensor turns a list of floats into "
-                                                                "one).")
+        return mistake("11.2/losses-python-list-return-tensor",
+                       "losses is a Python list; return it as a tensor (torch.tensor turns a list of floats into one).")
     miss = not_a_tensor(losses)
     if miss:
         return Hint(f"losses: {miss}", mistake_of(miss))
@@ -115,8 +115,9 @@ def judge_train(got, case, expected):
         if isinstance(value, torch.Tensor) or type(value) not in (int, float):
             return float_mismatch(value, 0.0, name)
     if losses.dim() == 1 and losses.numel() == steps + 1:
-        return mistake("11.2/logged-losses-steps-log-per", f"you logged {shown(steps + 1)} losses for {shown(steps)} steps: log one per step, computed before "
-                                                           "that step's update.")
+        return mistake("11.2/logged-losses-steps-log-per",
+                       f"you logged {shown(steps + 1)} losses for {shown(steps)} steps: log one per step, computed before "
+                       "that step's update.")
     miss = tensor_like(losses, want_losses)
     if miss:
         return Hint(f"losses: {miss}", mistake_of(miss))
@@ -130,14 +131,14 @@ def judge_train(got, case, expected):
                        "So your steps are larger than lr times the gradient of the mean squared error: "
                        f"a sum instead of a mean makes the gradient N = {shown(x.numel())} times larger.")
     if steps >= 3 and torch.allclose(have[:-1], want_losses[1:].double(), rtol=1e-3, atol=1e-6):
-        return (mistake("11.2/losses-shifted-step-logged-each", "your losses are shifted by one step: you logged each loss after its update. Log the loss "
-                                                                "computed before the update, "
-                                                                "at the parameters that produced it, so losses[0] is the loss at the start."))
+        return (mistake("11.2/losses-shifted-step-logged-each",
+                        "your losses are shifted by one step: you logged each loss after its update. Log the loss computed before the update, at "
+                        "the parameters that produced it, so losses[0] is the loss at the start."))
     no_zero = training_without_zeroing(x, y, lr, steps)
     if math.isclose(w, no_zero[0], rel_tol=1e-3, abs_tol=1e-4) and math.isclose(b, no_zero[1], rel_tol=1e-3, abs_tol=1e-4):
-        return (mistake("11.2/gradients-accumulate-without-reset-each", "gradients accumulate: without a reset, each update uses the sum of every gradient so "
-                                                                        "far, "
-                                                                        "so w and b overshoot and oscillate. Set both .grad to zero after each update."))
+        return (mistake("11.2/gradients-accumulate-without-reset-each",
+                        "gradients accumulate: without a reset, each update uses the sum of every gradient so far, so w and b overshoot and "
+                        "oscillate. Set both .grad to zero after each update."))
     return (float_mismatch(w, want_w, "w", rtol=1e-3, atol=1e-5) or float_mismatch(b, want_b, "b", rtol=1e-3, atol=1e-5)
             or tensor_mismatch(losses, want_losses, atol=1e-6, rtol=1e-3))
 
@@ -187,21 +188,22 @@ def judge_largest_stable_lr(got, case, expected):
     if near(expected):
         return None
     if near(2 / small):
-        return (mistake("11.3/2-min-smallest-eigenvalue-sets", "that is 2 / λ_min: the smallest eigenvalue sets how slowly the flattest direction converges, "
-                                                               "but stability is lost first along the steepest direction, the largest eigenvalue."))
+        return (mistake("11.3/2-min-smallest-eigenvalue-sets",
+                        "that is 2 / λ_min: the smallest eigenvalue sets how slowly the flattest direction converges, but stability is lost first "
+                        "along the steepest direction, the largest eigenvalue."))
     if near(1 / large):
-        return mistake("11.3/half-limit-gradient-descent-stable", "that is half the limit: gradient descent is stable while |1 - lr λ| < 1, that is for lr up "
-                                                                  "to 2 / λ.")
+        return mistake("11.3/half-limit-gradient-descent-stable",
+                       "that is half the limit: gradient descent is stable while |1 - lr λ| < 1, that is for lr up to 2 / λ.")
     if near(2 / (large / 2)):
-        return mistake("11.3/twice-limit-hessian-mean-squares", "that is twice the limit: the Hessian of a mean of squares carries a factor 2 (the derivative "
-                                                                "of r^2 is 2r).")
+        return mistake("11.3/twice-limit-hessian-mean-squares",
+                       "that is twice the limit: the Hessian of a mean of squares carries a factor 2 (the derivative of r^2 is 2r).")
     if near(large) or near(large / 2):
-        return mistake("11.3/returned-largest-eigenvalue-itself-learning", "you returned the largest eigenvalue itself; the learning rate limit is 2 divided "
-                                                                           "by it.")
+        return mistake("11.3/returned-largest-eigenvalue-itself-learning",
+                       "you returned the largest eigenvalue itself; the learning rate limit is 2 divided by it.")
     if near(1 / square) or near(2 / square):
-        return (mistake("11.3/used-only-w-w-entry", "you used only the w-w entry of the Hessian; w and b move together (the off-diagonal entry 2 E[x] couples "
-                                                    "them): "
-                                                    "take the largest eigenvalue of the 2 × 2 matrix."))
+        return (mistake("11.3/used-only-w-w-entry",
+                        "you used only the w-w entry of the Hessian; w and b move together (the off-diagonal entry 2 E[x] couples them): take the "
+                        "largest eigenvalue of the 2 × 2 matrix."))
     return float_mismatch(got, expected, "your result")
 
 

@@ -49,8 +49,9 @@ def python_float_problem(got, what: str) -> str | None:
     if type(got) is float:
         return None
     if isinstance(got, torch.Tensor):
-        return mistake("12/tensor-return-python-float-item", f"{what} is a tensor ({describe(got)}); return a Python float — .item() converts a one-element "
-                                                             "tensor.")
+        return mistake("12/tensor-return-python-float-item",
+                       f"{what} is a tensor ({describe(got)}); return a Python float — .item() converts a one-element "
+                       "tensor.")
     if got is None:
         return mistake("12/none-did-forget-return", f"{what} is None — did you forget `return`?")
     if type(got).__module__ == "numpy":
@@ -79,9 +80,10 @@ def judge_batch_gradients(got, case, expected):
     if miss:
         return miss
     if got.dim() == 2 and got.shape[1] == 2 and got.shape[0] == expected.shape[0] - 1 and n % batch_size:
-        return (mistake("12.1/returned-rows-batches-last-batch", f"you returned {shown(got.shape[0])} rows for {shown(expected.shape[0])} batches: the last "
-                                                                 f"batch holds the {shown(n % batch_size)} rows "
-                                                                 "left over, and a DataLoader keeps it (unless it is told to drop it)."))
+        return (mistake("12.1/returned-rows-batches-last-batch",
+                        f"you returned {shown(got.shape[0])} rows for {shown(expected.shape[0])} batches: the last batch holds the "
+                        f"{shown(n % batch_size)} rows "
+                        "left over, and a DataLoader keeps it (unless it is told to drop it)."))
     miss = shape_mismatch(got, expected) or dtype_mismatch(got, expected)
     if miss:
         return miss
@@ -91,31 +93,34 @@ def judge_batch_gradients(got, case, expected):
     if close(have, want):
         return None
     if close(have, want.cumsum(0)):
-        return (mistake("12.1/row-k-sum-gradients-batches", "row k is the sum of the gradients of batches 0 to k: .grad accumulates across backward() calls, "
-                                                            "so each batch must start from zeroed gradients (zero_grad before its backward())."))
+        return (mistake("12.1/row-k-sum-gradients-batches",
+                        "row k is the sum of the gradients of batches 0 to k: .grad accumulates across backward() calls, so each batch must start "
+                        "from zeroed gradients (zero_grad before its backward())."))
     sizes = torch.tensor([min(batch_size, n - start) for start in range(0, n, batch_size)], dtype=torch.float64)
     if close(have, want * sizes[:, None]):
-        return (mistake("12.1/each-row-batchs-size-times", "each row is its batch's size times too large: the loss must be the batch's mean squared error, not "
-                                                           "its sum."))
+        return (mistake("12.1/each-row-batchs-size-times",
+                        "each row is its batch's size times too large: the loss must be the batch's mean squared error, not its sum."))
     if close(have[:-1], want[:-1]) and close(have[-1:], want[-1:] * sizes[-1] / batch_size):
-        return (mistake("12.1/all-rows-right-except-last", f"all rows are right except the last: that batch holds only {shown(int(sizes[-1]))} rows, so divide "
-                                                           "by the batch's "
-                                                           f"own size (take a mean), not by batch_size = {shown(batch_size)}."))
+        return (mistake("12.1/all-rows-right-except-last",
+                        f"all rows are right except the last: that batch holds only {shown(int(sizes[-1]))} rows, so divide "
+                        "by the batch's "
+                        f"own size (take a mean), not by batch_size = {shown(batch_size)}."))
     scale = float((have * want).sum() / (want * want).sum())
     if close(have, want * scale):
         if abs(scale - 0.5) < 1e-3:
-            return mistake("12.1/every-gradient-exactly-half-right", "every gradient is exactly half the right one: the derivative of a square, (pred - y)², "
-                                                                     "brings a factor 2.")
-        return mistake("12.1/every-gradient-times-right-compute", f"every gradient is {shown(scale, '.4g')} times the right one: compute each batch's mean "
-                                                                  "squared error and let backward() differentiate it.")
+            return mistake("12.1/every-gradient-exactly-half-right",
+                           "every gradient is exactly half the right one: the derivative of a square, (pred - y)², brings a factor 2.")
+        return mistake("12.1/every-gradient-times-right-compute",
+                       f"every gradient is {shown(scale, '.4g')} times the right one: compute each batch's mean "
+                       "squared error and let backward() differentiate it.")
     if close((have * sizes[:, None]).sum(0), (want * sizes[:, None]).sum(0)):
-        return (mistake("12.1/batches-average-out-right-full", "your batches average out to the right full-data gradient, but each row differs: the batches "
-                                                               "hold other rows "
-                                                               "than the data's own order. Do not shuffle here: batch k is rows k·batch_size onwards."))
+        return (mistake("12.1/batches-average-out-right-full",
+                        "your batches average out to the right full-data gradient, but each row differs: the batches hold other rows than the "
+                        "data's own order. Do not shuffle here: batch k is rows k·batch_size onwards."))
     if close(have[:1], want[:1]):
-        return (mistake("12.1/first-batchs-gradient-right-later", "the first batch's gradient is right and later ones are not: every row must be the gradient "
-                                                                  "at the same (w, b) "
-                                                                  "(nothing is updated between batches), each from zeroed gradients."))
+        return (mistake("12.1/first-batchs-gradient-right-later",
+                        "the first batch's gradient is right and later ones are not: every row must be the gradient at the same (w, b) (nothing is "
+                        "updated between batches), each from zeroed gradients."))
     return values_mismatch(got, expected, atol=1e-4, rtol=1e-4)
 
 
@@ -157,28 +162,26 @@ def r_squared_mistakes(y: torch.Tensor, pred: torch.Tensor, expected: float) -> 
     spread = float(n * y.var(unbiased=False))  # the targets' squared differences from their mean, summed
     unexplained = (1 - expected) * spread
     every_pair = float(n * (y**2).sum() - 2 * y.sum() * pred.sum() + n * (pred**2).sum())  # (N, N) residuals, squared and summed
-    pairs = (mistake("12.2/y-shape-pred-shape-y", f"with y of shape {shown(ys)} and pred of shape {shown(ps)}, y - pred broadcasts to "
-                                                  f"{shown(with_article(f'({n}, {n})'))} matrix: every target "
-                                                  f"is compared with every prediction. Flatten both to shape ({shown(n)},) first.{BROADCAST_TRAP}"))
+    pairs = (mistake("12.2/y-shape-pred-shape-y",
+                     f"with y of shape {shown(ys)} and pred of shape {shown(ps)}, y - pred broadcasts to {shown(with_article(f'({n}, {n})'))} "
+                     f"matrix: every target is compared with every prediction. Flatten both to shape ({shown(n)},) first.{BROADCAST_TRAP}"))
     mistakes = [
-        (1 - expected, mistake("12.2/returned-ss-res-ss-tot", "you returned SS_res / SS_tot, the share of the targets' variation that the predictions leave "
-                                                              "unexplained; R² is one minus that share.")),
-        (1 - unexplained / float((y**2).sum()), mistake("12.2/ss-tot-must-measure-how", "SS_tot must measure how the targets spread around their mean: square "
-                                                                                        "the "
-                                                                                        "differences between y and y's mean, not y itself.")),
-        (1 - unexplained / float(n * pred.var(unbiased=False)), mistake("12.2/ss-tot-spread-targets-y", "SS_tot is the spread of the targets y around their "
-                                                                                                        "mean, "
-                                                                                                        "not the spread of the predictions.")),
-        (1 - (unexplained / n) / float(y.var()), mistake("12.2/divided-mean-squared-residuals-n", "you divided a mean of squared residuals (÷ N) by torch's "
-                                                                                                  "var, which divides "
-                                                                                                  "by N - 1: use sums for both, or the same divisor for "
-                                                                                                  "both.")),
-        (float(torch.corrcoef(torch.stack([y, pred]))[0, 1] ** 2), mistake("12.2/returned-squared-correlation-y-pred", "you returned the squared correlation "
-                                                                                                                       "of y and pred; it "
-                                                                                                                       "equals R² only for a least-squares fit "
-                                                                                                                       "with an intercept. For other "
-                                                                                                                       "predictions R² = 1 − SS_res / SS_tot "
-                                                                                                                       "measures how far they fall from y.")),
+        (1 - expected, mistake("12.2/returned-ss-res-ss-tot",
+                               "you returned SS_res / SS_tot, the share of the targets' variation that the predictions leave unexplained; R² is one "
+                               "minus that share.")),
+        (1 - unexplained / float((y**2).sum()), mistake("12.2/ss-tot-must-measure-how",
+                                                        "SS_tot must measure how the targets spread around their mean: square the differences "
+                                                        "between y and y's mean, not y itself.")),
+        (1 - unexplained / float(n * pred.var(unbiased=False)), mistake("12.2/ss-tot-spread-targets-y",
+                                                                        "SS_tot is the spread of the targets y around their mean, not the spread of "
+                                                                        "the predictions.")),
+        (1 - (unexplained / n) / float(y.var()), mistake("12.2/divided-mean-squared-residuals-n",
+                                                         "you divided a mean of squared residuals (÷ N) by torch's var, which divides by N - 1: use "
+                                                         "sums for both, or the same divisor for both.")),
+        (float(torch.corrcoef(torch.stack([y, pred]))[0, 1] ** 2), mistake("12.2/returned-squared-correlation-y-pred",
+                                                                           "you returned the squared correlation of y and pred; it equals R² only "
+                                                                           "for a least-squares fit with an intercept. For other predictions R² = 1 "
+                                                                           "− SS_res / SS_tot measures how far they fall from y.")),
     ]
     if ys != ps and len(ys) + len(ps) == 3:
         mistakes[:0] = [(1 - every_pair / spread, pairs), (1 - every_pair / (n * spread), pairs)]
@@ -188,9 +191,10 @@ def r_squared_mistakes(y: torch.Tensor, pred: torch.Tensor, expected: float) -> 
 def judge_r_squared(got, case, expected):
     y, pred = case
     if isinstance(got, torch.Tensor) and got.numel() > 1:
-        return (mistake("12.2/returned-tensor-shape-r-number", f"you returned a tensor of shape {shown(tuple(got.shape))}; R² is one number for the whole data "
-                                                               "set. "
-                                                               f"Are y and pred the same shape? {BROADCAST_TRAP.strip()}"))
+        return (mistake("12.2/returned-tensor-shape-r-number",
+                        f"you returned a tensor of shape {shown(tuple(got.shape))}; R² is one number for the whole data "
+                        "set. "
+                        f"Are y and pred the same shape? {BROADCAST_TRAP.strip()}"))
     miss = python_float_problem(got, "your result")
     if miss:
         return miss
@@ -201,9 +205,9 @@ def judge_r_squared(got, case, expected):
     for value, hint in r_squared_mistakes(y, pred, expected):
         if abs(got - value) <= 2e-5:
             return Hint(f"you returned {shown(got, '.4f')}, expected {shown(expected, '.4f')}: {hint}", mistake_of(hint))
-    return (mistake("12.2/returned-expected-r-1-ss", f"you returned {shown(got, '.6g')}, expected {shown(expected, '.6g')}. R² = 1 − SS_res / SS_tot: SS_res "
-                                                     "sums the squared residuals "
-                                                     "y − pred, SS_tot the squared differences between y and its mean."))
+    return (mistake("12.2/returned-expected-r-1-ss",
+                    f"you returned {shown(got, '.6g')}, expected {shown(expected, '.6g')}. R² = 1 − SS_res / SS_tot: SS_res "
+                    "sums the squared residuals y − pred, SS_tot the squared differences between y and its mean."))
 
 
 def r_squared_public():
@@ -260,18 +264,21 @@ def judge_standardize(got, case, expected):
     if not close(have_train, expected[0]):
         means, stds = have_train.mean(0), have_train.std(0)
         if close(have_train.mean(1), 0.0, atol=1e-3):
-            return (mistake("12.3/train-z-each-row-now", "train_z: each row now has mean 0: you took the statistics along dim=1, across the features of one "
-                                                         "example. Each feature (a column) gets its own mean and std, computed down the rows."))
+            return (mistake("12.3/train-z-each-row-now",
+                            "train_z: each row now has mean 0: you took the statistics along dim=1, across the features of one example. Each "
+                            "feature (a column) gets its own mean and std, computed down the rows."))
         if close(torch.cat([have_train, have_test.to(torch.float64)]).mean(0), 0.0, atol=1e-3):
-            return (mistake("12.3/computed-mean-std-over-training", "you computed the mean and std over the training and test rows together: the test data "
-                                                                    "must not "
-                                                                    "shape the statistics. Compute them on train only, then apply them to both."))
+            return (mistake("12.3/computed-mean-std-over-training",
+                            "you computed the mean and std over the training and test rows together: the test data must not shape the statistics. "
+                            "Compute them on train only, then apply them to both."))
         if close(have_train.mean(), 0.0, atol=1e-3) and close(have_train.std(), 1.0, atol=1e-3):
-            return (mistake("12.3/train-z-used-mean-std", "train_z: you used one mean and one std for the whole table, mixing features measured in different "
-                                                          "units. Compute them per column (along dim=0)."))
+            return (mistake("12.3/train-z-used-mean-std",
+                            "train_z: you used one mean and one std for the whole table, mixing features measured in different units. Compute them "
+                            "per column (along dim=0)."))
         if close(means, 0.0, atol=1e-3) and close(stds, math.sqrt(n / (n - 1)), atol=1e-4, rtol=1e-5):
-            return (mistake("12.3/train-z-columns-std-sqrt", "train_z: your columns' std is sqrt(N / (N - 1)), not 1: you divided by the population standard "
-                                                             "deviation (÷ N). Use torch's default .std, which divides by N - 1."))
+            return (mistake("12.3/train-z-columns-std-sqrt",
+                            "train_z: your columns' std is sqrt(N / (N - 1)), not 1: you divided by the population standard deviation (÷ N). Use "
+                            "torch's default .std, which divides by N - 1."))
         if close(means, 0.0, atol=1e-3) and close(stds * data.std(0), 1.0, atol=1e-3):
             return mistake("12.3/train-z-divided-variance-divide", "train_z: you divided by the variance; divide by the standard deviation, its square root.")
         if close(stds, 1.0, atol=1e-3):
@@ -279,10 +286,12 @@ def judge_standardize(got, case, expected):
         return mistake("12.3/train-z-differs", f"train_z: {values_mismatch(got[0], expected[0], atol=1e-4, rtol=1e-4)}")
     if not close(have_test, expected[1]):
         if close(have_test.mean(0), 0.0, atol=1e-3) and close(have_test.std(0), 1.0, atol=1e-3):
-            return (mistake("12.3/test-z-has-mean-0", "test_z has mean 0 and std 1 in every column: you standardised the test data with its own statistics. "
-                                                      "Use the training mean and std for the test data too, so both go through the same transformation."))
-        return mistake("12.3/test-z-transform-training-mean", f"test_z: {values_mismatch(got[1], expected[1], atol=1e-4, rtol=1e-4)} Transform it with the "
-                                                              "training mean and std.")
+            return (mistake("12.3/test-z-has-mean-0",
+                            "test_z has mean 0 and std 1 in every column: you standardised the test data with its own statistics. Use the training "
+                            "mean and std for the test data too, so both go through the same transformation."))
+        return mistake("12.3/test-z-transform-training-mean",
+                       f"test_z: {values_mismatch(got[1], expected[1], atol=1e-4, rtol=1e-4)} Transform it with the "
+                       "training mean and std.")
     return None
 
 
@@ -343,10 +352,9 @@ def judge_fit_sgd(got, case, expected):
     if miss:
         return Hint(f"w: {miss}", mistake_of(miss))
     if w.dtype == torch.float64:
-        return (mistake("12.4/w-float64-data-arrive-float64", "w is float64: the data arrive as float64 (numpy reads a CSV that way) and your model computed "
-                                                              "in float64 "
-                                                              "too. The course's models are float32: convert the data to float32 and keep nn.Linear's float32 "
-                                                              "weights."))
+        return (mistake("12.4/w-float64-data-arrive-float64",
+                        "w is float64: the data arrive as float64 (numpy reads a CSV that way) and your model computed in float64 too. The course's "
+                        "models are float32: convert the data to float32 and keep nn.Linear's float32 weights."))
     miss = dtype_mismatch(w, want_w) or python_float_problem(b, "b")
     if miss:
         return miss if miss.startswith("b ") else f"w: {miss}"
@@ -361,19 +369,17 @@ def judge_fit_sgd(got, case, expected):
         return None
     target_mean = float(y.to(torch.float64).mean())
     if float(have.norm()) < 0.1 * float(want_w.norm()) and abs(b - target_mean) < 0.1 * (1 + abs(target_mean)):
-        return (mistake("12.4/fit-nearly-flat-w-0", f"your fit is nearly flat (w ≈ 0, b ≈ {shown(target_mean, '.3g')}, the mean of y): the model's (N, 1) "
-                                                    "predictions met "
-                                                    "y of shape (N,), so the loss compared every prediction with every target and is smallest for a constant. "
-                                                    "Make the shapes match. nn.MSELoss and F.mse_loss warn about it (a UserWarning: \"Using a target size ... "
-                                                    "that is "
-                                                    "different to the input size\") but still broadcast to (N, N); a loss written by hand broadcasts without a "
-                                                    "word."))
+        return (mistake("12.4/fit-nearly-flat-w-0",
+                        f"your fit is nearly flat (w ≈ 0, b ≈ {shown(target_mean, '.3g')}, the mean of y): the model's (N, 1) "
+                        "predictions met y of shape (N,), so the loss compared every prediction with every target and is smallest for a constant. "
+                        "Make the shapes match. nn.MSELoss and F.mse_loss warn about it (a UserWarning: \"Using a target size ... that is different "
+                        "to the input size\") but still broadcast to (N, N); a loss written by hand broadcasts without a word."))
     yours, best = mean_squared_error(x, y, have, b), mean_squared_error(x, y, want_w, want_b)
-    return (mistake("12.4/fit-w-b-has-mean", f"your fit (w = {shown([round(v, 4) for v in have.tolist()])}, b = {shown(b, '.4f')}) has mean squared error "
-                                             f"{shown(yours, '.4g')} on the data, "
-                                             f"the expected one {shown(best, '.4g')}. If the gradients are not zeroed before each backward(), they accumulate "
-                                             "and "
-                                             "the weights circle the minimum without settling; also start from w = 0, b = 0, with the lr and steps given."))
+    return (mistake("12.4/fit-w-b-has-mean",
+                    f"your fit (w = {shown([round(v, 4) for v in have.tolist()])}, b = {shown(b, '.4f')}) has mean squared error "
+                    f"{shown(yours, '.4g')} on the data, the expected one {shown(best, '.4g')}. If the gradients are not zeroed before each "
+                    f"backward(), they accumulate "
+                    "and the weights circle the minimum without settling; also start from w = 0, b = 0, with the lr and steps given."))
 
 
 def fit_sgd_public():

@@ -38,16 +38,18 @@ def sequence_problem(got, length: int, what: str) -> str | None:
     if got is None:
         return mistake("13.3/none-did-forget-return", f"{what} is None — did you forget `return`?")
     if isinstance(got, torch.Tensor):
-        return mistake("13.3/tensor-return-list-python-floats", f"{what} is a tensor; return a list of Python floats (.item() turns each one-element loss into "
-                                                                "a float).")
+        return mistake("13.3/tensor-return-list-python-floats",
+                       f"{what} is a tensor; return a list of Python floats (.item() turns each one-element loss into "
+                       "a float).")
     if type(got) not in (list, tuple):
         return mistake("13.3/expected-list-python-floats", f"{what} is {describe(got)}; expected a list of {length} Python floats.")
     if len(got) != length:
         return mistake("13.3/holds-values-expected-per-epoch", f"{what} holds {shown(len(got))} values; expected {shown(length)}, one per epoch.")
     for value in got:
         if isinstance(value, torch.Tensor):
-            return mistake("13.3/holds-tensors-record-each-loss", f"{what} holds tensors; record each loss as a Python float with .item() (it also drops the "
-                                                                  "graph).")
+            return mistake("13.3/holds-tensors-record-each-loss",
+                           f"{what} holds tensors; record each loss as a Python float with .item() (it also drops the "
+                           "graph).")
         if type(value) is not float:
             return mistake("13.3/holds-expected-python-floats", f"{what} holds {describe(value)}; expected Python floats.")
         if not math.isfinite(value):
@@ -94,28 +96,28 @@ def judge_mlp_sizes(got, case, expected):
     if have == (saved, learned):
         return mistake("13.1/returned-saved-learned-learned-count", "you returned (saved, learned): the learned count comes first.")
     if have == (learned, learned):
-        return (mistake("13.1/state-dict-misses-mean-tensor", "your state dict misses the mean: a tensor kept as a plain attribute is neither learned nor "
-                                                              "saved, and "
-                                                              "model.to(...) leaves it behind. Register it as a buffer, which is state that is saved but not "
-                                                              "learned."))
+        return (mistake("13.1/state-dict-misses-mean-tensor",
+                        "your state dict misses the mean: a tensor kept as a plain attribute is neither learned nor saved, and model.to(...) leaves "
+                        "it behind. Register it as a buffer, which is state that is saved but not learned."))
     if have == (saved, saved):
-        return (mistake("13.1/counted-means-numbers-learned-parameter", "you counted the mean's numbers as learned: a Parameter is something the optimiser "
-                                                                        "changes. The mean is "
-                                                                        "state, not learned: register it as a buffer, which parameters() does not yield but "
-                                                                        "the state dict holds."))
+        return (mistake("13.1/counted-means-numbers-learned-parameter",
+                        "you counted the mean's numbers as learned: a Parameter is something the optimiser changes. The mean is state, not learned: "
+                        "register it as a buffer, which parameters() does not yield but the state dict holds."))
     if have[0] < 10 and have[1] < 10:
-        return (mistake("13.1/counted-tensors-numbers-them-each", "you counted tensors, not the numbers in them: each tensor holds .numel() numbers; add those "
-                                                                  "up."))
+        return (mistake("13.1/counted-tensors-numbers-them-each",
+                        "you counted tensors, not the numbers in them: each tensor holds .numel() numbers; add those up."))
     biases = n_hidden + n_out
     if have == (learned - biases, saved - biases):
-        return mistake("13.1/left-out-biases-each-nn", f"you left out the biases: each nn.Linear also learns one bias per output, {shown(biases)} numbers "
-                                                       "here.")
+        return mistake("13.1/left-out-biases-each-nn",
+                       f"you left out the biases: each nn.Linear also learns one bias per output, {shown(biases)} numbers "
+                       "here.")
     if have[0] == learned:
-        return mistake("13.1/learned-right-saved-state-dict", f"learned = {shown(learned)} is right; saved = {shown(have[1])} is not: the state dict holds "
-                                                              "every parameter and every buffer.")
-    return (mistake("13.1/returned-expected-nn-linear-b", f"you returned ({shown(have[0])}, {shown(have[1])}), expected {shown(expected)}: an nn.Linear(a, b) "
-                                                          "learns a weight of shape (b, a) "
-                                                          "and a bias of b numbers."))
+        return mistake("13.1/learned-right-saved-state-dict",
+                       f"learned = {shown(learned)} is right; saved = {shown(have[1])} is not: the state dict holds "
+                       "every parameter and every buffer.")
+    return (mistake("13.1/returned-expected-nn-linear-b",
+                    f"you returned ({shown(have[0])}, {shown(have[1])}), expected {shown(expected)}: an nn.Linear(a, b) "
+                    "learns a weight of shape (b, a) and a bias of b numbers."))
 
 
 def mlp_sizes_public():
@@ -168,42 +170,36 @@ def judge_fit(got, case, expected):
     if same_floats(train, want_train) and same_floats(val, want_val):
         return None
     if max(val) - min(val) <= 1e-7 * (1 + abs(val[0])):
-        return (mistake("13.3/validation-loss-never-changes-model", "your validation loss never changes, so the model never changed: step() must use the "
-                                                                    "gradients that "
-                                                                    "backward() just computed. Zero them before backward(), not between backward() and "
-                                                                    "step()."))
+        return (mistake("13.3/validation-loss-never-changes-model",
+                        "your validation loss never changes, so the model never changed: step() must use the gradients that backward() just "
+                        "computed. Zero them before backward(), not between backward() and step()."))
     if same_floats(train, want_train) and same_floats(val[1:], want_val[:-1]):
-        return (mistake("13.3/each-validation-loss-epoch-before", "each validation loss is the one of the epoch before: you measured it before the epoch's "
-                                                                  "update. Train "
-                                                                  "first, then evaluate the updated model."))
+        return (mistake("13.3/each-validation-loss-epoch-before",
+                        "each validation loss is the one of the epoch before: you measured it before the epoch's update. Train first, then evaluate "
+                        "the updated model."))
     if not math.isclose(train[0], want_train[0], rel_tol=1e-4, abs_tol=1e-6):
-        return (mistake("13.3/first-training-loss-expected-build", f"your first training loss is {shown(train[0], '.6g')}, expected "
-                                                                   f"{shown(want_train[0], '.6g')}: build the network, load the "
-                                                                   "given state, then seed with torch.manual_seed(seed) right before the first epoch, and take "
-                                                                   "the mean "
-                                                                   "squared error in training mode (dropout on). Step on x and y themselves: iterating a "
-                                                                   "DataLoader draws a "
-                                                                   "number from the global random generator, even unshuffled, and so changes dropout's "
-                                                                   "choices."))
+        return (mistake("13.3/first-training-loss-expected-build",
+                        f"your first training loss is {shown(train[0], '.6g')}, expected {shown(want_train[0], '.6g')}: build the network, load the "
+                        "given state, then seed with torch.manual_seed(seed) right before the first epoch, and take the mean squared error in "
+                        "training mode (dropout on). Step on x and y themselves: iterating a DataLoader draws a number from the global random "
+                        "generator, even unshuffled, and so changes dropout's choices."))
     if not math.isclose(val[0], want_val[0], rel_tol=1e-4, abs_tol=1e-6):
-        return (mistake("13.3/first-training-loss-right-but", "your first training loss is right but the first validation loss is not: was dropout still on "
-                                                              "while you "
-                                                              "evaluated? Switch the model to evaluation mode for validation."))
+        return (mistake("13.3/first-training-loss-right-but",
+                        "your first training loss is right but the first validation loss is not: was dropout still on while you evaluated? Switch "
+                        "the model to evaluation mode for validation."))
     if not math.isclose(train[1], want_train[1], rel_tol=1e-4, abs_tol=1e-6):
-        return (mistake("13.3/second-epoch-training-losses-those", "from the second epoch on your training losses are those of a model without dropout: the "
-                                                                   "model stayed in "
-                                                                   "evaluation mode after validating. Switch it back to training mode at the start of every "
-                                                                   "epoch."))
+        return (mistake("13.3/second-epoch-training-losses-those",
+                        "from the second epoch on your training losses are those of a model without dropout: the model stayed in evaluation mode "
+                        "after validating. Switch it back to training mode at the start of every epoch."))
     if not math.isclose(val[1], want_val[1], rel_tol=1e-4, abs_tol=1e-6):
-        return (mistake("13.3/first-update-right-second-grad", "the first update is right and the second is not: .grad accumulates across backward() calls, so "
-                                                               "zero the "
-                                                               "gradients before each backward()."))
+        return (mistake("13.3/first-update-right-second-grad",
+                        "the first update is right and the second is not: .grad accumulates across backward() calls, so zero the gradients before "
+                        "each backward()."))
     first = next(k for k in range(epochs) if not (math.isclose(train[k], want_train[k], rel_tol=1e-4, abs_tol=1e-6)
                                                   and math.isclose(val[k], want_val[k], rel_tol=1e-4, abs_tol=1e-6)))
-    return (mistake("13.3/epochs-0-right-epoch-train", f"epochs 0 to {shown(first - 1)} are right, epoch {shown(first)} is not (train "
-                                                       f"{shown(train[first], '.6g')}, validation "
-                                                       f"{shown(val[first], '.6g')}; "
-                                                       f"expected {shown(want_train[first], '.6g')} and {shown(want_val[first], '.6g')})."))
+    return (mistake("13.3/epochs-0-right-epoch-train",
+                    f"epochs 0 to {shown(first - 1)} are right, epoch {shown(first)} is not (train {shown(train[first], '.6g')}, validation "
+                    f"{shown(val[first], '.6g')}; expected {shown(want_train[first], '.6g')} and {shown(want_val[first], '.6g')})."))
 
 
 def fit_case(g: torch.Generator, n: int, n_val: int, hidden: int, lr: float, epochs: int, seed: int):
@@ -257,22 +253,22 @@ def judge_split_and_scale(got, case, expected):
     sizes = {name: len(got[name]) for name in ("train", "val", "test")}
     want_sizes = {name: len(expected[name]) for name in ("train", "val", "test")}
     if sizes != want_sizes:
-        return (mistake("13.2/parts-hold-rows-expected-lengths", f"the parts hold {shown(sizes)} rows, expected {shown(want_sizes)}: the lengths go in the "
-                                                                 "order training, validation, "
-                                                                 "test, and the training part takes what the other two leave."))
+        return (mistake("13.2/parts-hold-rows-expected-lengths",
+                        f"the parts hold {shown(sizes)} rows, expected {shown(want_sizes)}: the lengths go in the "
+                        "order training, validation, test, and the training part takes what the other two leave."))
     every = got["train"] + got["val"] + got["test"]
     if len(set(every)) != n:
-        return (mistake("13.2/some-rows-two-parts-others", "some rows are in two parts (and others in none): a row in both the training and a held-out part "
-                                                           "leaks "
-                                                           "into training, and its held-out loss is no longer a test. Split one shuffled order of the rows."))
+        return (mistake("13.2/some-rows-two-parts-others",
+                        "some rows are in two parts (and others in none): a row in both the training and a held-out part leaks into training, and "
+                        "its held-out loss is no longer a test. Split one shuffled order of the rows."))
     if got["train"] == list(range(sizes["train"])):
-        return (mistake("13.2/training-part-first-rows-file", "your training part is the first rows in file order: shuffle before splitting (a file is often "
-                                                              "sorted, by "
-                                                              "date or by value), with a generator seeded by seed."))
+        return (mistake("13.2/training-part-first-rows-file",
+                        "your training part is the first rows in file order: shuffle before splitting (a file is often sorted, by date or by "
+                        "value), with a generator seeded by seed."))
     if [got[name] for name in ("train", "val", "test")] != [expected[name] for name in ("train", "val", "test")]:
-        return (mistake("13.2/parts-hold-other-rows-than", "your parts hold other rows than expected: split with random_split and a torch.Generator seeded "
-                                                           "with "
-                                                           "seed, so the split is the same on every run."))
+        return (mistake("13.2/parts-hold-other-rows-than",
+                        "your parts hold other rows than expected: split with random_split and a torch.Generator seeded with seed, so the split is "
+                        "the same on every run."))
     for name in ("mean", "std"):
         miss = tensor_like(got[name], expected[name]) or dtype_mismatch(got[name], expected[name])
         if miss:
@@ -285,13 +281,13 @@ def judge_split_and_scale(got, case, expected):
     data = x.to(torch.float64)
     fitted = data[got["train"] + got["val"]]
     if close(mean, data.mean(0)) or close(std, data.std(0)):
-        return (mistake("13.2/statistics-use-every-row-validation", "your statistics use every row, validation and test rows included: what the held-out rows "
-                                                                    "look like "
-                                                                    "leaks into the model through them. Compute the mean and std on the training rows only."))
+        return (mistake("13.2/statistics-use-every-row-validation",
+                        "your statistics use every row, validation and test rows included: what the held-out rows look like leaks into the model "
+                        "through them. Compute the mean and std on the training rows only."))
     if close(mean, fitted.mean(0)) or close(std, fitted.std(0)):
-        return (mistake("13.2/statistics-use-validation-rows-too", "your statistics use the validation rows too: then choosing a model on validation is no "
-                                                                   "longer fair. "
-                                                                   "Compute the mean and std on the training rows only."))
+        return (mistake("13.2/statistics-use-validation-rows-too",
+                        "your statistics use the validation rows too: then choosing a model on validation is no longer fair. Compute the mean and "
+                        "std on the training rows only."))
     train = data[got["train"]]
     if close(mean, train.mean(0)) and close(std, train.std(0, unbiased=False)):
         return mistake("13.2/std-divided-n-population-std", "std: you divided by N (the population std); use torch's default .std, which divides by N - 1.")
@@ -338,16 +334,17 @@ def judge_reload_predictions(got, case, expected):
     if miss:
         return miss
     if got.requires_grad:
-        return (mistake("13.4/predictions-carry-autograd-graph-requires", "your predictions carry an autograd graph (requires_grad=True): predicting needs no "
-                                                                          "gradients, so "
-                                                                          "compute them under torch.no_grad() (or torch.inference_mode())."))
+        return (mistake("13.4/predictions-carry-autograd-graph-requires",
+                        "your predictions carry an autograd graph (requires_grad=True): predicting needs no gradients, so compute them under "
+                        "torch.no_grad() (or torch.inference_mode())."))
     have = got.detach()
     if not finite(have):
         return mistake("13.4/predictions-hold-inf-nan", "your predictions hold inf or nan.")
     half = x.shape[0] // 2
     if torch.equal(x[:half], x[half:]) and not close(have[:half], have[half:], atol=1e-6, rtol=1e-6):
-        return (mistake("13.4/same-input-row-gave-two", "the same input row gave two different predictions: dropout is still switching units off at random. "
-                                                        "Put the network in evaluation mode before predicting."))
+        return (mistake("13.4/same-input-row-gave-two",
+                        "the same input row gave two different predictions: dropout is still switching units off at random. Put the network in "
+                        "evaluation mode before predicting."))
     if close(have, expected):
         return None
     return (mistake("13.4/these-saved-networks-predictions-build", "these are not the saved network's predictions "

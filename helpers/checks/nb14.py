@@ -32,8 +32,9 @@ def agrees(have: torch.Tensor, want: torch.Tensor, atol: float = 1e-4, rtol: flo
 def float_problem(got, what: str) -> str | None:
     """A hint when `got` is not a finite Python float (a one-element tensor gets `.item()` advice)."""
     if isinstance(got, torch.Tensor):
-        return mistake("14/tensor-return-python-float-item", f"{what} is a tensor ({describe(got)}); return a Python float — .item() converts a one-element "
-                                                             "tensor.")
+        return mistake("14/tensor-return-python-float-item",
+                       f"{what} is a tensor ({describe(got)}); return a Python float — .item() converts a one-element "
+                       "tensor.")
     if got is None:
         return mistake("14/none-did-forget-return", f"{what} is None — did you forget `return`?")
     if type(got).__module__ == "numpy":
@@ -65,26 +66,24 @@ def stable_rows_problem(got: torch.Tensor, logits: torch.Tensor, want: torch.Ten
     lowest = float(want.min())
     underflow = want < -100
     if bool((wrong == underflow).all()) and bool(torch.isneginf(got[wrong]).all()):
-        return (mistake("14.1/have-inf-where-answer-about", f"you have -inf where the answer is about {shown(lowest, '.0f')}: the probability "
-                                                            f"exp({shown(lowest, '.0f')}) underflows to 0 in "
-                                                            "float32 before its log is taken. Stay in log space: a log-softmax is the shifted logits minus the "
-                                                            "log of "
-                                                            "the sum of their exponentials, so no probability is ever formed."))
+        return (mistake("14.1/have-inf-where-answer-about",
+                        f"you have -inf where the answer is about {shown(lowest, '.0f')}: the probability exp({shown(lowest, '.0f')}) underflows to "
+                        f"0 in "
+                        "float32 before its log is taken. Stay in log space: a log-softmax is the shifted logits minus the log of the sum of their "
+                        "exponentials, so no probability is ever formed."))
     wrong_rows = wrong.any(dim=1)
     large = row_max > EXP_LIMIT
     if not bool(torch.isfinite(got[large]).any(dim=1).any()):  # every row with a large logit is all inf or nan
-        return (mistake("14.1/inf-nan-rows-whose-largest", f"inf or nan in the rows whose largest logit is above {EXP_LIMIT}: exp overflows there. Subtract "
-                                                           "each row's "
-                                                           "largest logit from the row before exponentiating; it cancels in the ratio, and the largest "
-                                                           "exponent "
-                                                           "becomes exp(0) = 1."))
+        return (mistake("14.1/inf-nan-rows-whose-largest",
+                        f"inf or nan in the rows whose largest logit is above {EXP_LIMIT}: exp overflows there. Subtract "
+                        "each row's largest logit from the row before exponentiating; it cancels in the ratio, and the largest exponent becomes "
+                        "exp(0) = 1."))
     far_below = row_max < float(row_max.max()) - EXP_LIMIT
     if bool((wrong_rows == far_below).all()) and not bool(torch.isfinite(got[wrong_rows]).all()):
-        return (mistake("14.1/inf-nan-rows-whose-logits", "inf or nan in the rows whose logits are far below the batch's largest: you subtracted one maximum "
-                                                          "for the "
-                                                          "whole batch, so every exponential of those rows underflows to 0. Subtract each row's own maximum "
-                                                          "(one per "
-                                                          "example, kept as a column so it broadcasts along its row)."))
+        return (mistake("14.1/inf-nan-rows-whose-logits",
+                        "inf or nan in the rows whose logits are far below the batch's largest: you subtracted one maximum for the whole batch, so "
+                        "every exponential of those rows underflows to 0. Subtract each row's own maximum (one per example, kept as a column so it "
+                        "broadcasts along its row)."))
     return None
 
 
@@ -103,16 +102,16 @@ def judge_log_softmax(got, case, expected):
     if agrees(got, expected):
         return None
     if agrees(got, torch.softmax(logits, dim=1)):
-        return mistake("14.1/these-probabilities-each-row-sums", "these are the probabilities (each row sums to 1): return their logarithms, computed without "
-                                                                 "forming them.")
+        return mistake("14.1/these-probabilities-each-row-sums",
+                       "these are the probabilities (each row sums to 1): return their logarithms, computed without forming them.")
     if agrees(got, torch.log_softmax(logits, dim=0)):
-        return (mistake("14.1/each-column-yours-sums-1", "each column of yours sums to 1 in probability, not each row: you normalised over the examples (dim "
-                                                         "0). "
-                                                         "Each row is one example's scores, so normalise over the classes, dim 1."))
+        return (mistake("14.1/each-column-yours-sums-1",
+                        "each column of yours sums to 1 in probability, not each row: you normalised over the examples (dim 0). Each row is one "
+                        "example's scores, so normalise over the classes, dim 1."))
     if agrees(got, logits - logits.max(dim=1, keepdim=True).values):
-        return (mistake("14.1/shifted-each-row-maximum-but", "you shifted each row by its maximum but stopped there: the shifted logits still need the log of "
-                                                             "the sum "
-                                                             "of their exponentials subtracted, so that the probabilities sum to 1."))
+        return (mistake("14.1/shifted-each-row-maximum-but",
+                        "you shifted each row by its maximum but stopped there: the shifted logits still need the log of the sum of their "
+                        "exponentials subtracted, so that the probabilities sum to 1."))
     return stable_rows_problem(got, logits, expected) or values_mismatch(got, expected, atol=1e-4, rtol=1e-5)
 
 
@@ -147,42 +146,39 @@ def cross_entropy_mistakes(logits: torch.Tensor, targets: torch.Tensor, expected
     log_probs = torch.log_softmax(logits.to(torch.float64), dim=1)
     one_hot = F.one_hot(targets, classes).to(torch.float64)
     return [
-        (expected * n, mistake("14.2/loss-times-too-large-number", f"your loss is {shown(n)} times too large, the number of examples: cross-entropy averages "
-                                                                   "the examples' "
-                                                                   "losses (F.cross_entropy's default reduction is the mean), it does not add them up.")),
-        (-expected, mistake("14.2/sign-flipped-loss-negative-log", "the sign is flipped: the loss is the *negative* log-probability of the true class, so that "
-                                                                   "a "
-                                                                   "confident right answer costs almost 0 and a wrong one costs a lot.")),
-        (expected / classes, mistake("14.2/loss-times-too-small-number", f"your loss is {shown(classes)} times too small, the number of classes: you averaged "
-                                                                         "over every "
-                                                                         "entry of the (examples × classes) table, most of them zeros of a one-hot mask. Add "
-                                                                         "up each "
-                                                                         "row, then average over the examples only.")),
+        (expected * n, mistake("14.2/loss-times-too-large-number",
+                               f"your loss is {shown(n)} times too large, the number of examples: cross-entropy averages "
+                               "the examples' losses (F.cross_entropy's default reduction is the mean), it does not add them up.")),
+        (-expected, mistake("14.2/sign-flipped-loss-negative-log",
+                            "the sign is flipped: the loss is the *negative* log-probability of the true class, so that a confident right answer "
+                            "costs almost 0 and a wrong one costs a lot.")),
+        (expected / classes, mistake("14.2/loss-times-too-small-number",
+                                     f"your loss is {shown(classes)} times too small, the number of classes: you averaged "
+                                     "over every entry of the (examples × classes) table, most of them zeros of a one-hot mask. Add up each row, "
+                                     "then average over the examples only.")),
         (float(F.cross_entropy(torch.softmax(logits.to(torch.float64), dim=1), targets)),
-         mistake("14.2/softmax-was-applied-twice-turned", "softmax was applied twice: you turned the logits into probabilities and then treated those as "
-                                                          "logits (a "
-                                                          "log-softmax or F.cross_entropy applies its own softmax). Start from the raw logits.")),
+         mistake("14.2/softmax-was-applied-twice-turned",
+                 "softmax was applied twice: you turned the logits into probabilities and then treated those as logits (a log-softmax or "
+                 "F.cross_entropy applies its own softmax). Start from the raw logits.")),
         (float(-log_probs[:, targets].mean()),
-         mistake("14.2/averaged-block-indexing-columns-whole", f"you averaged {shown(with_article(f'({n}, {n})'))} block: indexing the columns with the whole "
-                                                               "targets tensor takes every target's "
-                                                               "column for every example. Pair row i with its own target, targets[i]: index the rows with "
-                                                               "0..N-1 and the "
-                                                               "columns with targets, together.")),
+         mistake("14.2/averaged-block-indexing-columns-whole",
+                 f"you averaged {shown(with_article(f'({n}, {n})'))} block: indexing the columns with the whole "
+                 "targets tensor takes every target's column for every example. Pair row i with its own target, targets[i]: index the rows with "
+                 "0..N-1 and the columns with targets, together.")),
         (float(-(torch.softmax(logits.to(torch.float64), dim=1) * one_hot).sum(1).mean()),
          mistake("14.2/averaged-minus-probability-true-class", "you averaged minus the *probability* of the true class; the loss is minus its *logarithm*.")),
         (float(-torch.log_softmax(logits.to(torch.float64), dim=0)[torch.arange(n), targets].mean()),
-         mistake("14.2/log-probabilities-were-normalised-over", "the log-probabilities were normalised over the examples (dim 0); each row is one example, so "
-                                                                "normalise over "
-                                                                "the classes, dim 1.")),
+         mistake("14.2/log-probabilities-were-normalised-over",
+                 "the log-probabilities were normalised over the examples (dim 0); each row is one example, so normalise over the classes, dim 1.")),
     ]
 
 
 def judge_cross_entropy(got, case, expected):
     logits, targets = case
     if isinstance(got, torch.Tensor) and got.numel() > 1:
-        return (mistake("14.2/returned-tensor-shape-loss-per", f"you returned a tensor of shape {shown(tuple(got.shape))}: one loss per example, or more. The "
-                                                               "cross-entropy of a "
-                                                               "batch is one number, the mean of the examples' losses."))
+        return (mistake("14.2/returned-tensor-shape-loss-per",
+                        f"you returned a tensor of shape {shown(tuple(got.shape))}: one loss per example, or more. The "
+                        "cross-entropy of a batch is one number, the mean of the examples' losses."))
     miss = float_problem(got, "your loss")
     if miss:
         return miss
@@ -190,17 +186,17 @@ def judge_cross_entropy(got, case, expected):
         return None
     if not math.isfinite(got):
         big = float(logits.max())
-        return (mistake("14.2/loss-but-true-value-logits", f"your loss is {shown(got)} but the true value is {shown(expected, '.4f')}: with logits as large as "
-                                                           f"{shown(big, '.0f')}, exp overflows "
-                                                           "(or a probability underflows to 0 before its log). Compute log-probabilities stably, shifting each "
-                                                           "row "
-                                                           "by its maximum, and never take the log of a probability."))
+        return (mistake("14.2/loss-but-true-value-logits",
+                        f"your loss is {shown(got)} but the true value is {shown(expected, '.4f')}: with logits as large as {shown(big, '.0f')}, "
+                        f"exp overflows "
+                        "(or a probability underflows to 0 before its log). Compute log-probabilities stably, shifting each row by its maximum, and "
+                        "never take the log of a probability."))
     for value, hint in cross_entropy_mistakes(logits, targets, expected):
         if abs(got - value) <= 1e-4 * (1 + abs(value)):
             return Hint(f"you returned {shown(got, '.4f')}, expected {shown(expected, '.4f')}: {hint}", mistake_of(hint))
-    return (mistake("14.2/returned-expected-cross-entropy-mean", f"you returned {shown(got, '.6g')}, expected {shown(expected, '.6g')}. Cross-entropy is the "
-                                                                 "mean over the examples of minus the "
-                                                                 "log-softmax of the logits at the true class."))
+    return (mistake("14.2/returned-expected-cross-entropy-mean",
+                    f"you returned {shown(got, '.6g')}, expected {shown(expected, '.6g')}. Cross-entropy is the "
+                    "mean over the examples of minus the log-softmax of the logits at the true class."))
 
 
 def large_logit_case(rng: random.Random, batch: int, classes: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -248,31 +244,31 @@ def accuracy_mistakes(logits: torch.Tensor, targets: torch.Tensor, expected: flo
     n = len(targets)
     column = logits.argmax(dim=1, keepdim=True)
     return [
-        (expected * n, mistake("14.3/returned-count-number-right-predictions", f"you returned a count: the number of right predictions out of {shown(n)}. "
-                                                                               "Accuracy is the fraction, "
-                                                                               "between 0 and 1.")),
+        (expected * n, mistake("14.3/returned-count-number-right-predictions",
+                               f"you returned a count: the number of right predictions out of {shown(n)}. "
+                               "Accuracy is the fraction, between 0 and 1.")),
         (expected * 100, mistake("14.3/returned-percentage-return-fraction-between", "you returned a percentage; return the fraction, between 0 and 1.")),
         (1 - expected, mistake("14.3/returned-fraction-wrong-predictions-error", "you returned the fraction of *wrong* predictions, the error rate.")),
         (float((column == targets).float().mean()),
-         mistake("14.3/predictions-shape-1-met-targets", f"your predictions of shape ({shown(n)}, 1) met targets of shape ({shown(n)},): the comparison "
-                                                         f"broadcast to ({shown(n)}, {shown(n)}) and "
-                                                         f"compared every prediction with every target.{BROADCAST_TRAP}")),
+         mistake("14.3/predictions-shape-1-met-targets",
+                 f"your predictions of shape ({shown(n)}, 1) met targets of shape ({shown(n)},): the comparison broadcast to ({shown(n)}, "
+                 f"{shown(n)}) and compared every prediction with every target.{BROADCAST_TRAP}")),
         (float((logits.argmax() == targets).float().mean()),
-         mistake("14.3/argmax-without-dim-gives-index", "argmax without a dim gives one index into the flattened tensor, not a class per example: take the "
-                                                        "argmax "
-                                                        "over the classes, dim 1.")),
+         mistake("14.3/argmax-without-dim-gives-index",
+                 "argmax without a dim gives one index into the flattened tensor, not a class per example: take the argmax over the classes, dim 1.")),
         (float((logits.argmin(dim=1) == targets).float().mean()),
-         mistake("14.3/predicted-class-smallest-logit-predicted", "you predicted the class with the *smallest* logit; the predicted class is the one with the "
-                                                                  "largest.")),
+         mistake("14.3/predicted-class-smallest-logit-predicted",
+                 "you predicted the class with the *smallest* logit; the predicted class is the one with the largest.")),
     ]
 
 
 def judge_accuracy(got, case, expected):
     logits, targets = case
     if isinstance(got, torch.Tensor) and got.numel() > 1:
-        return (mistake("14.3/returned-tensor-shape-accuracy-number", f"you returned a tensor of shape {shown(tuple(got.shape))}; accuracy is one number for "
-                                                                      "the batch. Are the "
-                                                                      f"predictions and targets the same shape?{BROADCAST_TRAP}"))
+        return (mistake("14.3/returned-tensor-shape-accuracy-number",
+                        f"you returned a tensor of shape {shown(tuple(got.shape))}; accuracy is one number for "
+                        "the batch. Are the "
+                        f"predictions and targets the same shape?{BROADCAST_TRAP}"))
     if type(got) is int:
         got = float(got)  # a count is judged below
     miss = float_problem(got, "your accuracy")
@@ -283,9 +279,9 @@ def judge_accuracy(got, case, expected):
     for value, hint in accuracy_mistakes(logits, targets, expected):
         if abs(got - value) <= 1e-6:
             return Hint(f"you returned {shown(got, '.4g')}, expected {shown(expected, '.4g')}: {hint}", mistake_of(hint))
-    return (mistake("14.3/returned-expected-prediction-each-example", f"you returned {shown(got, '.6g')}, expected {shown(expected, '.6g')}: the prediction "
-                                                                      "for each example is the class of its "
-                                                                      "largest logit; accuracy is the fraction of examples where it equals the target."))
+    return (mistake("14.3/returned-expected-prediction-each-example",
+                    f"you returned {shown(got, '.6g')}, expected {shown(expected, '.6g')}: the prediction "
+                    "for each example is the class of its largest logit; accuracy is the fraction of examples where it equals the target."))
 
 
 def accuracy_public():
@@ -357,20 +353,23 @@ def training_variant(x, y, weight, bias, lr, steps, mistake: str) -> list[float]
 def judge_train_classifier(got, case, expected):
     x, y, weight, bias, lr, steps = case
     if isinstance(got, torch.Tensor):
-        return mistake("14.4/returned-tensor-return-list-python", f"you returned a tensor ({describe(got)}); return a list of {shown(steps)} Python floats, "
-                                                                  "one loss per step.")
+        return mistake("14.4/returned-tensor-return-list-python",
+                       f"you returned a tensor ({describe(got)}); return a list of {shown(steps)} Python floats, "
+                       "one loss per step.")
     if got is None:
         return mistake("returned-none", "your function returned None — did you forget `return`?")
     if type(got) not in (list, tuple):
-        return mistake("14.4/returned-expected-list-python-floats", f"you returned {describe(got)}; expected a list of {shown(steps)} Python floats, one loss "
-                                                                    "per step.")
+        return mistake("14.4/returned-expected-list-python-floats",
+                       f"you returned {describe(got)}; expected a list of {shown(steps)} Python floats, one loss "
+                       "per step.")
     if len(got) != steps:
-        return mistake("14.4/returned-losses-steps-record-loss", f"you returned {shown(len(got))} losses for {shown(steps)} steps: record one loss per step, "
-                                                                 "before its update.")
+        return mistake("14.4/returned-losses-steps-record-loss",
+                       f"you returned {shown(len(got))} losses for {shown(steps)} steps: record one loss per step, "
+                       "before its update.")
     for value in got:
         if isinstance(value, torch.Tensor):
-            return mistake("14.4/list-holds-tensors-record-each", "your list holds tensors: record each loss as a Python float (.item()), which also frees its "
-                                                                  "graph.")
+            return mistake("14.4/list-holds-tensors-record-each",
+                           "your list holds tensors: record each loss as a Python float (.item()), which also frees its graph.")
         if type(value) not in (float, int) or type(value) is bool:
             return mistake("14.4/list-holds-expected-python-floats", f"your list holds {describe(value)}; expected Python floats.")
     if any(not math.isfinite(v) for v in got):
@@ -383,33 +382,33 @@ def judge_train_classifier(got, case, expected):
         return None
     if steps > 1 and same(expected[1:] + [got[-1]]):
         return mistake("14.4/losses-one-step-ahead",
-                       "your losses are one step ahead: each is measured after its step's update. Record the loss of the "
-                       "forward pass that the step's backward() differentiates, before the update.")
+                       "your losses are one step ahead: each is measured after its step's update. Record the loss of the forward pass that the "
+                       "step's backward() differentiates, before the update.")
     summed = training_variant(x, y, weight, bias, lr, steps, "summed")
     if same([len(y) * loss for loss in summed]) or same(summed):
-        return (mistake("14.4/steps-times-too-large-number", f"your steps are {shown(len(y))} times too large, the number of examples: the loss must be the "
-                                                             "batch's mean "
-                                                             "cross-entropy, not its sum."))
+        return (mistake("14.4/steps-times-too-large-number",
+                        f"your steps are {shown(len(y))} times too large, the number of examples: the loss must be the "
+                        "batch's mean cross-entropy, not its sum."))
     known = [
         ("softmax first", mistake("14.4/softmax-applied-twice",
-                                  "softmax was applied twice: F.cross_entropy takes the raw logits (it applies its own "
-                                  "softmax); probabilities fed to it as logits give another loss, one that cannot reach 0.")),
+                                  "softmax was applied twice: F.cross_entropy takes the raw logits (it applies its own softmax); probabilities fed "
+                                  "to it as logits give another loss, one that cannot reach 0.")),
         ("not zeroed", mistake("14.4/gradients-never-zeroed",
-                               "the gradients were never zeroed: each backward() adds to .grad, so every step uses the sum of "
-                               "all gradients so far. Zero them once per step, before backward().")),
+                               "the gradients were never zeroed: each backward() adds to .grad, so every step uses the sum of all gradients so far. "
+                               "Zero them once per step, before backward().")),
     ]
     for variant, hint in known:
         if same(training_variant(x, y, weight, bias, lr, steps, variant)):
             return hint
     if abs(got[0] - expected[0]) > 1e-4 * (1 + abs(expected[0])):
-        return (mistake("14.4/first-loss-expected-before-any", f"your first loss is {shown(got[0], '.4f')}, expected {shown(expected[0], '.4f')}: before any "
-                                                               "update, the loss is the mean "
-                                                               "cross-entropy of the logits x @ weight.T + bias against the class indices y, at the given "
-                                                               "weight and bias."))
-    return (mistake("14.4/first-loss-right-but-later", f"your first loss is right but later ones differ (step 1: {shown(got[1], '.4f')}, expected "
-                                                       f"{shown(expected[1], '.4f')}): each step "
-                                                       f"is one plain gradient-descent update with lr = {shown(lr, 'g')} of weight and bias, from gradients "
-                                                       "zeroed before backward()."))
+        return (mistake("14.4/first-loss-expected-before-any",
+                        f"your first loss is {shown(got[0], '.4f')}, expected {shown(expected[0], '.4f')}: before any "
+                        "update, the loss is the mean cross-entropy of the logits x @ weight.T + bias against the class indices y, at the given "
+                        "weight and bias."))
+    return (mistake("14.4/first-loss-right-but-later",
+                    f"your first loss is right but later ones differ (step 1: {shown(got[1], '.4f')}, expected {shown(expected[1], '.4f')}): each "
+                    f"step is one plain gradient-descent update with lr = {shown(lr, 'g')} of weight and bias, from gradients "
+                    "zeroed before backward()."))
 
 
 def classifier_data(g: torch.Generator, n: int, classes: int, features: int) -> tuple[torch.Tensor, torch.Tensor]:

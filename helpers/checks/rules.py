@@ -89,8 +89,9 @@ def non_finite(got: Any, expected: Any) -> str | None:
     """
     if not all_finite(expected) or all_finite(got):
         return None
-    return mistake("non-finite-result", "your result holds NaN or infinity, where the right answer is a finite number: look for a division by 0, the log of 0"
-                                        " or of a negative number, an overflow, or a tensor made with torch.empty and never filled.")
+    return mistake("non-finite-result",
+                   "your result holds NaN or infinity, where the right answer is a finite number: look for a division by 0, the log of 0 or of a "
+                   "negative number, an overflow, or a tensor made with torch.empty and never filled.")
 
 
 def all_finite(value: Any, depth: int = 0) -> bool:
@@ -118,16 +119,16 @@ def changed_input(exercise, case: tuple, after: tuple, facts: Facts) -> str | No
     for i, (before, now) in enumerate(zip(case, after, strict=True)):
         if i != exercise.in_place and not same_content(before, now):
             name = names[i] if i < len(names) else f"argument {i + 1}"
-            return mistake("changed-input", f"your function changed its input `{name}`: the statement asks for a result that leaves it as it was. Work on a "
-                                            "copy"
-                                            " (t.clone() for a tensor; a dict or list of tensors needs new containers and a clone of each tensor, since"
-                                            " dict(d) or d.copy() still shares the tensors), or use operations that make new tensors (+, not a method ending "
-                                            "in _).")
+            return mistake("changed-input",
+                           f"your function changed its input `{name}`: the statement asks for a result that leaves it as it was. Work on a "
+                           "copy (t.clone() for a tensor; a dict or list of tensors needs new containers and a clone of each tensor, since dict(d) "
+                           "or d.copy() still shares the tensors), or use operations that make new tensors (+, not a method ending in _).")
     for i in facts["returned"]:
         if i != exercise.in_place:
             name = names[i] if i < len(names) else f"argument {i + 1}"
-            return mistake("returned-input", f"your function returned its input `{name}` itself; the statement asks for a new result, and `{name}` must stay "
-                                             "as it was.")
+            return mistake("returned-input",
+                           f"your function returned its input `{name}` itself; the statement asks for a new result, and `{name}` must stay "
+                           "as it was.")
     return None
 
 
@@ -138,15 +139,15 @@ def not_in_place(exercise, case: tuple, after: tuple, facts: Facts) -> str | Non
         return None
     name = argument_names(exercise)[i]
     if i in facts["moved"]:
-        return mistake("in-place-moved-memory", f"`{name}` now points at new memory (an assignment to .data, or set_): the statement asks you to change it in "
-                                                "place, writing into"
-                                                f" the memory it already has, with a method whose name ends in _.")
+        return mistake("in-place-moved-memory",
+                       f"`{name}` now points at new memory (an assignment to .data, or set_): the statement asks you to change it in "
+                       "place, writing into"
+                       f" the memory it already has, with a method whose name ends in _.")
     if same_content(case[i], after[i]):
-        return mistake("in-place-not-changed", f"`{name}` still holds its old values: the statement asks you to change it in place. An operation without a "
-                                               "trailing _"
-                                               " (a method such as add, or the + operator) makes a new tensor and leaves the old one as it was; only the "
-                                               "methods whose"
-                                               " names end in _ change the tensor they are called on.")
+        return mistake("in-place-not-changed",
+                       f"`{name}` still holds its old values: the statement asks you to change it in place. An operation without a "
+                       "trailing _ (a method such as add, or the + operator) makes a new tensor and leaves the old one as it was; only the methods "
+                       "whose names end in _ change the tensor they are called on.")
     if i not in facts["returned"]:
         return mistake("in-place-returned-other", f"you changed `{name}` in place, but returned another tensor: return `{name}` itself, as the statement asks.")
     return None
@@ -157,10 +158,11 @@ def gradient_cut(exercise, case: tuple, after: tuple, facts: Facts) -> str | Non
     names = argument_names(exercise)
     for i in exercise.gradient_to:
         if i not in facts["gradient_to"]:
-            return mistake("gradient-cut", f"backward() from your result would not reach `{names[i]}`: somewhere on the way the graph was cut (.detach(), "
-                                           ".item(),"
-                                           f" .numpy(), torch.tensor(...) of a tensor, or work inside torch.no_grad()). Compute it from `{names[i]}` with torch"
-                                           " operations only, so that gradients flow back to it.")
+            return mistake("gradient-cut",
+                           f"backward() from your result would not reach `{names[i]}`: somewhere on the way the graph was cut (.detach(), "
+                           ".item(),"
+                           f" .numpy(), torch.tensor(...) of a tensor, or work inside torch.no_grad()). Compute it from `{names[i]}` with torch"
+                           " operations only, so that gradients flow back to it.")
     return None
 
 
