@@ -89,6 +89,6 @@ def test_make_test_gpu_refuses_at_once_on_a_machine_without_cuda():
     assert result.returncode == 1
     assert "make test-gpu needs a CUDA GPU" in result.stderr and "CPU-only build" in result.stderr
     assert "RuntimeWarning" not in result.stderr, result.stderr
-    planned = subprocess.run(["make", "-n", "-o", ".venv/.installed-dev", "test-gpu"], cwd=repo, capture_output=True, text=True,
+    planned = subprocess.run(["make", "--no-print-directory", "-n", "-o", ".venv/.installed-dev", "test-gpu"], cwd=repo, capture_output=True, text=True,
                              timeout=60, check=True).stdout.splitlines()  # what it would run, set-up left out
     assert planned[0].endswith(" -m helpers.environment"), "the check must come first: " + "; ".join(planned)
