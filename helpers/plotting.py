@@ -95,7 +95,7 @@ class LiveFigure:
         """Name artists each move changes: a move then draws only these over the rest, kept as a picture.
 
         They are drawn in the order of their zorder, over everything else in the figure: name an
-        artist that lies under another one (an image under points) together with what lies on it.
+        artist that lies under another one (an image under points and the axes' spines) together with what lies on it.
         """
         for artist in artists:
             artist.set_animated(True)  # matplotlib's drawing leaves it out, and its changes leave the figure fresh
