@@ -96,6 +96,7 @@ class LiveFigure:
 
         They are drawn in the order of their zorder, over everything else in the figure: name an
         artist that lies under another one (an image under points and the axes' spines) together with what lies on it.
+        An artist can be a whole axes, with its ticks and labels: one whose limits change on each move.
         """
         for artist in artists:
             artist.set_animated(True)  # matplotlib's drawing leaves it out, and its changes leave the figure fresh

@@ -100,3 +100,22 @@ def test_a_quick_drawing_looks_like_a_whole_one():
     pixels = [np.asarray(Image.open(io.BytesIO(live.png()))) for live in (quick, whole)]
     differing = (pixels[0] != pixels[1]).any(axis=-1).mean()
     assert differing < 0.001  # only where the line meets an axis line, drawn in another order
+
+
+def test_a_moving_axes_is_drawn_whole_with_its_new_ticks_and_no_trace_of_the_old(monkeypatch):
+    pictures = []
+    for moving in (True, False):
+        live = LiveFigure(1, 2, figsize=(6, 3))
+        still, changing = live.axes
+        still.plot([0, 1], [0, 1])
+        line, = changing.plot([0, 1], [0, 1])
+        if moving:
+            live.moving(changing)
+        live.png()
+        drawings = []
+        monkeypatch.setattr(live.figure.canvas, "draw", lambda draw=live.figure.canvas.draw, drawings=drawings: drawings.append(1) or draw())
+        line.set_data([0, 50], [0, 70])
+        changing.set(xlim=(0, 50), ylim=(0, 70))  # new ticks: 0, 10, ... where there were 0.0, 0.2, ...
+        pictures.append(np.asarray(Image.open(io.BytesIO(live.png()))))
+        assert len(drawings) == (0 if moving else 1)
+    assert (pictures[0] != pictures[1]).any(axis=-1).mean() < 0.001
