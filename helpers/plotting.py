@@ -103,6 +103,25 @@ class LiveFigure:
         self.moving_artists = sorted([*self.moving_artists, *artists], key=lambda artist: artist.get_zorder())
         self.background = None
 
+    def clear(self) -> None:
+        """Empty every axes for a move that draws its panels anew, keeping the axes themselves.
+
+        Why: `ax.clear()` also throws away the axes' ticks, spines and settings, and making them
+        again took a third of such a move. What goes: lines, patches, texts, collections, images,
+        the legend and the title; the colour cycle starts again and the limits follow the next data. What stays: labels,
+        scales, tick settings, aspect, whether the axis shows: a drawing that changes those sets
+        them on every move.
+        """
+        for axes in self.figure.axes:
+            for artist in [*axes.lines, *axes.patches, *axes.texts, *axes.collections, *axes.images]:
+                artist.remove()
+            if axes.get_legend() is not None:
+                axes.get_legend().remove()
+            axes.set_title("")
+            axes.set_prop_cycle(None)  # the next line takes the first colour again, as after ax.clear()
+            axes.relim()
+            axes.set_autoscale_on(True)
+
     def show(self) -> None:
         """Draw the figure as it is now and display it, with the text a displayed figure has."""
         display({"image/png": self.png(), "text/plain": repr(self.figure)}, raw=True)

@@ -119,3 +119,26 @@ def test_a_moving_axes_is_drawn_whole_with_its_new_ticks_and_no_trace_of_the_old
         pictures.append(np.asarray(Image.open(io.BytesIO(live.png()))))
         assert len(drawings) == (0 if moving else 1)
     assert (pictures[0] != pictures[1]).any(axis=-1).mean() < 0.001
+
+
+def draw_a_move(live: LiveFigure, clear, k: float) -> bytes:
+    """One explorer move that draws its panel anew: a line (default colour), a legend, a title, fixed limits."""
+    clear(live)
+    live.axes.plot([0, 1], [0, k], label=f"k = {k}")
+    live.axes.legend()
+    live.axes.set_title(f"k = {k}")
+    return live.png()
+
+
+def test_clearing_a_live_figure_keeps_its_ticks_and_draws_what_clearing_its_axes_draws():
+    def clear_axes(live):
+        live.axes.clear()
+
+    light, heavy = LiveFigure(figsize=(4, 3)), LiveFigure(figsize=(4, 3))
+    pictures = {}
+    for live, clear in ((light, LiveFigure.clear), (heavy, clear_axes)):
+        draw_a_move(live, clear, 1.0)
+        ticks = live.axes.xaxis.get_major_ticks()[0]
+        pictures[clear] = [np.asarray(Image.open(io.BytesIO(draw_a_move(live, clear, k)))) for k in (2.0, 3.0)]
+        assert (live.axes.xaxis.get_major_ticks()[0] is ticks) == (clear is LiveFigure.clear)  # not made again
+    assert all((a == b).all() for a, b in zip(pictures[LiveFigure.clear], pictures[clear_axes], strict=True))
