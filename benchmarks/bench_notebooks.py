@@ -9,7 +9,9 @@ median of REPEATS runs, one notebook at a time with nbclient:
                           divided by the sum of the notebooks' floors;
   slowest_notebook_own_s  the largest (whole notebook - its floor);
   widget_update_ms_max    the slowest explorer update: every control of every `interact` moved as a
-                          learner moves it (its function runs and its figure is drawn), in the kernel.
+                          learner moves it (its function runs and its figure is drawn), in the kernel;
+                          each control's median over MOVES_PER_CONTROL moves (and, beside it, the
+                          median CPU time of the kernel per move, which a busy machine changes less).
 Prints one JSON object (figures and per-notebook details) on stdout.
 """
 
@@ -30,11 +32,13 @@ from nbclient import NotebookClient
 from helpers.notebooks import AsyncIpcKernelManager
 
 REPO = Path(__file__).resolve().parent.parent
+MOVES_PER_CONTROL = 20  # there and back 10 times; with 6, 02's `cols` read 63.7 ms in one run and 104.2 ms in the next
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 
 # Run in the notebook's kernel after its last cell: move every control of every interact widget
 # to another value and back, timing each move (the function runs and its figure is drawn).
 MOVE_EVERY_CONTROL = r'''
+_MOVES = __MOVES__
 import json as _json, math as _math, statistics as _statistics, time as _time
 import ipywidgets as _widgets
 from ipywidgets.widgets.widget import _instances as _all_widgets
@@ -61,15 +65,17 @@ for _widget in list(_all_widgets.values()):
     if not isinstance(_widget, _widgets.interactive):
         continue
     for _control in _widget.kwargs_widgets:
-        _spent = []
-        for _repeat in range(3):
-            for _value in _other_values(_control):
-                _started = _time.perf_counter()
-                _control.value = _value
-                _spent.append((_time.perf_counter() - _started) * 1000)
+        _spent, _cpu = [], []
+        _values = _other_values(_control)
+        for _move in range(_MOVES if _values else 0):
+            _started, _cpu_started = _time.perf_counter(), _time.process_time()
+            _control.value = _values[_move % len(_values)]
+            _spent.append((_time.perf_counter() - _started) * 1000)
+            _cpu.append((_time.process_time() - _cpu_started) * 1000)
         if _spent:
-            _timings.append({"control": _control.description or type(_control).__name__,
-                             "median_ms": round(_statistics.median(_spent), 1), "max_ms": round(max(_spent), 1)})
+            _timings.append({"control": _control.description or type(_control).__name__, "moves": len(_spent),
+                             "median_ms": round(_statistics.median(_spent), 1), "max_ms": round(max(_spent), 1),
+                             "cpu_median_ms": round(_statistics.median(_cpu), 1)})
 print("BENCH-WIDGETS " + _json.dumps(_timings))
 '''
 
@@ -113,7 +119,7 @@ def measure_notebook(path: Path, repeats: int) -> dict:
     code = [cell.source for cell in nb.cells if cell.cell_type == "code"]
     floors = [run_cells([imports_of(nb)], path.parent)[0] for _ in range(repeats)]
     wholes = [run_cells(code, path.parent)[0] for _ in range(repeats)]
-    _, printed = run_cells([*code, MOVE_EVERY_CONTROL], path.parent)
+    _, printed = run_cells([*code, MOVE_EVERY_CONTROL.replace("__MOVES__", str(MOVES_PER_CONTROL))], path.parent)
     floor, whole = statistics.median(floors), statistics.median(wholes)
     return {"floor_s": round(floor, 2), "whole_s": round(whole, 2), "own_s": round(whole - floor, 2),
             "widgets": widget_timings(printed)}

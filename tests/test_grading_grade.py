@@ -15,6 +15,8 @@ import os
 import pickle
 import resource
 import shutil
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -128,6 +130,31 @@ def test_a_missing_secret_is_a_clear_error(tmp_path, capsys, monkeypatch):
 def test_a_missing_submissions_folder_is_a_clear_error(tmp_path, capsys):
     assert main(["grade", str(tmp_path / "nowhere"), "--out", str(tmp_path / "out"), "--secret", "s"]) == 2
     assert "not a folder" in capsys.readouterr().err
+
+
+# Run in a fresh Python: note whether the forkserver is running when the command first imports torch.
+FORKSERVER_AT_TORCH_IMPORT = """
+import sys
+from multiprocessing import forkserver
+
+class NoteTorchImport:
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch":
+            print("forkserver running at torch import:", forkserver._forkserver._forkserver_pid is not None)
+            sys.meta_path.remove(self)
+
+sys.meta_path.insert(0, NoteTorchImport())
+from helpers.grading.__main__ import main
+main(["grade", sys.argv[1], "--out", sys.argv[2], "--secret", "s"])
+"""
+
+
+def test_the_grading_command_starts_its_forkserver_before_it_imports_torch(tmp_path):
+    """The server's own import of torch then overlaps the command's, instead of following it (the start-up
+    that does not divide between job slots)."""
+    done = subprocess.run([sys.executable, "-c", FORKSERVER_AT_TORCH_IMPORT, str(tmp_path / "nowhere"), str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=120)
+    assert "forkserver running at torch import: True" in done.stdout, done.stdout + done.stderr
 
 
 def test_the_kernel_environment_carries_no_secret_and_no_reference_solutions(tmp_path, monkeypatch):

@@ -1,12 +1,15 @@
 """helpers.plotting: one histogram per sample, with the source density when given; the explorers' live figure."""
 
+import io
 import math
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from PIL import Image  # noqa: E402
 
 from helpers.plotting import LiveFigure, normal_density, show_distributions  # noqa: E402
 
@@ -58,3 +61,84 @@ def test_a_live_figure_keeps_the_layout_its_first_drawing_found(monkeypatch):
     left.set_ylabel("a much, much longer label than before")
     live.show()
     assert left.get_position().bounds == where
+
+
+def live_figure_with_a_moving_line(moving: bool):
+    """A live figure of a fixed line, a line that moves, a legend and a title; the moving ones named when `moving`."""
+    live = LiveFigure(figsize=(4, 3))
+    live.axes.plot([0, 1], [0, 1], label="fixed")
+    line, = live.axes.plot([0, 1], [1, 0], label="moving")
+    live.axes.set(xlim=(0, 1), ylim=(0, 1))
+    live.axes.legend(loc="upper left")
+    live.axes.set_title(" ")
+    if moving:
+        live.moving(line, live.axes.get_legend(), live.axes.title)
+    return live, line
+
+
+def test_a_move_of_the_named_artists_draws_only_them_over_the_kept_rest(monkeypatch):
+    live, line = live_figure_with_a_moving_line(moving=True)
+    drawings = []
+    monkeypatch.setattr(live.figure.canvas, "draw", lambda draw=live.figure.canvas.draw: drawings.append(1) or draw())
+    first = live.png()
+    line.set_ydata([0.5, 0.2])
+    live.axes.title.set_text("moved")
+    moved = live.png()
+    assert moved != first and len(drawings) == 1  # the new line shows, and the rest was not drawn again
+    live.axes.set_xlim(0, 2)  # not a named artist: the rest is drawn again
+    live.png()
+    assert len(drawings) == 2
+
+
+def test_a_quick_drawing_looks_like_a_whole_one():
+    quick, quick_line = live_figure_with_a_moving_line(moving=True)
+    whole, whole_line = live_figure_with_a_moving_line(moving=False)
+    quick.png(), whole.png()  # both lay out the same figure first
+    for live, line in ((quick, quick_line), (whole, whole_line)):
+        line.set_ydata([0.5, 0.2])
+        live.axes.title.set_text("moved")
+    pixels = [np.asarray(Image.open(io.BytesIO(live.png()))) for live in (quick, whole)]
+    differing = (pixels[0] != pixels[1]).any(axis=-1).mean()
+    assert differing < 0.001  # only where the line meets an axis line, drawn in another order
+
+
+def test_a_moving_axes_is_drawn_whole_with_its_new_ticks_and_no_trace_of_the_old(monkeypatch):
+    pictures = []
+    for moving in (True, False):
+        live = LiveFigure(1, 2, figsize=(6, 3))
+        still, changing = live.axes
+        still.plot([0, 1], [0, 1])
+        line, = changing.plot([0, 1], [0, 1])
+        if moving:
+            live.moving(changing)
+        live.png()
+        drawings = []
+        monkeypatch.setattr(live.figure.canvas, "draw", lambda draw=live.figure.canvas.draw, drawings=drawings: drawings.append(1) or draw())
+        line.set_data([0, 50], [0, 70])
+        changing.set(xlim=(0, 50), ylim=(0, 70))  # new ticks: 0, 10, ... where there were 0.0, 0.2, ...
+        pictures.append(np.asarray(Image.open(io.BytesIO(live.png()))))
+        assert len(drawings) == (0 if moving else 1)
+    assert (pictures[0] != pictures[1]).any(axis=-1).mean() < 0.001
+
+
+def draw_a_move(live: LiveFigure, clear, k: float) -> bytes:
+    """One explorer move that draws its panel anew: a line (default colour), a legend, a title, fixed limits."""
+    clear(live)
+    live.axes.plot([0, 1], [0, k], label=f"k = {k}")
+    live.axes.legend()
+    live.axes.set_title(f"k = {k}")
+    return live.png()
+
+
+def test_clearing_a_live_figure_keeps_its_ticks_and_draws_what_clearing_its_axes_draws():
+    def clear_axes(live):
+        live.axes.clear()
+
+    light, heavy = LiveFigure(figsize=(4, 3)), LiveFigure(figsize=(4, 3))
+    pictures = {}
+    for live, clear in ((light, LiveFigure.clear), (heavy, clear_axes)):
+        draw_a_move(live, clear, 1.0)
+        ticks = live.axes.xaxis.get_major_ticks()[0]
+        pictures[clear] = [np.asarray(Image.open(io.BytesIO(draw_a_move(live, clear, k)))) for k in (2.0, 3.0)]
+        assert (live.axes.xaxis.get_major_ticks()[0] is ticks) == (clear is LiveFigure.clear)  # not made again
+    assert all((a == b).all() for a, b in zip(pictures[LiveFigure.clear], pictures[clear_axes], strict=True))

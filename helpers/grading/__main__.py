@@ -51,7 +51,23 @@ def run_release(args: argparse.Namespace) -> int:
     return 0
 
 
+def start_forkserver_now() -> None:
+    """Start the server that grading processes fork from, before this process imports torch.
+
+    Why: the server imports the grader (and torch, about 3 s of CPU) once; started here it does so
+    while this process imports the same and draws the hidden cases, on the machine's other core,
+    instead of after them. Only `grade_class` forks from it, so nothing else waits.
+    """
+    import multiprocessing
+    from multiprocessing import forkserver
+
+    multiprocessing.get_context("forkserver").set_forkserver_preload(["helpers.grading.grade"])
+    forkserver.ensure_running()
+
+
 def run_grade(args: argparse.Namespace) -> int:
+    if args.dask is None:  # local grading processes fork from the server: start it while we import
+        start_forkserver_now()
     from helpers.grading.cases import SECRET_VARIABLE, SecretMissing, secret_from
     from helpers.grading.cluster import ClusterError, grade_class_dask
     from helpers.grading.grade import grade_class, students_in

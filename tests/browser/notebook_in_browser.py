@@ -18,6 +18,7 @@ shared/notes/jupyterlab-in-a-real-browser.md).
 from __future__ import annotations
 
 import re
+import statistics
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,6 +93,7 @@ class NotebookReport:
     run_all_attempts: int = 0
     screenshots: list[Path] = field(default_factory=list)
     seconds: float = 0.0
+    move_to_image_ms: list[float] = field(default_factory=list)  # each move's key press (or click) to its new image
 
     def add(self, problem: Problem) -> None:
         if problem not in self.problems:
@@ -101,7 +103,9 @@ class NotebookReport:
         lines = [f"{self.name}: {len(self.problems)} problem(s) in {self.seconds:.1f} s "
                  f"({self.executed}/{self.code_cells} code cells run, {self.images} images, "
                  f"{self.widgets} widgets, {self.controls_moved} controls moved"
-                 + (f", Run All given {self.run_all_attempts} times" if self.run_all_attempts > 1 else "") + ")"]
+                 + (f", Run All given {self.run_all_attempts} times" if self.run_all_attempts > 1 else "") + ")"
+                 + (f"; key press to new image: median {statistics.median(self.move_to_image_ms):.0f} ms over"
+                    f" {len(self.move_to_image_ms)} moves" if self.move_to_image_ms else "")]
         lines += [f"  - {p}" for p in self.problems]
         return "\n".join(lines)
 
@@ -303,6 +307,27 @@ def widget_outputs_state(cell: Locator) -> str:
     )
 
 
+# Installed in the page before a move: the time from the move's first input event (key press, change or
+# click) to the first frame after the cell's Output widgets show an image they did not show before, in
+# window.moveToImageMs (null until then). An Output widget is cleared before it is redrawn: the empty
+# state in between is not a new image.
+TIME_MOVE_TO_IMAGE = """cell => {
+    const images = () => [...cell.querySelectorAll('.widget-output img')].map(i => i.src).join(' ');
+    const before = images();
+    const move = {started: null};
+    window.moveToImageMs = null;
+    for (const type of ['keydown', 'change', 'click'])
+        document.addEventListener(type, () => { move.started ??= performance.now(); }, {capture: true, once: true});
+    const observer = new MutationObserver(() => {
+        const now = images();
+        if (move.started === null || !now || now === before) return;
+        observer.disconnect();
+        requestAnimationFrame(() => { window.moveToImageMs = performance.now() - move.started; });
+    });
+    observer.observe(cell, {subtree: true, childList: true, attributes: true, attributeFilter: ['src']});
+}"""
+
+
 def move_control(control: Locator) -> str:
     """Change one control as a learner would; returns a short description of what was done."""
     kind = control.evaluate("e => e.matches('.noUi-handle') ? 'slider' : e.tagName === 'SELECT' ? 'dropdown' : 'checkbox'")
@@ -337,10 +362,13 @@ def exercise_widgets(page: Page, report: NotebookReport, shots: Path | None, cha
             control = controls.nth(number)
             control.scroll_into_view_if_needed()
             before = widget_outputs_state(cell)
+            cell.evaluate(TIME_MOVE_TO_IMAGE)
             what = move_control(control)
             report.controls_moved += 1
             if not wait_for_new_state(page, cell, before, change_timeout_ms):
                 report.add(Problem(index, "widget output unchanged", f"moving {what} did not change the output within {change_timeout_ms / 1000:.0f} s"))
+            elif (took := page.evaluate("window.moveToImageMs")) is not None:
+                report.move_to_image_ms.append(took)
             if shots is not None:
                 report.screenshots.append(screenshot(cell, shots / f"cell-{index:02d}-after-control-{number}.png"))
 
