@@ -157,6 +157,26 @@ def test_the_grading_command_starts_its_forkserver_before_it_imports_torch(tmp_p
     assert "forkserver running at torch import: True" in done.stdout, done.stdout + done.stderr
 
 
+# Run in a fresh Python (a forkserver takes its preload list when it starts): ask a process forked from the grading
+# forkserver whether the public examples were computed before it was forked.
+EXAMPLES_IN_A_GRADING_PROCESS = """
+import multiprocessing
+from helpers.grading import FORKSERVER_PRELOAD
+
+context = multiprocessing.get_context("forkserver")
+context.set_forkserver_preload([FORKSERVER_PRELOAD])
+with context.Pool(1) as pool:
+    computed = pool.apply(eval, ("__import__('helpers.grading.answer_free').grading.answer_free.examples_file.cache_info().currsize",))
+print("computed before the fork:", computed == 1)
+"""
+
+
+def test_grading_processes_find_the_public_examples_computed_once_by_their_forkserver():
+    """Each slot's answer-free helpers ship them; computed per slot they cost every slot about 1.3 s of CPU."""
+    done = subprocess.run([sys.executable, "-c", EXAMPLES_IN_A_GRADING_PROCESS], capture_output=True, text=True, timeout=300)
+    assert "computed before the fork: True" in done.stdout, done.stdout + done.stderr
+
+
 def test_the_kernel_environment_carries_no_secret_and_no_reference_solutions(tmp_path, monkeypatch):
     monkeypatch.setenv(hidden.SECRET_VARIABLE, SECRET)
     lib = answer_free_lib(tmp_path / "lib")

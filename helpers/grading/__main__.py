@@ -54,14 +54,16 @@ def run_release(args: argparse.Namespace) -> int:
 def start_forkserver_now() -> None:
     """Start the server that grading processes fork from, before this process imports torch.
 
-    Why: the server imports the grader (and torch, about 3 s of CPU) once; started here it does so
+    Why: the server imports the grader (and torch, about 3 s of CPU) and computes the public examples once; started here it does so
     while this process imports the same and draws the hidden cases, on the machine's other core,
     instead of after them. Only `grade_class` forks from it, so nothing else waits.
     """
     import multiprocessing
     from multiprocessing import forkserver
 
-    multiprocessing.get_context("forkserver").set_forkserver_preload(["helpers.grading.grade"])
+    from helpers.grading import FORKSERVER_PRELOAD
+
+    multiprocessing.get_context("forkserver").set_forkserver_preload([FORKSERVER_PRELOAD])
     forkserver.ensure_running()
 
 

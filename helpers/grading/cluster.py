@@ -27,8 +27,8 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Callable
 
+from helpers.grading import FORKSERVER_PRELOAD, grade
 from helpers.grading import cases as hidden
-from helpers.grading import grade
 from helpers.grading.sandbox import Limits
 
 RETRIES = 2  # further tries of a task that raised (a worker's death is the scheduler's allowed-failures)
@@ -52,7 +52,7 @@ def grade_task(submission: grade.Submission, cases: bytes, limits: Limits) -> di
     from distributed import get_worker
 
     allow_children()
-    multiprocessing.get_context("forkserver").set_forkserver_preload([grade.__name__])
+    multiprocessing.get_context("forkserver").set_forkserver_preload([FORKSERVER_PRELOAD])
     return grade.run_worker(submission, cases, limits, space=get_worker().local_directory)  # Dask clears what a killed worker left
 
 

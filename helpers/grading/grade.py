@@ -40,8 +40,8 @@ import torch
 
 from helpers.checks import EXERCISES
 from helpers.checks.core import Exercise
+from helpers.grading import FORKSERVER_PRELOAD, judge, kernel_side
 from helpers.grading import cases as hidden
-from helpers.grading import judge, kernel_side
 from helpers.grading.notebook import MAX_BYTES, SubmissionError, code_sources, notebook_number, reaches_for_references, read_submission
 from helpers.grading.sandbox import Limits, Session, Slot, holds_sockets, remove_tree
 from helpers.grading.text import safe_text, terminal_line
@@ -495,7 +495,7 @@ def grade_class(folders: list[Path], secret: str, limits: Limits, jobs: int, pro
     `graded(record)` is called with each student's record as soon as it is there (to write it at once)."""
     from tqdm import tqdm
 
-    multiprocessing.get_context("forkserver").set_forkserver_preload([__name__])
+    multiprocessing.get_context("forkserver").set_forkserver_preload([FORKSERVER_PRELOAD])
     cases = draw_cases(secret)
     records = {}
     try:
