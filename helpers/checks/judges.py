@@ -16,13 +16,16 @@ import torch
 from helpers.checks.core import describe, shown, with_article
 from helpers.checks.hints import mistake
 
+# The hint for a function that returned nothing: the one course-wide wording, named once.
+RETURNED_NONE = mistake("returned-none", "your function returned None — did you forget `return`?")
+
 
 def not_a_tensor(got: Any) -> str | None:
     """The hint for an answer that is not a plain torch.Tensor, or None when it is one."""
     if type(got) is torch.Tensor:
         return None
     if got is None:
-        return mistake("returned-none", "your function returned None — did you forget `return`?")
+        return RETURNED_NONE
     kind = type(got).__module__.split(".")[0]
     if kind == "numpy":
         return mistake("returned-numpy", "you returned a numpy array; convert it with torch.from_numpy(...) or build it with torch directly.")
@@ -109,7 +112,7 @@ def number_mismatch(got: Any, expected: int | float, kind: type = int) -> str | 
                        f"you returned a tensor ({describe(got)}); return a Python {kind.__name__} — .item() converts"
                        " a one-element tensor.")
     if got is None:
-        return mistake("returned-none", "your function returned None — did you forget `return`?")
+        return RETURNED_NONE
     if type(got) is bool or not isinstance(got, (int, float)) or (kind is int and type(got) is not int):
         return mistake("not-a-number", f"you returned {describe(got)}; expected a Python {kind.__name__}.")
     if got != expected:
@@ -126,7 +129,7 @@ def numbers_mismatch(got, expected: list[float], names: list[str]) -> str | None
     """A hint when `got` is not a list (or tuple) of len(expected) finite Python numbers; None when it is."""
     wanted = f"a list of {len(expected)} Python floats [{', '.join(names)}]"
     if got is None:
-        return mistake("returned-none", "your function returned None — did you forget `return`?")
+        return RETURNED_NONE
     if isinstance(got, torch.Tensor):
         return mistake("numbers-as-tensor", f"you returned a tensor; return {wanted} (.item() turns a one-element tensor into a float).")
     if type(got) not in (list, tuple):

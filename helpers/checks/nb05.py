@@ -9,7 +9,7 @@ import torch
 
 from helpers.checks.core import Exercise, describe, shown
 from helpers.checks.hints import mistake
-from helpers.checks.judges import device_mismatch, dtype_mismatch, not_a_tensor, shape_mismatch, tensor_like, values_mismatch
+from helpers.checks.judges import RETURNED_NONE, device_mismatch, dtype_mismatch, not_a_tensor, shape_mismatch, tensor_like, values_mismatch
 
 
 def close(got: torch.Tensor, model: torch.Tensor, rtol: float, atol: float = 0.0) -> bool:
@@ -282,7 +282,7 @@ def judge_descend(got, case, expected):
                         "then w after each "
                         f"step ({shown(steps + 1)} values)."))
     if got is None:
-        return mistake("returned-none", "your function returned None — did you forget `return`?")
+        return RETURNED_NONE
     if type(got) not in (list, tuple):
         return mistake("05.4/not-a-list", f"you returned {describe(got)}; return a Python list of floats.")
     if got and all(type(v) is torch.Tensor and v.numel() == 1 for v in got):

@@ -9,7 +9,7 @@ import torch
 
 from helpers.checks.core import Exercise, describe, shown
 from helpers.checks.hints import Hint, mistake, mistake_of
-from helpers.checks.judges import tensor_mismatch, values_mismatch
+from helpers.checks.judges import RETURNED_NONE, tensor_mismatch, values_mismatch
 
 
 def close(got: torch.Tensor, model: torch.Tensor, rtol: float = 1e-9, atol: float = 1e-12) -> bool:
@@ -21,7 +21,7 @@ def close(got: torch.Tensor, model: torch.Tensor, rtol: float = 1e-9, atol: floa
 def tensors_hint(got, count: int, what: str) -> str | None:
     """A hint unless `got` is a tuple (or list) of `count` tensors."""
     if got is None:
-        return mistake("returned-none", "your function returned None — did you forget `return`?")
+        return RETURNED_NONE
     if type(got) is torch.Tensor:
         return mistake("06/returned-tensor-return-tuple-tensors", f"you returned one tensor ({describe(got)}); return a tuple of {count} tensors: {what}.")
     if type(got) not in (tuple, list):
@@ -232,7 +232,7 @@ def judge_k_partials(got, case, expected):
     a, b, c = case
     what = "∂K/∂a, ∂K/∂b and ∂K/∂c, in that order"
     if got is None:
-        return mistake("returned-none", "your function returned None — did you forget `return`?")
+        return RETURNED_NONE
     if type(got) not in (tuple, list):
         return mistake("06.4/not-a-tuple", f"you returned {describe(got)}; return a tuple of three Python floats: {what}.")
     if len(got) != 3:

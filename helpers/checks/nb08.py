@@ -19,7 +19,7 @@ import torch
 
 from helpers.checks.core import Exercise, shown, with_article
 from helpers.checks.hints import mistake
-from helpers.checks.judges import first_difference, judges_numbers, known_answer, same_numbers
+from helpers.checks.judges import RETURNED_NONE, first_difference, judges_numbers, known_answer, same_numbers
 from helpers.checks.nb07 import sigmoid
 
 NAMES = ["W1", "bias1", "W2", "bias2", "W3", "bias3"]
@@ -305,7 +305,7 @@ def params_mismatch(got, expected: dict) -> str | None:
     """A hint when `got` is not a dict of nested lists of numbers shaped like `expected`."""
     keys = ", ".join(NAMES)
     if got is None:
-        return mistake("returned-none", "your function returned None — did you forget `return`?")
+        return RETURNED_NONE
     if type(got) is not dict:
         return mistake("08.3/returned-expected-dict-keys-like",
                        f"you returned {with_article(type(got).__name__)}; expected a dict with the keys {keys}, like "

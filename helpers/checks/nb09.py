@@ -18,7 +18,7 @@ import torch
 
 from helpers.checks.core import Exercise, shown
 from helpers.checks.hints import mistake
-from helpers.checks.judges import judges_numbers, known_answer
+from helpers.checks.judges import RETURNED_NONE, judges_numbers, known_answer
 
 STILL_ZERO = mistake("09/gradients-still-zero",
                      "every gradient is still 0: does the backward pass start with gradient 1 at the output, and does the `_backward` you filled in "
@@ -106,7 +106,7 @@ def judge_order(got, case, expected):
     (spec,) = case
     inputs = {label: operands for label, _, operands in spec}
     if got is None:
-        return mistake("returned-none", "your function returned None — did you forget `return`?")
+        return RETURNED_NONE
     if type(got) not in (list, tuple) or not all(type(label) is str for label in got):
         what = "a " + type(got).__name__ if type(got) not in (list, tuple) else "a list that holds more than labels"
         return mistake("09.2/returned-expected-list-labels-strings", f"you returned {what}; expected a list of labels (strings).")

@@ -12,7 +12,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from helpers.checks.core import Exercise, describe, shown, with_article
 from helpers.checks.hints import Hint, mistake, mistake_of
-from helpers.checks.judges import BROADCAST_TRAP, device_mismatch, dtype_mismatch, not_a_tensor, shape_mismatch, tensor_like, values_mismatch
+from helpers.checks.judges import BROADCAST_TRAP, RETURNED_NONE, device_mismatch, dtype_mismatch, not_a_tensor, shape_mismatch, tensor_like, values_mismatch
 
 
 def generator(rng: random.Random) -> torch.Generator:
@@ -38,7 +38,7 @@ def finite(value: torch.Tensor) -> bool:
 def pair_problem(got, names: str) -> str | None:
     """A hint when `got` is not a pair (a tuple or list of two values)."""
     if got is None:
-        return mistake("returned-none", "your function returned None — did you forget `return`?")
+        return RETURNED_NONE
     if type(got) not in (tuple, list) or len(got) != 2:
         return mistake("12/return-pair-two-values-tuple", f"return the pair {names}: two values, as a tuple; you returned {describe(got)}.")
     return None

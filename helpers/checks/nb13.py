@@ -14,7 +14,7 @@ from torch.utils.data import random_split
 
 from helpers.checks.core import Exercise, describe, shown
 from helpers.checks.hints import Hint, mistake, mistake_of
-from helpers.checks.judges import dtype_mismatch, tensor_like, values_mismatch
+from helpers.checks.judges import RETURNED_NONE, dtype_mismatch, tensor_like, values_mismatch
 from helpers.checks.nb12 import close, finite, generator
 
 
@@ -82,7 +82,7 @@ def judge_mlp_sizes(got, case, expected):
     n_in, n_hidden, n_out = case
     learned, saved = expected
     if got is None:
-        return mistake("returned-none", "your function returned None — did you forget `return`?")
+        return RETURNED_NONE
     if type(got) not in (tuple, list) or len(got) != 2:
         return mistake("13.1/return-pair-learned-saved-two", f"return the pair (learned, saved): two Python ints; you returned {describe(got)}.")
     for name, value in zip(("learned", "saved"), got, strict=True):
@@ -159,7 +159,7 @@ def judge_fit(got, case, expected):
     epochs = case[6]
     want_train, want_val = expected
     if got is None:
-        return mistake("returned-none", "your function returned None — did you forget `return`?")
+        return RETURNED_NONE
     if type(got) not in (tuple, list) or len(got) != 2:
         return mistake("13.3/return-pair-train-losses-val", f"return the pair (train_losses, val_losses): two lists; you returned {describe(got)}.")
     for name, values in zip(("train_losses", "val_losses"), got, strict=True):
@@ -238,7 +238,7 @@ def judge_split_and_scale(got, case, expected):
     x, n_val, n_test, seed = case
     n = x.shape[0]
     if got is None:
-        return mistake("returned-none", "your function returned None — did you forget `return`?")
+        return RETURNED_NONE
     if type(got) is not dict or sorted(got) != sorted(SPLIT_KEYS):
         keys = sorted(got) if type(got) is dict else describe(got)
         return mistake("13.2/return-dict-keys-returned", f"return a dict with the keys {list(SPLIT_KEYS)}; you returned {shown(keys)}.")

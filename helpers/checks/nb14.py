@@ -11,7 +11,7 @@ from torch import optim
 
 from helpers.checks.core import Exercise, describe, shown, with_article
 from helpers.checks.hints import Hint, mistake, mistake_of
-from helpers.checks.judges import BROADCAST_TRAP, dtype_mismatch, tensor_like, values_mismatch
+from helpers.checks.judges import BROADCAST_TRAP, RETURNED_NONE, dtype_mismatch, tensor_like, values_mismatch
 
 EXP_LIMIT = 88.7  # exp(x) overflows float32 above about this
 
@@ -357,7 +357,7 @@ def judge_train_classifier(got, case, expected):
                        f"you returned a tensor ({describe(got)}); return a list of {shown(steps)} Python floats, "
                        "one loss per step.")
     if got is None:
-        return mistake("returned-none", "your function returned None — did you forget `return`?")
+        return RETURNED_NONE
     if type(got) not in (list, tuple):
         return mistake("14.4/returned-expected-list-python-floats",
                        f"you returned {describe(got)}; expected a list of {shown(steps)} Python floats, one loss "
