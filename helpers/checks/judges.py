@@ -91,9 +91,30 @@ def values_mismatch(got: torch.Tensor, expected: torch.Tensor, atol: float = 1e-
     return mistake("values-differ", f"the values differ{shown(f'{where}: you have {have[index].item()}, expected {want[index].item()}')}.")
 
 
+def on_cpu(got: Any, expected: torch.Tensor) -> str | None:
+    """The first hint among: not a tensor, device (so a judge may look at the values after it)."""
+    return not_a_tensor(got) or device_mismatch(got, expected)
+
+
 def tensor_like(got: Any, expected: torch.Tensor) -> str | None:
     """The first hint among: not a tensor, device, shape (for judges that then test properties)."""
-    return not_a_tensor(got) or device_mismatch(got, expected) or shape_mismatch(got, expected)
+    return on_cpu(got, expected) or shape_mismatch(got, expected)
+
+
+def close(have: torch.Tensor, want: torch.Tensor | float, *, rtol: float, atol: float) -> bool:
+    """True when every element of `have` is within atol + rtol·|want| of `want`, compared in float64 on the CPU.
+
+    `want` is a tensor of `have`'s shape (another shape is never close) or one Python number that every
+    element is held to. Each notebook binds its own tolerance (`functools.partial`): what "close" means
+    depends on how its answers are computed."""
+    have = have.detach().cpu().to(torch.float64)
+    if isinstance(want, torch.Tensor):
+        want = want.detach().cpu().to(torch.float64)
+        if want.shape != have.shape:
+            return False
+    else:
+        want = torch.full_like(have, float(want))
+    return bool(torch.isclose(have, want, rtol=rtol, atol=atol).all())
 
 
 def tensor_mismatch(got: Any, expected: torch.Tensor, atol: float = 1e-6, rtol: float = 1e-5) -> str | None:

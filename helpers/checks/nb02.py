@@ -8,12 +8,7 @@ import torch
 
 from helpers.checks.core import Exercise, shown
 from helpers.checks.hints import mistake
-from helpers.checks.judges import device_mismatch, not_a_tensor, number_mismatch, tensor_mismatch
-
-
-def on_cpu(got, expected) -> str | None:
-    """The first hint among: not a tensor, wrong device (so a judge may look at the values after it)."""
-    return not_a_tensor(got) or device_mismatch(got, expected)
+from helpers.checks.judges import number_mismatch, on_cpu, tensor_mismatch
 
 
 def same(a: torch.Tensor, b: torch.Tensor) -> bool:

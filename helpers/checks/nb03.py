@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import random
 
 import torch
 
+from helpers.checks import judges
 from helpers.checks.core import Exercise, describe, shown, with_article
 from helpers.checks.hints import mistake
-from helpers.checks.judges import BROADCAST_TRAP, device_mismatch, not_a_tensor, tensor_mismatch
+from helpers.checks.judges import BROADCAST_TRAP, on_cpu, tensor_mismatch
 
-
-def on_cpu(got, expected) -> str | None:
-    """The first hint among: not a tensor, wrong device (so a judge may look at the values after it)."""
-    return not_a_tensor(got) or device_mismatch(got, expected)
-
-
-def close(a: torch.Tensor, b: torch.Tensor) -> bool:
-    """The same shape and (nearly) the same values, whatever the dtypes."""
-    return a.shape == b.shape and bool(torch.allclose(a.detach().double(), b.detach().double(), rtol=1e-5, atol=1e-6))
+# The same shape and (nearly) the same values, whatever the dtypes.
+close = functools.partial(judges.close, rtol=1e-5, atol=1e-6)
 
 
 def python_number_hint(got) -> str | None:
