@@ -101,12 +101,12 @@ def tensor_like(got: Any, expected: torch.Tensor) -> str | None:
     return on_cpu(got, expected) or shape_mismatch(got, expected)
 
 
-def close(have: torch.Tensor, want: torch.Tensor | float, *, rtol: float, atol: float) -> bool:
+def close(have: torch.Tensor, want: torch.Tensor | float, *, rtol: float, atol: float, equal_nan: bool = False) -> bool:
     """True when every element of `have` is within atol + rtol·|want| of `want`, compared in float64 on the CPU.
 
     `want` is a tensor of `have`'s shape (another shape is never close) or one Python number that every
-    element is held to. Each notebook binds its own tolerance (`functools.partial`): what "close" means
-    depends on how its answers are computed."""
+    element is held to; `equal_nan` lets a nan match a nan. Each notebook binds its own tolerance
+    (`functools.partial`): what "close" means depends on how its answers are computed."""
     have = have.detach().cpu().to(torch.float64)
     if isinstance(want, torch.Tensor):
         want = want.detach().cpu().to(torch.float64)
@@ -114,7 +114,7 @@ def close(have: torch.Tensor, want: torch.Tensor | float, *, rtol: float, atol: 
             return False
     else:
         want = torch.full_like(have, float(want))
-    return bool(torch.isclose(have, want, rtol=rtol, atol=atol).all())
+    return bool(torch.isclose(have, want, rtol=rtol, atol=atol, equal_nan=equal_nan).all())
 
 
 def tensor_mismatch(got: Any, expected: torch.Tensor, atol: float = 1e-6, rtol: float = 1e-5) -> str | None:
@@ -167,9 +167,9 @@ def numbers_mismatch(got, expected: list[float], names: list[str]) -> str | None
     return None
 
 
-def same_numbers(got, other: list[float]) -> bool:
-    """True when the (already well-formed) answer equals `other` number for number."""
-    return len(got) == len(other) and all(math.isclose(g, o, rel_tol=REL, abs_tol=ABS) for g, o in zip(got, other, strict=True))
+def same_numbers(got, other: list[float], rel_tol: float = REL, abs_tol: float = ABS) -> bool:
+    """True when the (already well-formed) answer equals `other` number for number, to within rel_tol or abs_tol."""
+    return len(got) == len(other) and all(math.isclose(g, o, rel_tol=rel_tol, abs_tol=abs_tol) for g, o in zip(got, other, strict=True))
 
 
 def first_difference(got, expected: list[float], names: list[str]) -> str | None:

@@ -11,7 +11,7 @@ import torch
 from helpers.checks import judges
 from helpers.checks.core import Exercise, describe, shown
 from helpers.checks.hints import mistake
-from helpers.checks.judges import RETURNED_NONE, device_mismatch, dtype_mismatch, not_a_tensor, shape_mismatch, tensor_like, values_mismatch
+from helpers.checks.judges import RETURNED_NONE, device_mismatch, dtype_mismatch, not_a_tensor, same_numbers, shape_mismatch, tensor_like, values_mismatch
 
 # Each judgement here names its own rtol (how far off a float32 or a wrong formula lands); atol only where it says so.
 close = functools.partial(judges.close, atol=0.0)
@@ -265,8 +265,8 @@ def run_model(w0: float, steps: int, update) -> list:
     return path
 
 
-def paths_close(got: list, model: list) -> bool:
-    return len(got) == len(model) and all(math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-6) for a, b in zip(got, model, strict=True))
+# Two descent paths (lists of Python floats) agree step for step.
+paths_close = functools.partial(same_numbers, rel_tol=1e-6, abs_tol=1e-6)
 
 
 def judge_descend(got, case, expected):

@@ -11,7 +11,7 @@ import torch
 from helpers.checks import judges
 from helpers.checks.core import Exercise, describe, shown
 from helpers.checks.hints import Hint, mistake, mistake_of
-from helpers.checks.judges import RETURNED_NONE, tensor_mismatch, values_mismatch
+from helpers.checks.judges import RETURNED_NONE, same_numbers, tensor_mismatch, values_mismatch
 
 # The derivatives here are float64 formulas: a right one agrees to float64 rounding.
 close = functools.partial(judges.close, rtol=1e-9, atol=1e-12)
@@ -243,7 +243,7 @@ def judge_k_partials(got, case, expected):
         bad = next(v for v in got if not (isinstance(v, (int, float)) and not isinstance(v, bool)))
         return mistake("06.4/returned-among-three-return-python", f"you returned {describe(bad)} among the three; return Python floats.")
     values = [float(v) for v in got]
-    near = lambda have, want: all(math.isclose(h, w, rel_tol=1e-9, abs_tol=1e-9) for h, w in zip(have, want, strict=True))  # noqa: E731
+    near = functools.partial(same_numbers, rel_tol=1e-9, abs_tol=1e-9)
     if near(values, expected):
         return None
     u = a + b * c

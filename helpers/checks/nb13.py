@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import random
@@ -14,7 +15,7 @@ from torch.utils.data import random_split
 
 from helpers.checks.core import Exercise, describe, shown
 from helpers.checks.hints import Hint, mistake, mistake_of
-from helpers.checks.judges import RETURNED_NONE, dtype_mismatch, tensor_like, values_mismatch
+from helpers.checks.judges import RETURNED_NONE, dtype_mismatch, same_numbers, tensor_like, values_mismatch
 from helpers.checks.nb12 import close, finite, generator
 
 
@@ -57,8 +58,8 @@ def sequence_problem(got, length: int, what: str) -> str | None:
     return None
 
 
-def same_floats(have, want, rtol: float = 1e-4, atol: float = 1e-6) -> bool:
-    return len(have) == len(want) and all(math.isclose(a, b, rel_tol=rtol, abs_tol=atol) for a, b in zip(have, want, strict=True))
+# Two loss histories (lists of Python floats from float32 training) agree epoch for epoch.
+same_floats = functools.partial(same_numbers, rel_tol=1e-4, abs_tol=1e-6)
 
 
 # 13.1 mlp_sizes(n_in, n_hidden, n_out): what a module learns, and what it saves -----------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 
@@ -9,6 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import optim
 
+from helpers.checks import judges
 from helpers.checks.core import Exercise, describe, shown, with_article
 from helpers.checks.hints import Hint, mistake, mistake_of
 from helpers.checks.judges import BROADCAST_TRAP, RETURNED_NONE, dtype_mismatch, tensor_like, values_mismatch
@@ -21,12 +23,8 @@ def generator(rng: random.Random) -> torch.Generator:
     return torch.Generator().manual_seed(rng.randrange(2**31))
 
 
-def agrees(have: torch.Tensor, want: torch.Tensor, atol: float = 1e-4, rtol: float = 1e-5) -> bool:
-    """True when two tensors of one shape agree elementwise in float64, inf and nan where the other has them."""
-    if have.shape != want.shape:
-        return False
-    return bool(torch.isclose(have.detach().to(torch.float64), want.detach().to(torch.float64), atol=atol, rtol=rtol,
-                              equal_nan=True).all())
+# Two tensors of one shape agree elementwise in float64, inf and nan where the other has them.
+close = functools.partial(judges.close, atol=1e-4, rtol=1e-5, equal_nan=True)
 
 
 def float_problem(got, what: str) -> str | None:
@@ -99,16 +97,16 @@ def judge_log_softmax(got, case, expected):
     miss = tensor_like(got, expected) or dtype_mismatch(got, expected)
     if miss:
         return miss
-    if agrees(got, expected):
+    if close(got, expected):
         return None
-    if agrees(got, torch.softmax(logits, dim=1)):
+    if close(got, torch.softmax(logits, dim=1)):
         return mistake("14.1/these-probabilities-each-row-sums",
                        "these are the probabilities (each row sums to 1): return their logarithms, computed without forming them.")
-    if agrees(got, torch.log_softmax(logits, dim=0)):
+    if close(got, torch.log_softmax(logits, dim=0)):
         return (mistake("14.1/each-column-yours-sums-1",
                         "each column of yours sums to 1 in probability, not each row: you normalised over the examples (dim 0). Each row is one "
                         "example's scores, so normalise over the classes, dim 1."))
-    if agrees(got, logits - logits.max(dim=1, keepdim=True).values):
+    if close(got, logits - logits.max(dim=1, keepdim=True).values):
         return (mistake("14.1/shifted-each-row-maximum-but",
                         "you shifted each row by its maximum but stopped there: the shifted logits still need the log of the sum of their "
                         "exponentials subtracted, so that the probabilities sum to 1."))
