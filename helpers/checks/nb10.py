@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 from typing import Any
@@ -10,7 +11,7 @@ import torch
 
 from helpers.checks.core import Exercise, describe, shown
 from helpers.checks.hints import Hint, mistake, mistake_of
-from helpers.checks.judges import not_a_tensor, tensor_like, tensor_mismatch
+from helpers.checks.judges import close, not_a_tensor, tensor_like, tensor_mismatch
 
 # Shared judgements of notebooks 10 and 11 ---------------------------------------------------
 
@@ -149,12 +150,12 @@ def judge_descend(got, case, expected):
         return (mistake("10.2/every-entry-equals-last-w",
                         "every entry equals the last w: you stored the tensor w itself (or a detach() of it, which shares its memory), so each "
                         "in-place update changed them all; record the value at that moment, as a number."))
-    close = lambda path: bool(torch.allclose(have, path, rtol=1e-4, atol=1e-4))  # noqa: E731
-    if close(descent_without_zeroing(start, lr, steps)):
+    near = functools.partial(close, have, rtol=1e-4, atol=1e-4)  # float32 steps against a float64 path
+    if near(descent_without_zeroing(start, lr, steps)):
         return (mistake("10.2/gradients-accumulate-after-k-backward",
                         "gradients accumulate: after k backward() calls w.grad holds the sum of all k gradients unless you reset it to zero after "
                         "each update."))
-    if close(descent_without_zeroing(start, lr, steps, sign=-1.0, zero=True)):
+    if near(descent_without_zeroing(start, lr, steps, sign=-1.0, zero=True)):
         return mistake("10.2/w-moves-away-minimum-3", "w moves away from the minimum at 3: step against the gradient, subtracting lr times it.")
     return tensor_mismatch(got, expected, atol=1e-4, rtol=1e-4)
 
