@@ -27,7 +27,7 @@ from pathlib import Path
 
 import nbformat
 
-from helpers.grading.release import leaks, release_statements
+from helpers.grading.release import publish, release_statements
 from helpers.grading.strip import ReleaseError, is_check_cell, strip_solutions
 from helpers.notebooks import INDEX, course_notebooks, is_navigation
 from helpers.widget_display import WIDGET_VIEW
@@ -189,13 +189,7 @@ def build(out: Path, notebooks_dir: Path = REPO / "notebooks") -> Path:
         stage(notebooks, source)
         sphinx_build(source, site, Path(tmp) / "doctrees")
         copy_mathjax(site)
-        found = leaks(site, release_statements(notebooks))
-        if found:
-            raise ReleaseError("solution code would leak into the website: " + "; ".join(found[:5]))
-        if out.exists():
-            shutil.rmtree(out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(site), out)
+        publish(site, out, release_statements(notebooks), "the website")
     return out
 
 

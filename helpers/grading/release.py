@@ -83,6 +83,18 @@ def leaks(folder: Path, statements: set[str]) -> list[str]:
     return found
 
 
+def publish(staged: Path, out: Path, statements: set[str], what: str) -> None:
+    """Move `staged` to `out` (replacing an earlier one there) only when the leak search finds none of `statements`
+    in it; else ReleaseError, and nothing is written. The release and the website are published this way."""
+    found = leaks(staged, statements)
+    if found:
+        raise ReleaseError(f"solution code would leak into {what}: " + "; ".join(found[:5]))
+    if out.exists():
+        shutil.rmtree(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(staged), out)
+
+
 def learner_environment(course_yml: Path, requirements: Path) -> str:
     """environment.yml for learners: python, pip and the packages of requirements.txt, at the course's versions."""
     from helpers.environment import read_pins
@@ -127,13 +139,7 @@ def build(out: Path, notebooks_dir: Path = REPO / "notebooks", repo: Path = REPO
         shutil.copy(repo / "lab.mk", stage / "Makefile")
         (stage / "environment.yml").write_text(learner_environment(repo / "environment.yml", repo / "requirements.txt"), encoding="utf-8")
         shutil.copy(README, stage / "README.md")
-        found = leaks(stage, solution_needles(notebooks, removed))
-        if found:
-            raise ReleaseError("solution code would leak into the student release: " + "; ".join(found[:5]))
-        if out.exists():
-            shutil.rmtree(out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(stage), out)
+        publish(stage, out, solution_needles(notebooks, removed), "the student release")
     return write_zip(out)
 
 
