@@ -13,10 +13,14 @@ import torch.nn.functional as F
 from torch import nn, optim
 from torch.utils.data import random_split
 
-from helpers.checks.core import Exercise, describe, shown
+from helpers.checks import judges
+from helpers.checks.core import Exercise, describe, shown, torch_generator
 from helpers.checks.hints import Hint, mistake, mistake_of
-from helpers.checks.judges import RETURNED_NONE, dtype_mismatch, same_numbers, tensor_like, values_mismatch
-from helpers.checks.nb12 import close, finite, generator
+from helpers.checks.judges import RETURNED_NONE, dtype_mismatch, not_a_tuple, same_numbers, tensor_like, values_mismatch
+from helpers.checks.rules import all_finite
+
+# Results of float32 training: agreement to about four digits.
+close = functools.partial(judges.close, atol=1e-4, rtol=1e-4)
 
 
 def make_net(hidden: int) -> nn.Sequential:
@@ -82,10 +86,9 @@ def mlp_sizes(n_in: int, n_hidden: int, n_out: int) -> tuple[int, int]:
 def judge_mlp_sizes(got, case, expected):
     n_in, n_hidden, n_out = case
     learned, saved = expected
-    if got is None:
-        return RETURNED_NONE
-    if type(got) not in (tuple, list) or len(got) != 2:
-        return mistake("13.1/return-pair-learned-saved-two", f"return the pair (learned, saved): two Python ints; you returned {describe(got)}.")
+    miss = not_a_tuple(got, 2, "the pair (learned, saved): two Python ints")
+    if miss:
+        return miss
     for name, value in zip(("learned", "saved"), got, strict=True):
         if isinstance(value, torch.Tensor):
             return mistake("13.1/tensor-return-python-int-item", f"{name} is a tensor; return a Python int (.item(), or sum Python ints from .numel()).")
@@ -159,10 +162,9 @@ def fit(state, x, y, x_val, y_val, lr, epochs, seed):
 def judge_fit(got, case, expected):
     epochs = case[6]
     want_train, want_val = expected
-    if got is None:
-        return RETURNED_NONE
-    if type(got) not in (tuple, list) or len(got) != 2:
-        return mistake("13.3/return-pair-train-losses-val", f"return the pair (train_losses, val_losses): two lists; you returned {describe(got)}.")
+    miss = not_a_tuple(got, 2, "the pair (train_losses, val_losses): two lists")
+    if miss:
+        return miss
     for name, values in zip(("train_losses", "val_losses"), got, strict=True):
         miss = sequence_problem(values, epochs, name)
         if miss:
@@ -218,7 +220,7 @@ def fit_public():
 def fit_hidden(rng: random.Random):
     """3 cases of 30 to 60 training rows, 8 to 24 hidden units and 6 to 10 epochs, at learning rates that move the
     model clearly at every step, so a model that stays put, accumulates gradients or skips dropout shows at once."""
-    return [fit_case(generator(rng), rng.randint(30, 60), rng.randint(15, 30), rng.randint(8, 24),
+    return [fit_case(torch_generator(rng), rng.randint(30, 60), rng.randint(15, 30), rng.randint(8, 24),
                      round(rng.uniform(0.05, 0.15), 2), rng.randint(6, 10), rng.randrange(1000)) for _ in range(3)]
 
 
@@ -274,7 +276,7 @@ def judge_split_and_scale(got, case, expected):
         miss = tensor_like(got[name], expected[name]) or dtype_mismatch(got[name], expected[name])
         if miss:
             return Hint(f"{name}: {miss}", mistake_of(miss))
-        if not finite(got[name].detach()):
+        if not all_finite(got[name].detach()):
             return mistake("13.2/part-not-finite", f"{name} holds inf or nan.")
     mean, std = got["mean"].detach(), got["std"].detach()
     if close(mean, expected["mean"]) and close(std, expected["std"]):
@@ -307,7 +309,7 @@ def split_and_scale_hidden(rng: random.Random):
     """3 tables of 40 to 120 rows and 1 to 3 columns, some sorted, with 15-25% of the rows in each held-out part."""
     cases = []
     for _ in range(3):
-        g = generator(rng)
+        g = torch_generator(rng)
         n, columns = rng.randint(40, 120), rng.randint(1, 3)
         x = torch.randn(n, columns, generator=g) * rng.uniform(1, 20) + rng.uniform(-50, 50)
         if rng.random() < 0.5:
@@ -339,7 +341,7 @@ def judge_reload_predictions(got, case, expected):
                         "your predictions carry an autograd graph (requires_grad=True): predicting needs no gradients, so compute them under "
                         "torch.no_grad() (or torch.inference_mode())."))
     have = got.detach()
-    if not finite(have):
+    if not all_finite(have):
         return mistake("13.4/predictions-hold-inf-nan", "your predictions hold inf or nan.")
     half = x.shape[0] // 2
     if torch.equal(x[:half], x[half:]) and not close(have[:half], have[half:], atol=1e-6, rtol=1e-6):
@@ -363,7 +365,7 @@ def reload_predictions_hidden(rng: random.Random):
     """3 networks of 8 to 24 hidden units, each on 6 to 12 input rows given twice (so dropout shows)."""
     cases = []
     for _ in range(3):
-        g = generator(rng)
+        g = torch_generator(rng)
         x = torch.randn(rng.randint(6, 12), 1, generator=g)
         cases.append((random_state(g, rng.randint(8, 24)), torch.cat([x, x])))
     return cases
