@@ -185,6 +185,27 @@ def not_a_tuple(got: Any, size: int, wanted: str) -> str | None:
     return mistake("not-a-tuple", f"you returned {describe(got)}; return {wanted}.")
 
 
+def not_a_loss_history(got: Any, length: int, what: str, each: str) -> str | None:
+    """A hint when `got` is not a list (or tuple) of `length` Python floats, one loss per `each` ("step",
+    "epoch"); `what` names it ("your list", "train_losses"). NaN and infinity pass: what they mean is
+    each exercise's to say."""
+    wanted = f"a list of {shown(length)} Python floats, one loss per {each}"
+    if got is None:
+        return mistake("losses-is-none", f"{what} is None — did you forget to return it?")
+    if isinstance(got, torch.Tensor):
+        return mistake("losses-as-tensor", f"{what} is a tensor ({describe(got)}); return {wanted} (.item() turns each one-element loss into a float).")
+    if type(got) not in (list, tuple):
+        return mistake("losses-not-a-list", f"{what} is {describe(got)}; return {wanted}.")
+    if len(got) != length:
+        return mistake("losses-count-wrong", f"{what} holds {shown(len(got))} losses for {shown(length)} {each}s: record one loss per {each}.")
+    for value in got:
+        if isinstance(value, torch.Tensor):
+            return mistake("losses-hold-tensors", f"{what} holds tensors: record each loss as a Python float with .item(), which also frees its graph.")
+        if type(value) is not float:
+            return mistake("losses-hold-other", f"{what} holds {describe(value)}; expected Python floats.")
+    return None
+
+
 def multiple_of(got: torch.Tensor, expected: torch.Tensor) -> float | None:
     """k when `got` is k times `expected` for one number k (to 1e-4), else None: a sum for a mean, or
     gradients accumulated k times, give a whole k."""

@@ -16,7 +16,7 @@ from torch.utils.data import random_split
 from helpers.checks import judges
 from helpers.checks.core import Exercise, describe, shown, torch_generator
 from helpers.checks.hints import Hint, mistake, mistake_of
-from helpers.checks.judges import RETURNED_NONE, dtype_mismatch, not_a_tuple, same_numbers, tensor_like, values_mismatch
+from helpers.checks.judges import RETURNED_NONE, dtype_mismatch, not_a_loss_history, not_a_tuple, same_numbers, tensor_like, values_mismatch
 from helpers.checks.rules import all_finite
 
 # Results of float32 training: agreement to about four digits.
@@ -36,30 +36,6 @@ def random_state(g: torch.Generator, hidden: int) -> dict[str, torch.Tensor]:
 
 def is_int(value) -> bool:
     return type(value) is int
-
-
-def sequence_problem(got, length: int, what: str) -> str | None:
-    """A hint when `got` is not a list (or tuple) of `length` finite Python floats."""
-    if got is None:
-        return mistake("13.3/none-did-forget-return", f"{what} is None — did you forget `return`?")
-    if isinstance(got, torch.Tensor):
-        return mistake("13.3/tensor-return-list-python-floats",
-                       f"{what} is a tensor; return a list of Python floats (.item() turns each one-element loss into "
-                       "a float).")
-    if type(got) not in (list, tuple):
-        return mistake("13.3/expected-list-python-floats", f"{what} is {describe(got)}; expected a list of {length} Python floats.")
-    if len(got) != length:
-        return mistake("13.3/holds-values-expected-per-epoch", f"{what} holds {shown(len(got))} values; expected {shown(length)}, one per epoch.")
-    for value in got:
-        if isinstance(value, torch.Tensor):
-            return mistake("13.3/holds-tensors-record-each-loss",
-                           f"{what} holds tensors; record each loss as a Python float with .item() (it also drops the "
-                           "graph).")
-        if type(value) is not float:
-            return mistake("13.3/holds-expected-python-floats", f"{what} holds {describe(value)}; expected Python floats.")
-        if not math.isfinite(value):
-            return mistake("13.3/holds-training-diverged-loss-was", f"{what} holds {shown(value)}: the training diverged or a loss was not computed.")
-    return None
 
 
 # Two loss histories (lists of Python floats from float32 training) agree epoch for epoch.
@@ -166,9 +142,11 @@ def judge_fit(got, case, expected):
     if miss:
         return miss
     for name, values in zip(("train_losses", "val_losses"), got, strict=True):
-        miss = sequence_problem(values, epochs, name)
+        miss = not_a_loss_history(values, epochs, name, "epoch")
         if miss:
             return miss
+        if not all_finite(values):
+            return mistake("13.3/holds-training-diverged-loss-was", f"{name} holds inf or nan: the training diverged or a loss was not computed.")
     train, val = list(got[0]), list(got[1])
     if same_floats(train, want_train) and same_floats(val, want_val):
         return None

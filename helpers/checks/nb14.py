@@ -11,9 +11,9 @@ import torch.nn.functional as F
 from torch import optim
 
 from helpers.checks import judges
-from helpers.checks.core import Exercise, describe, shown, torch_generator, with_article
+from helpers.checks.core import Exercise, shown, torch_generator, with_article
 from helpers.checks.hints import Hint, mistake, mistake_of
-from helpers.checks.judges import BROADCAST_TRAP, RETURNED_NONE, dtype_mismatch, not_a_float, tensor_like, values_mismatch
+from helpers.checks.judges import BROADCAST_TRAP, dtype_mismatch, not_a_float, not_a_loss_history, tensor_like, values_mismatch
 
 EXP_LIMIT = 88.7  # exp(x) overflows float32 above about this
 
@@ -330,26 +330,9 @@ def training_variant(x, y, weight, bias, lr, steps, mistake: str) -> list[float]
 
 def judge_train_classifier(got, case, expected):
     x, y, weight, bias, lr, steps = case
-    if isinstance(got, torch.Tensor):
-        return mistake("14.4/returned-tensor-return-list-python",
-                       f"you returned a tensor ({describe(got)}); return a list of {shown(steps)} Python floats, "
-                       "one loss per step.")
-    if got is None:
-        return RETURNED_NONE
-    if type(got) not in (list, tuple):
-        return mistake("14.4/returned-expected-list-python-floats",
-                       f"you returned {describe(got)}; expected a list of {shown(steps)} Python floats, one loss "
-                       "per step.")
-    if len(got) != steps:
-        return mistake("14.4/returned-losses-steps-record-loss",
-                       f"you returned {shown(len(got))} losses for {shown(steps)} steps: record one loss per step, "
-                       "before its update.")
-    for value in got:
-        if isinstance(value, torch.Tensor):
-            return mistake("14.4/list-holds-tensors-record-each",
-                           "your list holds tensors: record each loss as a Python float (.item()), which also frees its graph.")
-        if type(value) not in (float, int) or type(value) is bool:
-            return mistake("14.4/list-holds-expected-python-floats", f"your list holds {describe(value)}; expected Python floats.")
+    miss = not_a_loss_history(got, steps, "your list", "step")
+    if miss:
+        return miss
     if any(not math.isfinite(v) for v in got):
         return mistake("14.4/losses-hold-inf-nan-learning", "your losses hold inf or nan: at this learning rate the mean cross-entropy's training is stable.")
 
