@@ -14,7 +14,7 @@ from typing import Any
 import torch
 
 from helpers.checks.core import describe, shown, with_article
-from helpers.checks.hints import mistake
+from helpers.checks.hints import Hint, mistake, mistake_of
 
 # The hint for a function that returned nothing: the one course-wide wording, named once.
 RETURNED_NONE = mistake("returned-none", "your function returned None — did you forget `return`?")
@@ -280,6 +280,15 @@ def judges_numbers(names: list[str], container: type = list):
             return hint(got, case, expected) or first_difference(got, expected, names)
         return judge
     return decorate
+
+
+def known_number(got: float, expected: float, mistakes, *, atol: float, rtol: float = 0.0, spec: str = ".4f") -> str | None:
+    """The hint of the first known wrong answer (`mistakes`: (number, hint) pairs) within atol + rtol·|number|
+    of the Python float `got`, after what was returned and what was expected (as `spec` formats them); else None."""
+    for value, hint in mistakes:
+        if abs(got - value) <= atol + rtol * abs(value):
+            return Hint(f"you returned {shown(got, spec)}, expected {shown(expected, spec)}: {hint}", mistake_of(hint))
+    return None
 
 
 def known_answer(got, mistakes) -> str | None:

@@ -18,6 +18,7 @@ from helpers.checks.judges import (
     BROADCAST_TRAP,
     device_mismatch,
     dtype_mismatch,
+    known_number,
     not_a_float,
     not_a_tensor,
     not_a_tuple,
@@ -174,12 +175,10 @@ def judge_r_squared(got, case, expected):
         return mistake("12.2/returned-r-finite-whenever-targets", f"you returned {shown(got)}: R² is finite whenever the targets are not all equal.")
     if abs(got - expected) <= 2e-5:
         return None
-    for value, hint in r_squared_mistakes(y, pred, expected):
-        if abs(got - value) <= 2e-5:
-            return Hint(f"you returned {shown(got, '.4f')}, expected {shown(expected, '.4f')}: {hint}", mistake_of(hint))
-    return (mistake("12.2/returned-expected-r-1-ss",
-                    f"you returned {shown(got, '.6g')}, expected {shown(expected, '.6g')}. R² = 1 − SS_res / SS_tot: SS_res "
-                    "sums the squared residuals y − pred, SS_tot the squared differences between y and its mean."))
+    return (known_number(got, expected, r_squared_mistakes(y, pred, expected), atol=2e-5)
+            or mistake("12.2/returned-expected-r-1-ss",
+                       f"you returned {shown(got, '.6g')}, expected {shown(expected, '.6g')}. R² = 1 − SS_res / SS_tot: SS_res "
+                       "sums the squared residuals y − pred, SS_tot the squared differences between y and its mean."))
 
 
 def r_squared_public():

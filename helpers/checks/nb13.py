@@ -158,26 +158,32 @@ def judge_fit(got, case, expected):
         return (mistake("13.3/each-validation-loss-epoch-before",
                         "each validation loss is the one of the epoch before: you measured it before the epoch's update. Train first, then evaluate "
                         "the updated model."))
-    if not math.isclose(train[0], want_train[0], rel_tol=1e-4, abs_tol=1e-6):
-        return (mistake("13.3/first-training-loss-expected-build",
-                        f"your first training loss is {shown(train[0], '.6g')}, expected {shown(want_train[0], '.6g')}: build the network, load the "
-                        "given state, then seed with torch.manual_seed(seed) right before the first epoch, and take the mean squared error in "
-                        "training mode (dropout on). Step on x and y themselves: iterating a DataLoader draws a number from the global random "
-                        "generator, even unshuffled, and so changes dropout's choices."))
-    if not math.isclose(val[0], want_val[0], rel_tol=1e-4, abs_tol=1e-6):
-        return (mistake("13.3/first-training-loss-right-but",
-                        "your first training loss is right but the first validation loss is not: was dropout still on while you evaluated? Switch "
-                        "the model to evaluation mode for validation."))
-    if not math.isclose(train[1], want_train[1], rel_tol=1e-4, abs_tol=1e-6):
-        return (mistake("13.3/second-epoch-training-losses-those",
-                        "from the second epoch on your training losses are those of a model without dropout: the model stayed in evaluation mode "
-                        "after validating. Switch it back to training mode at the start of every epoch."))
-    if not math.isclose(val[1], want_val[1], rel_tol=1e-4, abs_tol=1e-6):
-        return (mistake("13.3/first-update-right-second-grad",
-                        "the first update is right and the second is not: .grad accumulates across backward() calls, so zero the gradients before "
-                        "each backward()."))
-    first = next(k for k in range(epochs) if not (math.isclose(train[k], want_train[k], rel_tol=1e-4, abs_tol=1e-6)
-                                                  and math.isclose(val[k], want_val[k], rel_tol=1e-4, abs_tol=1e-6)))
+    near = functools.partial(math.isclose, rel_tol=1e-4, abs_tol=1e-6)  # as same_floats
+    # The first of the first two epochs' losses that differs, in the order the loop computes them, names the step that went wrong.
+    steps = [
+        (train[0], want_train[0],
+         mistake("13.3/first-training-loss-expected-build",
+                 f"your first training loss is {shown(train[0], '.6g')}, expected {shown(want_train[0], '.6g')}: build the network, load the "
+                 "given state, then seed with torch.manual_seed(seed) right before the first epoch, and take the mean squared error in "
+                 "training mode (dropout on). Step on x and y themselves: iterating a DataLoader draws a number from the global random "
+                 "generator, even unshuffled, and so changes dropout's choices.")),
+        (val[0], want_val[0],
+         mistake("13.3/first-training-loss-right-but",
+                 "your first training loss is right but the first validation loss is not: was dropout still on while you evaluated? Switch "
+                 "the model to evaluation mode for validation.")),
+        (train[1], want_train[1],
+         mistake("13.3/second-epoch-training-losses-those",
+                 "from the second epoch on your training losses are those of a model without dropout: the model stayed in evaluation mode "
+                 "after validating. Switch it back to training mode at the start of every epoch.")),
+        (val[1], want_val[1],
+         mistake("13.3/first-update-right-second-grad",
+                 "the first update is right and the second is not: .grad accumulates across backward() calls, so zero the gradients before "
+                 "each backward().")),
+    ]
+    for have, want, hint in steps:
+        if not near(have, want):
+            return hint
+    first = next(k for k in range(epochs) if not (near(train[k], want_train[k]) and near(val[k], want_val[k])))
     return (mistake("13.3/epochs-0-right-epoch-train",
                     f"epochs 0 to {shown(first - 1)} are right, epoch {shown(first)} is not (train {shown(train[first], '.6g')}, validation "
                     f"{shown(val[first], '.6g')}; expected {shown(want_train[first], '.6g')} and {shown(want_val[first], '.6g')})."))

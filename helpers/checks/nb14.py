@@ -12,8 +12,8 @@ from torch import optim
 
 from helpers.checks import judges
 from helpers.checks.core import Exercise, shown, torch_generator, with_article
-from helpers.checks.hints import Hint, mistake, mistake_of
-from helpers.checks.judges import BROADCAST_TRAP, dtype_mismatch, not_a_float, not_a_loss_history, tensor_like, values_mismatch
+from helpers.checks.hints import mistake
+from helpers.checks.judges import BROADCAST_TRAP, dtype_mismatch, known_number, not_a_float, not_a_loss_history, tensor_like, values_mismatch
 
 EXP_LIMIT = 88.7  # exp(x) overflows float32 above about this
 
@@ -169,12 +169,10 @@ def judge_cross_entropy(got, case, expected):
                         f"exp overflows "
                         "(or a probability underflows to 0 before its log). Compute log-probabilities stably, shifting each row by its maximum, and "
                         "never take the log of a probability."))
-    for value, hint in cross_entropy_mistakes(logits, targets, expected):
-        if abs(got - value) <= 1e-4 * (1 + abs(value)):
-            return Hint(f"you returned {shown(got, '.4f')}, expected {shown(expected, '.4f')}: {hint}", mistake_of(hint))
-    return (mistake("14.2/returned-expected-cross-entropy-mean",
-                    f"you returned {shown(got, '.6g')}, expected {shown(expected, '.6g')}. Cross-entropy is the "
-                    "mean over the examples of minus the log-softmax of the logits at the true class."))
+    return (known_number(got, expected, cross_entropy_mistakes(logits, targets, expected), atol=1e-4, rtol=1e-4)
+            or mistake("14.2/returned-expected-cross-entropy-mean",
+                       f"you returned {shown(got, '.6g')}, expected {shown(expected, '.6g')}. Cross-entropy is the "
+                       "mean over the examples of minus the log-softmax of the logits at the true class."))
 
 
 def large_logit_case(rng: random.Random, batch: int, classes: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -254,12 +252,10 @@ def judge_accuracy(got, case, expected):
         return miss
     if abs(got - expected) <= 1e-6:
         return None
-    for value, hint in accuracy_mistakes(logits, targets, expected):
-        if abs(got - value) <= 1e-6:
-            return Hint(f"you returned {shown(got, '.4g')}, expected {shown(expected, '.4g')}: {hint}", mistake_of(hint))
-    return (mistake("14.3/returned-expected-prediction-each-example",
-                    f"you returned {shown(got, '.6g')}, expected {shown(expected, '.6g')}: the prediction "
-                    "for each example is the class of its largest logit; accuracy is the fraction of examples where it equals the target."))
+    return (known_number(got, expected, accuracy_mistakes(logits, targets, expected), atol=1e-6, spec=".4g")
+            or mistake("14.3/returned-expected-prediction-each-example",
+                       f"you returned {shown(got, '.6g')}, expected {shown(expected, '.6g')}: the prediction "
+                       "for each example is the class of its largest logit; accuracy is the fraction of examples where it equals the target."))
 
 
 def accuracy_public():
