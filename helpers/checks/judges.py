@@ -20,6 +20,11 @@ from helpers.checks.hints import Hint, mistake, mistake_of
 RETURNED_NONE = mistake("returned-none", "your function returned None — did you forget `return`?")
 
 
+def part_is_none(what: str) -> str:
+    """The hint for one part of an answer (`what` names it: "b", "train_losses") that is None."""
+    return mistake("part-is-none", f"{what} is None — did you forget to return it?")
+
+
 def not_a_tensor(got: Any) -> str | None:
     """The hint for an answer that is not a plain torch.Tensor, or None when it is one."""
     if type(got) is torch.Tensor:
@@ -153,7 +158,7 @@ def not_a_float(got: Any, what: str) -> str | None:
     if isinstance(got, torch.Tensor):
         return mistake("float-as-tensor", f"{what} is a tensor ({describe(got)}); return a Python float — .item() converts a one-element tensor.")
     if got is None:
-        return mistake("float-is-none", f"{what} is None — did you forget to return it?")
+        return part_is_none(what)
     if type(got).__module__ == "numpy":
         return mistake("float-as-numpy", f"{what} is a numpy {type(got).__name__}; return a Python float (float(...) converts it).")
     return mistake("not-a-float", f"{what} is {describe(got)}; expected a Python float.")
@@ -191,7 +196,7 @@ def not_a_loss_history(got: Any, length: int, what: str, each: str) -> str | Non
     each exercise's to say."""
     wanted = f"a list of {shown(length)} Python floats, one loss per {each}"
     if got is None:
-        return mistake("losses-is-none", f"{what} is None — did you forget to return it?")
+        return part_is_none(what)
     if isinstance(got, torch.Tensor):
         return mistake("losses-as-tensor", f"{what} is a tensor ({describe(got)}); return {wanted} (.item() turns each one-element loss into a float).")
     if type(got) not in (list, tuple):
