@@ -4,7 +4,9 @@ that floods past the cap)."""
 
 from __future__ import annotations
 
+import atexit
 import os
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Callable
 
@@ -93,3 +95,18 @@ class GuardedClient(NotebookClient):
 
     def handle_comm_msg(self, outs, msg, cell_index):
         self.output(outs, msg, None, cell_index)
+
+    @asynccontextmanager
+    async def async_setup_kernel(self, **kwargs):
+        """nbclient's, but leaving nothing for interpreter exit. nbclient registers its kernel cleanup with `atexit`
+        before it starts the kernel, and removes it only once a started kernel's block ends: a kernel that never
+        answered (the launcher refused it, it died at start-up) left the cleanup behind, with no kernel manager, to fail
+        at exit (an AssertionError in nbclient) and to hold this client until then. Here the cleanup is removed in any
+        case, and a kernel that was started but never answered is stopped now, not at exit."""
+        try:
+            async with super().async_setup_kernel(**kwargs):
+                yield
+        finally:
+            atexit.unregister(self._cleanup_kernel)
+            if self.km is not None and self.kc is None:  # started, never connected: nbclient did not clean up after it
+                await self._async_cleanup_kernel()
