@@ -18,8 +18,9 @@ def holds_sockets(folder: Path | str) -> bool:
 
 
 def socket_folder(near: Path) -> Path:
-    """A new folder for one kernel's connection file and Unix sockets: in `near` (the grader's scratch, which
-    the grader removes even when a worker is killed), or in /tmp where that path is too long for a socket."""
+    """A new folder for one kernel's connection file and Unix sockets: in `near` (a slot's rw folder, emptied after
+    each notebook and removed with the slot even when its process is killed), or in /tmp where that path is too long for
+    a socket."""
     for parent in (near, Path("/tmp")):
         if holds_sockets(parent):
             return Path(tempfile.mkdtemp(prefix="k-", dir=parent))
