@@ -22,7 +22,9 @@ from helpers.checks import EXERCISES
 from helpers.grading import bwrap, cgroups, judge, launcher
 from helpers.grading.cases import hidden_cases
 from helpers.grading.grade import grade_notebook
-from helpers.grading.sandbox import Limits, Run, Session, Slot
+from helpers.grading.limits import Limits
+from helpers.grading.session import Run, Session
+from helpers.grading.slots import Slot
 
 SUBMISSIONS = Path(__file__).resolve().parent / "fixtures" / "submissions"
 NAME = "01_tensors.ipynb"

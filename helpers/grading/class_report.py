@@ -24,10 +24,10 @@ from matplotlib.figure import Figure
 
 from helpers.checks import EXERCISES
 from helpers.checks.hints import NO_ARGUMENTS_ID, NO_RESULT_ID, NOT_COMPARABLE_ID, TIMEOUT_ID
+from helpers.grading.bwrap import SANDBOXED
 from helpers.grading.grade import grading_failed
 from helpers.grading.judge import NOT_ATTEMPTED, NOT_GRADED
 from helpers.grading.mistakes import ATTEMPTED, tally
-from helpers.grading.sandbox import SANDBOXED
 from helpers.grading.text import html_text
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"

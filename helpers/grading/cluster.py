@@ -29,7 +29,7 @@ from typing import Callable
 
 from helpers.grading import FORKSERVER_PRELOAD, grade
 from helpers.grading import cases as hidden
-from helpers.grading.sandbox import Limits
+from helpers.grading.limits import Limits
 
 RETRIES = 2  # further tries of a task that raised (a worker's death is the scheduler's allowed-failures)
 CONNECT_TIMEOUT = 30  # seconds to reach the scheduler

@@ -1,12 +1,12 @@
 """Grade a student's notebooks (in a process of its own), and a whole class (across such processes).
 
-One function grades a student from what they handed in: `grade_files(student, files, cases, limits)`
+One function grades a student from what they handed in: `grade_files(student, files, cases, limits, slot)`
 takes their files by name (the bytes of each notebook grading reads), the hidden cases drawn once
-from the secret by the instructor's process, and the limits, and works in a scratch folder. Each
+from the secret by the instructor's process, and the limits, and works in a grading slot (see `slots`). Each
 student is graded by it in a worker process of its own (`run_worker`), forked from a server that
 imported torch once, and the record comes back as JSON: locally (`grade_class`) from the student's
 folder, on a Dask cluster (`cluster`) from the files a task carried to a Dask worker. Each notebook
-runs in its own temporary folder and fresh kernel (see `sandbox`); the submitted files are only ever
+runs in its own temporary folder and fresh kernel (see `session`); the submitted files are only ever
 read. A grading process that crashes, hangs or is killed costs only its own student.
 """
 
@@ -42,8 +42,11 @@ from helpers.checks import EXERCISES
 from helpers.checks.core import Exercise
 from helpers.grading import FORKSERVER_PRELOAD, judge, kernel_side
 from helpers.grading import cases as hidden
+from helpers.grading.folders import holds_sockets, remove_tree
+from helpers.grading.limits import Limits
 from helpers.grading.notebook import MAX_BYTES, SubmissionError, code_sources, notebook_number, reaches_for_references, read_submission
-from helpers.grading.sandbox import Limits, Session, Slot, holds_sockets, remove_tree
+from helpers.grading.session import Session
+from helpers.grading.slots import Slot
 from helpers.grading.text import safe_text, terminal_line
 
 REPO = Path(__file__).resolve().parent.parent.parent
@@ -114,32 +117,21 @@ def prepare_workdir(root: Path, name: str, data: bytes) -> Path:
 
 
 @contextlib.contextmanager
-def notebook_folder(scratch: Path | None, slot: Slot | None):
+def notebook_folder(slot: Slot):
     """A new folder for one notebook's working copy: in the slot's writable folder, emptied (with the slot's sandbox)
-    afterwards; without a slot, a temporary folder in `scratch`."""
-    if slot is None:
-        tmp = tempfile.mkdtemp(prefix="grade-", dir=scratch)
-        try:
-            yield tmp
-        finally:
-            with contextlib.suppress(OSError):  # what stays is in the grader's scratch, removed with it
-                remove_tree(tmp)
-        return
+    afterwards."""
     try:
         yield tempfile.mkdtemp(prefix="grade-", dir=slot.rw)
     finally:
         slot.finish_notebook()
 
 
-def grade_notebook(name: str, data: bytes | None, cases: dict[str, list], limits: Limits, scratch: Path | None = None,
-                   slot: Slot | None = None) -> dict:
-    """Grade one submitted notebook (its bytes): {"file", "problems", "exercises": {id: grade}, "seconds", "kernel", ...}.
-
-    With a `slot`, its zygote forks the kernels; otherwise each is a fresh process."""
+def grade_notebook(name: str, data: bytes | None, cases: dict[str, list], limits: Limits, slot: Slot) -> dict:
+    """Grade one submitted notebook (its bytes) in `slot`: {"file", "problems", "exercises": {id: grade}, "seconds", "kernel", ...}."""
     started = time.perf_counter()
     exercises = exercises_of(notebook_number(Path(name)))
     record = {"file": name, "problems": [], "exercises": {}}
-    with notebook_folder(scratch, slot) as tmp:
+    with notebook_folder(slot) as tmp:
         root = Path(tmp)
         try:
             if data is None:
@@ -244,14 +236,13 @@ def pick_notebooks(names: Iterable[str]) -> tuple[list[str], list[str], list[str
     return [chosen[n] for n in sorted(chosen)], ignored, problems
 
 
-def grade_files(student: str, files: Files, cases: dict[str, list], limits: Limits, scratch: Path | None = None,
-                slot: Slot | None = None) -> dict:
+def grade_files(student: str, files: Files, cases: dict[str, list], limits: Limits, slot: Slot) -> dict:
     """Grade a student from their files (name -> bytes, see `read_files`) and the hidden cases, working in
-    `slot` (or without one, in `scratch`): the student's whole record. Local and Dask grading both grade through this."""
+    `slot`: the student's whole record. Local and Dask grading both grade through this."""
     names, ignored, problems = pick_notebooks(files)
     record = {"student": student, "exercises": {}, "notebooks": [], "problems": problems, "ignored": ignored}
     for name in names:
-        notebook = grade_notebook(name, files[name], cases, limits, scratch, slot)
+        notebook = grade_notebook(name, files[name], cases, limits, slot)
         record["exercises"].update(notebook.pop("exercises"))
         record["problems"] += notebook["problems"]
         record["notebooks"].append(notebook)
@@ -260,11 +251,10 @@ def grade_files(student: str, files: Files, cases: dict[str, list], limits: Limi
     return complete(record)
 
 
-def grade_student(folder: Path | Submission, cases: bytes, limits: Limits, scratch: Path | None = None,
-                  slot: Slot | None = None) -> dict:
+def grade_student(folder: Path | Submission, cases: bytes, limits: Limits, slot: Slot) -> dict:
     """Grade the course notebooks of a student's folder (or files) against the hidden cases (`draw_cases`' bytes)."""
     files = folder.files if isinstance(folder, Submission) else read_files(folder)
-    return grade_files(folder.name, files, load_cases(cases), limits, scratch, slot)
+    return grade_files(folder.name, files, load_cases(cases), limits, slot)
 
 
 def complete(record: dict) -> dict:
@@ -388,7 +378,7 @@ def slot_space(space: str | None) -> str:
 
 class GradingProcess:
     """One job slot's grading process, forked from a server that imported the grader once: it grades the students
-    it is sent one after another, each notebook in a kernel forked from the slot's zygote (see `sandbox.Slot`).
+    it is sent one after another, each notebook in a kernel forked from the slot's zygote (see `slots.Slot`).
 
     Its crash, hang or death (with --no-sandbox a kernel may kill it) is the row of the student it was grading, and
     the next student gets a fresh grading process (and zygote).
