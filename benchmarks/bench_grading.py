@@ -19,6 +19,8 @@ Figures (medians over the rounds of each round's ratio or value):
       round trip of a real student's task (their notebooks and the hidden cases there, their record
       back) without the grading: what Dask adds to each student, as a worker then grades exactly as
       local grading does;
+  grading_log_lines: lines written to stderr by the plain runs (each notebook in a Python process of its own,
+      benchmarks/run_apart.py) and the grading commands of every round (--quiet): a clean run writes none;
   class_1000_minutes_64_cores: 1,000 learners on 64 worker cores, one student per core at a time:
       ceil(1000 / 64) students one after another on each core, each costing what a student cost
       with every core of this machine busy (jobs=N on N cores: wall time x N / STUDENTS) plus the
@@ -39,12 +41,11 @@ import time
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
+from run_apart import execute_apart
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 from helpers.checks import EXERCISES  # noqa: E402
-from helpers.notebooks import AsyncIpcKernelManager  # noqa: E402
 
 
 def make_class(root: Path, students: int) -> list[Path]:
@@ -58,27 +59,39 @@ def make_class(root: Path, students: int) -> list[Path]:
     return sorted((root / "submissions").rglob("*.ipynb"))
 
 
-def plain(paths: list[Path], root: Path) -> float:
-    started = time.perf_counter()
+def plain(paths: list[Path], root: Path, logged: list[str]) -> float:
+    """Seconds to execute every submission with nbclient, one after another, each in a fresh kernel (and a
+    Python process of its own, whose start is not counted); what those processes wrote to stderr goes to `logged`."""
+    seconds = 0.0
     for path in paths:
+        started = time.perf_counter()
         workdir = Path(tempfile.mkdtemp(dir=root)) / "notebooks"  # laid out like the repo, as the grader does: ../data
         workdir.mkdir()
         shutil.copytree(REPO / "data", workdir.parent / "data")
-        nb = nbformat.read(path, as_version=4)
-        NotebookClient(nb, timeout=600, kernel_name="python3", kernel_manager_class=AsyncIpcKernelManager,
-                       resources={"metadata": {"path": str(workdir)}}).execute()
-    return time.perf_counter() - started
+        seconds += time.perf_counter() - started
+        executed, _, lines = execute_apart(nbformat.read(path, as_version=4), workdir)
+        seconds += executed
+        logged += lines
+    return seconds
 
 
-def grade(root: Path, jobs: int, dask: str | None = None, *extra: str, seconds: list | None = None) -> float:
-    """Seconds the grading command took; the mean of the notebooks' own `seconds` (from the records) appended to `seconds`."""
+def grade(root: Path, jobs: int, dask: str | None = None, *extra: str, seconds: list | None = None,
+          logged: list[str] | None = None) -> float:
+    """Seconds the grading command took; the mean of the notebooks' own `seconds` (from the records) appended to
+    `seconds`, and the lines the command wrote to stderr to `logged`."""
     out = root / f"grades-{jobs}-{'dask' if dask else 'local'}{''.join(extra)}"
     shutil.rmtree(out, ignore_errors=True)
     env = {**os.environ, "GRADER_SECRET": "bench"}
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "helpers.grading", "grade", str(root / "submissions"), "--out", str(out), "--jobs", str(jobs), "--quiet",
-                    *(["--dask", dask] if dask else []), *extra], check=True, env=env, cwd=REPO, stdout=subprocess.DEVNULL)
+    done = subprocess.run([sys.executable, "-m", "helpers.grading", "grade", str(root / "submissions"), "--out", str(out), "--jobs", str(jobs),
+                           "--quiet", *(["--dask", dask] if dask else []), *extra],
+                          env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     took = time.perf_counter() - started
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    if done.returncode != 0:
+        raise RuntimeError(f"grading failed ({done.returncode}): " + "\n".join(lines[-20:]))
+    if logged is not None:
+        logged += lines
     if seconds is not None:
         each = [n["seconds"] for p in out.glob("*.json") for n in json.loads(p.read_text()).get("notebooks", [])]
         seconds.append(statistics.mean(each))
@@ -142,13 +155,13 @@ def on_dask(root: Path, tries: int = 100) -> dict[str, float]:
                 "dask1": grade(root, 1, cluster.scheduler_address)}
 
 
-def one_round(root: Path, paths: list[Path]) -> dict[str, float]:
+def one_round(root: Path, paths: list[Path], logged: list[str]) -> dict[str, float]:
     """Seconds for plain execution, jobs=1, jobs=1 --no-sandbox and jobs=2, one after another; and the mean
-    notebook's own grading seconds with and without the sandbox."""
+    notebook's own grading seconds with and without the sandbox. What each run wrote to stderr goes to `logged`."""
     sandboxed, unsandboxed = [], []
-    return {"plain": plain(paths, root), "jobs1": grade(root, 1, seconds=sandboxed),
-            "jobs1_no_sandbox": grade(root, 1, None, "--no-sandbox", seconds=unsandboxed), "jobs2": grade(root, 2),
-            "notebook_s": sandboxed[0], "notebook_s_no_sandbox": unsandboxed[0]}
+    return {"plain": plain(paths, root, logged), "jobs1": grade(root, 1, seconds=sandboxed, logged=logged),
+            "jobs1_no_sandbox": grade(root, 1, None, "--no-sandbox", seconds=unsandboxed, logged=logged),
+            "jobs2": grade(root, 2, logged=logged), "notebook_s": sandboxed[0], "notebook_s_no_sandbox": unsandboxed[0]}
 
 
 def measure(students: int = 4, repeats: int = 3, learners: int = 1000, cores: int = 64) -> dict:
@@ -156,7 +169,8 @@ def measure(students: int = 4, repeats: int = 3, learners: int = 1000, cores: in
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         paths = make_class(root, students)
-        rounds = [one_round(root, paths) for _ in range(repeats)]
+        logged: list[str] = []
+        rounds = [one_round(root, paths, logged) for _ in range(repeats)]
         dask = on_dask(root)
     median = lambda f: statistics.median(f(r) for r in rounds)  # noqa: E731
     busy = min(2, os.cpu_count() or 1)  # jobs=2 keeps this many cores busy
@@ -168,7 +182,8 @@ def measure(students: int = 4, repeats: int = 3, learners: int = 1000, cores: in
         "sandbox_cost_s_per_notebook": round(median(lambda r: r["notebook_s"] - r["notebook_s_no_sandbox"]), 3),
         "dask_overhead_s_per_task": round(dask["student"], 4),
         "class_1000_minutes_64_cores": round(waves * (student_core_s + dask["student"]) / 60, 1),
-        "details": {"students": students, "notebooks": len(paths), "cores": os.cpu_count(),
+        "grading_log_lines": len(logged),
+        "details": {"log": logged[:20], "students": students, "notebooks": len(paths), "cores": os.cpu_count(),
                     "rounds_s": [{k: round(v, 2) for k, v in r.items()} for r in rounds],
                     "student_core_s": round(student_core_s, 2), "sandbox_start_s": round(sandbox_start(), 3),
                     "dask_round_trip_s_per_trivial_task": round(dask["trivial"], 4), "dask1_s": round(dask["dask1"], 1),

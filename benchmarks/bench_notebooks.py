@@ -11,7 +11,9 @@ median of REPEATS runs, one notebook at a time with nbclient:
   widget_update_ms_max    the slowest explorer update: every control of every `interact` moved as a
                           learner moves it (its function runs and its figure is drawn), in the kernel;
                           each control's median over MOVES_PER_CONTROL moves (and, beside it, the
-                          median CPU time of the kernel per move, which a busy machine changes less).
+                          median CPU time of the kernel per move, which a busy machine changes less);
+  notebook_run_log_lines  lines written to stderr by all those runs, each in a Python process of its own
+                          with its kernel (benchmarks/run_apart.py): a clean run and shutdown write none.
 Prints one JSON object (figures and per-notebook details) on stdout.
 """
 
@@ -27,9 +29,7 @@ import time
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
-
-from helpers.notebooks import AsyncIpcKernelManager
+from run_apart import execute_apart
 
 REPO = Path(__file__).resolve().parent.parent
 MOVES_PER_CONTROL = 20  # there and back 10 times; with 6, 02's `cols` read 63.7 ms in one run and 104.2 ms in the next
@@ -94,13 +94,13 @@ def imports_of(nb: nbformat.NotebookNode) -> str:
     return "\n".join(dict.fromkeys(lines))
 
 
-def run_cells(sources: list[str], folder: Path) -> tuple[float, list[str]]:
-    """Seconds to start a kernel in `folder`, run the cells and stop it; and the cells' printed text."""
+def run_cells(sources: list[str], folder: Path, logged: list[str]) -> tuple[float, list[str]]:
+    """Seconds to start a kernel in `folder`, run the cells and stop it (in a process of its own); and the
+    cells' printed text. What that process wrote to stderr is added to `logged`."""
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(source) for source in sources]
-    started = time.perf_counter()
-    NotebookClient(nb, timeout=600, kernel_name="python3", kernel_manager_class=AsyncIpcKernelManager, resources={"metadata": {"path": str(folder)}}).execute()
-    seconds = time.perf_counter() - started
+    seconds, nb, lines = execute_apart(nb, folder)
+    logged += lines
     printed = [out.get("text", "") for cell in nb.cells for out in cell.outputs if out.output_type == "stream"]
     return seconds, printed
 
@@ -114,15 +114,16 @@ def widget_timings(printed: list[str]) -> list[dict]:
 
 
 def measure_notebook(path: Path, repeats: int) -> dict:
-    """Median floor and whole-notebook time, and the explorer timings of one notebook."""
+    """Median floor and whole-notebook time, the explorer timings of one notebook, and the lines its runs logged."""
     nb = nbformat.read(path, as_version=4)
     code = [cell.source for cell in nb.cells if cell.cell_type == "code"]
-    floors = [run_cells([imports_of(nb)], path.parent)[0] for _ in range(repeats)]
-    wholes = [run_cells(code, path.parent)[0] for _ in range(repeats)]
-    _, printed = run_cells([*code, MOVE_EVERY_CONTROL.replace("__MOVES__", str(MOVES_PER_CONTROL))], path.parent)
+    logged: list[str] = []
+    floors = [run_cells([imports_of(nb)], path.parent, logged)[0] for _ in range(repeats)]
+    wholes = [run_cells(code, path.parent, logged)[0] for _ in range(repeats)]
+    _, printed = run_cells([*code, MOVE_EVERY_CONTROL.replace("__MOVES__", str(MOVES_PER_CONTROL))], path.parent, logged)
     floor, whole = statistics.median(floors), statistics.median(wholes)
     return {"floor_s": round(floor, 2), "whole_s": round(whole, 2), "own_s": round(whole - floor, 2),
-            "widgets": widget_timings(printed)}
+            "widgets": widget_timings(printed), "log_lines": len(logged), "log": logged[:10]}
 
 
 def suite_seconds() -> float:
@@ -145,6 +146,7 @@ def measure(repeats: int) -> dict:
         "suite_vs_floor": round(suite / floor, 2),
         "slowest_notebook_own_s": notebooks[slowest]["own_s"],
         "widget_update_ms_max": worst[0],
+        "notebook_run_log_lines": sum(n["log_lines"] for n in notebooks.values()),
         "details": {"suite_s": round(suite, 1), "floor_sum_s": round(floor, 1), "slowest_notebook": slowest,
                     "slowest_widget": f"{worst[1]}: {worst[2]}", "notebooks": notebooks},
     }

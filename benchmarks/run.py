@@ -35,6 +35,7 @@ GOALS = {
     "slowest_notebook_own_s": ("< 2", lambda v: v < 2),
     "check_ms_median": ("< 50", lambda v: v < 50),
     "widget_update_ms_max": ("<= 60", lambda v: v <= 60),
+    "notebook_run_log_lines": ("0", lambda v: v == 0),
     "grading_vs_plain": ("<= 0.6", lambda v: v <= 0.6),
     "grading_speedup_2_jobs": (">= 1.8", lambda v: v >= 1.8),
     "sandbox_cost_s_per_notebook": ("as small as measurable", None),
@@ -43,6 +44,7 @@ GOALS = {
     "class_report_1000_s": ("< 5", lambda v: v < 5),
     "book_build_s": ("< 120", lambda v: v < 120),
     "book_build_cpu_s": ("what a 1-core build would take", None),
+    "grading_log_lines": ("0", lambda v: v == 0),
     "kernel_stress_failures": ("0", lambda v: v == 0),
     "kernel_stress_log_lines": ("0", lambda v: v == 0),
 }

@@ -1,17 +1,26 @@
 """helpers.notebooks: navigation text and cells, the index, and storing outputs as nbval sees them."""
 
+import asyncio
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
 import pytest
+import zmq
+import zmq.asyncio
+from jupyter_client.channels import AsyncZMQSocketChannel
+from jupyter_client.session import Session
 from jupyter_core.paths import jupyter_runtime_dir
 
 from helpers.notebooks import (
     NAV_MARK,
     AsyncIpcKernelManager,
     IpcKernelManager,
+    SlicedPollChannel,
+    SlicedPollClient,
     course_notebooks,
     execute,
     index_page,
@@ -102,3 +111,68 @@ def test_a_runtime_folder_too_long_for_socket_names_is_a_clear_error(monkeypatch
     monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / ("x" * 80)))
     with pytest.raises(ValueError, match="too long a path for the kernel's sockets"):
         IpcKernelManager(kernel_name="python3").connection_file  # noqa: B018 - its default is where the check is
+
+
+def lost_edge_pair():
+    """Two connected zmq.asyncio PAIR sockets, and a function that sends on the first and then consumes the
+    second's edge-triggered wake-up (reading its state, as another user of the socket can), so that only a
+    poll that looks again finds the message."""
+    context = zmq.asyncio.Context()
+    sender, receiver = context.socket(zmq.PAIR), context.socket(zmq.PAIR)
+    receiver.bind(f"inproc://lost-edge-{id(receiver)}")
+    sender.connect(f"inproc://lost-edge-{id(receiver)}")
+
+    def send_and_lose_the_edge(frames: list[bytes]) -> None:
+        zmq.Socket.shadow(sender.underlying).send_multipart(frames)
+        time.sleep(0.05)  # the message reaches the receiver's queue
+        zmq.Socket.shadow(receiver.underlying).get(zmq.EVENTS)
+
+    return context, receiver, send_and_lose_the_edge
+
+
+def test_a_channel_finds_a_message_whose_wake_up_was_lost_within_a_slice():
+    """zmq.asyncio wakes a waiting poll on an edge; lost, jupyter_client's channel waits its whole timeout for a message
+    that is there (nbclient: 600 s). SlicedPollChannel looks again every POLL_SLICE_S."""
+    session = Session()
+
+    async def wait_for_message(channel_class) -> float:
+        context, receiver, send_and_lose_the_edge = lost_edge_pair()
+        channel = channel_class(receiver, session)
+        waiting = asyncio.ensure_future(channel.get_msg(timeout=3))
+        await asyncio.sleep(0.05)  # the wait has begun
+        started = time.monotonic()
+        send_and_lose_the_edge(session.serialize(session.msg("execute_reply", content={"status": "ok"})))
+        message = await waiting
+        assert message["content"] == {"status": "ok"}
+        context.destroy(linger=0)
+        return time.monotonic() - started
+
+    assert asyncio.run(wait_for_message(AsyncZMQSocketChannel)) > 2  # the mechanism, with jupyter_client's own channel
+    assert asyncio.run(wait_for_message(SlicedPollChannel)) < 1
+
+
+def test_nbclient_kernels_are_clients_that_wait_in_slices():
+    assert isinstance(AsyncIpcKernelManager(kernel_name="python3").client(), SlicedPollClient)
+
+
+def test_stopping_an_idle_kernel_sends_it_no_interrupt():
+    """jupyter_client interrupts a kernel before asking it to shut down; an idle ipykernel logs that as an ERROR."""
+    manager = IpcKernelManager(kernel_name="python3")
+    manager.start_kernel()
+    signals = []
+    sent = manager._async_signal_kernel
+
+    async def record(signum):
+        signals.append(signum)
+        await sent(signum)
+
+    manager._async_signal_kernel = record
+    try:
+        client = manager.client()
+        client.start_channels()
+        client.wait_for_ready(timeout=60)
+        client.stop_channels()
+    finally:
+        manager.shutdown_kernel()
+    assert not manager.is_alive()
+    assert signal.SIGINT not in signals

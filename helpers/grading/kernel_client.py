@@ -12,12 +12,12 @@ from typing import Callable
 
 import zmq
 import zmq.asyncio
-from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from traitlets import Type, default
 
 from helpers.grading import bwrap
+from helpers.notebooks import SlicedPollClient
 
 MAX_PART_FROM_KERNEL = 16 * 2**20  # a part of a message from a kernel (a cell's whole output is capped at Limits.output_bytes)
 
@@ -30,8 +30,9 @@ def capped_context() -> zmq.asyncio.Context:
     return context
 
 
-class CappedKernelClient(AsyncKernelClient):
-    """The grader's client of a kernel: its sockets (shell, iopub, stdin, heartbeat) refuse huge messages."""
+class CappedKernelClient(SlicedPollClient):
+    """The grader's client of a kernel: its sockets (shell, iopub, stdin, heartbeat) refuse huge messages, and
+    it waits in slices (see SlicedPollClient), so a cell's end is never missed until its time limit."""
 
     @default("context")
     def _context_default(self) -> zmq.asyncio.Context:
@@ -44,7 +45,7 @@ class LimitedKernelManager(AsyncKernelManager):
     every socket it and its client read from the kernel refuses huge messages (`capped_context`)."""
 
     kernel_command: Callable[[str], list[str]]  # the connection file -> the command line (set by Session)
-    client_factory = Type(CappedKernelClient, klass=AsyncKernelClient)
+    client_factory = Type(CappedKernelClient, klass=SlicedPollClient)
 
     @default("context")
     def _context_default(self) -> zmq.asyncio.Context:
