@@ -367,7 +367,7 @@ def test_feedback_on_hidden_cases_names_the_mistake_without_their_inputs_or_expe
 
 
 def test_a_fault_in_the_grader_itself_is_that_students_row_with_the_traceback(tmp_path, monkeypatch):
-    from helpers.grading import grade
+    from helpers.grading import grade, workers
     from helpers.grading.sandbox import Limits
 
     def broken(*args, **kwargs):
@@ -376,7 +376,7 @@ def test_a_fault_in_the_grader_itself_is_that_students_row_with_the_traceback(tm
     monkeypatch.setattr(grade, "grade_student", broken)
     folder = tmp_path / "ada"
     folder.mkdir()
-    record = grade.grade_one((folder, "secret", Limits()), slot=None)
+    record = workers.grade_one((folder, "secret", Limits()), slot=None)
     assert record["student"] == "ada" and record["total"] == 0
     assert "the grader failed on this submission (KeyError" in record["problems"][0]
     assert "a bug in the grader" in record["grader_error"]

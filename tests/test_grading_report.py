@@ -150,7 +150,7 @@ def test_the_summary_for_the_terminal_carries_no_escape_sequence_from_a_name():
 
 
 def test_each_students_record_is_written_as_soon_as_they_are_graded(tmp_path, monkeypatch):
-    from helpers.grading import grade
+    from helpers.grading import workers
     from helpers.grading.__main__ import main
 
     submissions = tmp_path / "submissions"
@@ -161,7 +161,7 @@ def test_each_students_record_is_written_as_soon_as_they_are_graded(tmp_path, mo
         graded(record("ann"))
         raise RuntimeError("the grader crashed on the next student")
 
-    monkeypatch.setattr(grade, "grade_class", crash_after_the_first)
+    monkeypatch.setattr(workers, "grade_class", crash_after_the_first)
     with pytest.raises(RuntimeError, match="crashed"):
         main(["grade", str(submissions), "--out", str(tmp_path / "out"), "--secret", "s", "--no-sandbox", "--quiet"])
     assert json.loads((tmp_path / "out" / "ann.json").read_text(encoding="utf-8"))["student"] == "ann"

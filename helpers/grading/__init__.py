@@ -9,7 +9,8 @@ course (no answers in it); `notebook` reads a submission safely;
 `cases` draws hidden cases from the instructor's secret; `kernel_side` is the code that runs in
 the student's kernel; `sandbox` runs a notebook in a fresh, limited kernel, which `launcher`
 starts inside the OS sandbox that `bwrap` builds; `judge` scores the results in the grader's
-process; `grade` grades a student and a class; `report` writes the gradebook and feedback;
+process; `record` is the typed record grading produces (and its JSON); `grade` grades a student;
+`workers` runs the grading processes that grade a class; `report` writes the gradebook and feedback;
 `forkserver_preload` is what the grading processes' forkserver loads once for all of them.
 """
 

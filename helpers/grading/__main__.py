@@ -56,7 +56,7 @@ def start_forkserver_now() -> None:
 
     Why: the server imports the grader (and torch, about 3 s of CPU) and computes the public examples once; started here it does so
     while this process imports the same and draws the hidden cases, on the machine's other core,
-    instead of after them. Only `grade_class` forks from it, so nothing else waits.
+    instead of after them. Only `workers.grade_class` forks from it, so nothing else waits.
     """
     import multiprocessing
     from multiprocessing import forkserver
@@ -72,10 +72,10 @@ def run_grade(args: argparse.Namespace) -> int:
         start_forkserver_now()
     from helpers.grading.cases import SECRET_VARIABLE, SecretMissing, secret_from
     from helpers.grading.cluster import ClusterError, grade_class_dask
-    from helpers.grading.grade import grade_class, students_in
     from helpers.grading.report import RosterError, read_roster, read_roster_kept, stored_records, summary_for_terminal, write_gradebook, write_record
     from helpers.grading.sandbox import Limits, SandboxUnavailable, sandbox_or_refuse
     from helpers.grading.text import terminal_line
+    from helpers.grading.workers import grade_class, students_in
 
     if args.jobs < 1 or args.timeout <= 0 or args.cell_timeout <= 0 or args.memory < 1024:
         print("--jobs must be at least 1, the timeouts positive, and --memory at least 1024 MiB (torch needs about 700)", file=sys.stderr)

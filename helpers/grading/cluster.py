@@ -3,7 +3,7 @@
 ADDRESS is a running `dask.distributed` scheduler (tcp://host:8786), or `local` for a LocalCluster of
 --jobs worker processes on this machine. The instructor's process draws the hidden cases once from
 the secret and reads each student's files; a task carries those bytes (file name -> bytes) and the
-cases to a worker, which grades the student exactly as local grading does (`grade.run_worker`: a
+cases to a worker, which grades the student exactly as local grading does (`workers.run_worker`: a
 process of its own, forked from a server that imported the grader once, runs `grade.grade_files`)
 and sends back the record. The gradebook and the feedback are written by the instructor's process
 (`report.write_outputs`). Workers need the course's environment (its packages and `helpers`) but no
@@ -27,7 +27,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Callable
 
-from helpers.grading import FORKSERVER_PRELOAD, grade
+from helpers.grading import FORKSERVER_PRELOAD, grade, workers
 from helpers.grading import cases as hidden
 from helpers.grading.sandbox import Limits
 
@@ -48,12 +48,12 @@ class ClusterError(RuntimeError):
 
 
 def grade_task(submission: grade.Submission, cases: bytes, limits: Limits) -> dict:
-    """On a Dask worker: grade one student as local grading does (`grade.run_worker`), in the worker's scratch space."""
+    """On a Dask worker: grade one student as local grading does (`workers.run_worker`), in the worker's scratch space."""
     from distributed import get_worker
 
     allow_children()
     multiprocessing.get_context("forkserver").set_forkserver_preload([FORKSERVER_PRELOAD])
-    return grade.run_worker(submission, cases, limits, space=get_worker().local_directory)  # Dask clears what a killed worker left
+    return workers.run_worker(submission, cases, limits, space=get_worker().local_directory)  # Dask clears what a killed worker left
 
 
 def allow_children() -> None:
@@ -61,7 +61,7 @@ def allow_children() -> None:
 
     Dask's nanny starts each worker process as a multiprocessing daemon, and multiprocessing refuses
     children to a daemon (they could outlive it). Here they cannot: when this process is gone, the fork
-    server exits, each grading process forked from it exits with it (`grade.exit_with_parent`), and
+    server exits, each grading process forked from it exits with it (`workers.exit_with_parent`), and
     each kernel with its grading process. The flag only concerns this process's own children; the
     nanny stops this process as before.
     """
