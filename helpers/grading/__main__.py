@@ -72,6 +72,7 @@ def run_grade(args: argparse.Namespace) -> int:
         start_forkserver_now()
     from helpers.grading.cases import SECRET_VARIABLE, SecretMissing, secret_from
     from helpers.grading.cluster import ClusterError, grade_class_dask
+    from helpers.grading.record import StudentRecord
     from helpers.grading.report import RosterError, read_roster, read_roster_kept, stored_records, summary_for_terminal, write_gradebook, write_record
     from helpers.grading.sandbox import Limits, SandboxUnavailable, sandbox_or_refuse
     from helpers.grading.text import terminal_line
@@ -89,18 +90,17 @@ def run_grade(args: argparse.Namespace) -> int:
                   file=sys.stderr)
         roster = read_roster(args.roster) if args.roster is not None else None
         folders = students_in(args.submissions, args.only)
-        isolation = sandbox_or_refuse(args.no_sandbox, remote=args.dask not in (None, "local"))
+        sandbox_or_refuse(args.no_sandbox, remote=args.dask not in (None, "local"))  # each record says what its kernels ran in
         limits = Limits(cell_timeout=min(args.cell_timeout, args.timeout), notebook_timeout=args.timeout, memory_bytes=args.memory * 2**20,
                         sandbox=not args.no_sandbox, zygote=not args.no_zygote)
         stored = stored_records(args.out)  # OUT is made when the first record is written
 
-        def graded(record: dict) -> None:
+        def graded(record: StudentRecord) -> None:
             """Write a student's record and feedback as soon as they are graded: a later fault loses nothing graded."""
-            record["sandbox"] = isolation
             try:
                 write_record(record, args.out, stored)
             except (OSError, ValueError) as error:  # that student's files only; the others are written
-                print(terminal_line(f"grade: could not write the record of {record['student']} ({error})"), file=sys.stderr)
+                print(terminal_line(f"grade: could not write the record of {record.student} ({error})"), file=sys.stderr)
 
         if args.dask is None:
             records = grade_class(folders, secret, limits, args.jobs, progress=not args.quiet, graded=graded)
@@ -119,7 +119,7 @@ def run_grade(args: argparse.Namespace) -> int:
     print(summary_for_terminal(everyone))
     roster = roster if roster is not None else read_roster_kept(args.out)
     if roster is not None:
-        graded = {record["student"] for record in everyone}
+        graded = {record.student for record in everyone}
         for what, names in (("in the roster with no submission (rows marked not submitted)", set(roster) - graded),
                             ("graded but not in the roster (no id or name in grades.csv)", graded - set(roster))):
             if names:

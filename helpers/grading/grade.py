@@ -13,16 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import io
-import platform
 import re
 import shutil
 import tempfile
 import time
-import traceback
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from importlib import metadata
 from io import BytesIO
 from pathlib import Path
 from typing import Callable, Iterable
@@ -34,12 +31,12 @@ from helpers.checks.core import Exercise
 from helpers.grading import cases as hidden
 from helpers.grading import judge, kernel_side
 from helpers.grading.notebook import MAX_BYTES, SubmissionError, code_sources, notebook_number, reaches_for_references, read_submission
-from helpers.grading.sandbox import Limits, Session, Slot, remove_tree
+from helpers.grading.record import ExerciseGrade, NotebookRecord, Status, StudentRecord, failed, student_record, ungraded
+from helpers.grading.sandbox import NO_SANDBOX, SANDBOXED, Limits, Session, Slot, remove_tree
 from helpers.grading.text import safe_text
 
 REPO = Path(__file__).resolve().parent.parent.parent
 KERNEL_SIDE_SOURCE = Path(kernel_side.__file__).read_text(encoding="utf-8")
-NOTHING_GRADED = "nothing was graded"  # how the reason of a student whose grading failed ends
 Files = dict[str, "bytes | None"]  # file name -> its bytes, for the notebooks grading reads; None for any other file
 
 
@@ -123,13 +120,13 @@ def notebook_folder(scratch: Path | None, slot: Slot | None):
 
 
 def grade_notebook(name: str, data: bytes | None, cases: dict[str, list], limits: Limits, scratch: Path | None = None,
-                   slot: Slot | None = None) -> dict:
-    """Grade one submitted notebook (its bytes): {"file", "problems", "exercises": {id: grade}, "seconds", "kernel", ...}.
+                   slot: Slot | None = None) -> tuple[NotebookRecord, dict[str, ExerciseGrade]]:
+    """Grade one submitted notebook (its bytes): how it ran, and the grade of each of its exercises by id.
 
     With a `slot`, its zygote forks the kernels; otherwise each is a fresh process."""
     started = time.perf_counter()
     exercises = exercises_of(notebook_number(Path(name)))
-    record = {"file": name, "problems": [], "exercises": {}}
+    notebook = NotebookRecord(name)
     with notebook_folder(scratch, slot) as tmp:
         root = Path(tmp)
         try:
@@ -140,10 +137,10 @@ def grade_notebook(name: str, data: bytes | None, cases: dict[str, list], limits
             workdir = prepare_workdir(root, name, data)
             nb, notes = read_submission(workdir / name)
         except SubmissionError as error:  # its message may quote the file
-            record["problems"].append(f"{name}: {safe_text(error)}")
-            record["exercises"] = {e.id: ungraded(e, f"{name} could not be graded: {safe_text(error)}") for e in exercises}
-            return record
-        record["problems"] += [f"{name}: {note}" for note in notes]
+            notebook.problems.append(f"{name}: {safe_text(error)}")
+            notebook.seconds = round(time.perf_counter() - started, 2)
+            return notebook, {e.id: ungraded(e, f"{name} could not be graded: {safe_text(error)}") for e in exercises}
+        notebook.problems += [f"{name}: {note}" for note in notes]
         sources = code_sources(nb)
         suspicious = reaches_for_references(sources)
         cases = {e.id: cases[e.id] for e in exercises}
@@ -158,19 +155,19 @@ def grade_notebook(name: str, data: bytes | None, cases: dict[str, list], limits
 
         run = asyncio.run(session.execute(grading_cells))
         if run.refused:  # the grader's failure, not the student's
-            record["exercises"] = {e.id: ungraded(e, f"not graded: {run.fatal}") for e in exercises}
+            grades = {e.id: ungraded(e, f"not graded: {run.fatal}") for e in exercises}
         else:
-            record["exercises"] = {e.id: grade_exercise(e, cases[e.id], io_dir / f"{e.id}.pt", run) for e in exercises}
-    record["problems"] += run_problems(name, run, limits, sources)
+            grades = {e.id: grade_exercise(e, cases[e.id], io_dir / f"{e.id}.pt", run) for e in exercises}
+    notebook.problems += run_problems(name, run, limits, sources)
     if suspicious:
-        record["problems"].append(f"{name}: reaches for the course's reference solutions ({suspicious!r}); scored 0, flagged for review")
-        for grade in record["exercises"].values():
-            grade.update(points=0, status=judge.NOT_GRADED, message="flagged for review: the notebook reaches for the reference solutions.",
-                         mistake="not-graded")
-    record["attempts"], record["skipped"], record["kernel"] = run.attempts, run.skipped, "; ".join(run.kernels)
-    record["limits"] = "; ".join(run.limits)
-    record["seconds"] = round(time.perf_counter() - started, 2)
-    return record
+        notebook.problems.append(f"{name}: reaches for the course's reference solutions ({suspicious!r}); scored 0, flagged for review")
+        grades = {key: dataclasses.replace(grade, points=0, status=Status.NOT_GRADED, mistake="not-graded",
+                                           message="flagged for review: the notebook reaches for the reference solutions.")
+                  for key, grade in grades.items()}
+    notebook.attempts, notebook.skipped, notebook.kernel = run.attempts, run.skipped, "; ".join(run.kernels)
+    notebook.limits = "; ".join(run.limits)
+    notebook.seconds = round(time.perf_counter() - started, 2)
+    return notebook, grades
 
 
 def run_problems(name: str, run, limits: Limits, sources: list[str]) -> list[str]:
@@ -197,23 +194,18 @@ def cell_name(label: str, sources: list[str]) -> str:
     return f"{label} (`{first.replace('`', chr(39))}`)"
 
 
-def grade_exercise(exercise: Exercise, cases: list, results: Path, run) -> dict:
+def grade_exercise(exercise: Exercise, cases: list, results: Path, run) -> ExerciseGrade:
     """Judge one exercise from its results file, or say why there is nothing to judge."""
     label = f"exercise {exercise.id}"
     fault = next((f for f in run.faults if f.where == label), None)
     expected = hidden.expected_results(exercise, cases)
     try:
         with judge.memory_limit():
-            return judge.score(exercise, cases, expected, judge.read_results(results)).as_dict()
+            return judge.score(exercise, cases, expected, judge.read_results(results))
     except judge.UnreadableResults as error:
         return ungraded(exercise, f"grading it stopped: {fault.message}" if fault else str(error))
     except MemoryError:
         return ungraded(exercise, f"judging its results took more than the grader's {judge.JUDGE_MEMORY_BYTES // 2**20} MiB; they were not judged")
-
-
-def ungraded(exercise: Exercise, reason: str, status: str = judge.NOT_GRADED) -> dict:
-    """A zero for an exercise that could not be graded, with the reason; its mistake id is the status ("not-graded")."""
-    return judge.ExerciseGrade(exercise.id, status, 0, exercise.points, reason, mistake=status.replace(" ", "-")).as_dict()
 
 
 def pick_notebooks(names: Iterable[str]) -> tuple[list[str], list[str], list[str]]:
@@ -235,75 +227,44 @@ def pick_notebooks(names: Iterable[str]) -> tuple[list[str], list[str], list[str
     return [chosen[n] for n in sorted(chosen)], ignored, problems
 
 
+def sandbox_of(limits: Limits) -> str:
+    """What the kernels run in under `limits`, as every record says it (`sandbox_or_refuse` has made sure it can be so)."""
+    return SANDBOXED if limits.sandbox else NO_SANDBOX
+
+
 def grade_files(student: str, files: Files, cases: dict[str, list], limits: Limits, scratch: Path | None = None,
-                slot: Slot | None = None) -> dict:
+                slot: Slot | None = None) -> StudentRecord:
     """Grade a student from their files (name -> bytes, see `read_files`) and the hidden cases, working in
     `slot` (or without one, in `scratch`): the student's whole record. Local and Dask grading both grade through this."""
     names, ignored, problems = pick_notebooks(files)
-    record = {"student": student, "exercises": {}, "notebooks": [], "problems": problems, "ignored": ignored}
+    grades: dict[str, ExerciseGrade] = {}
+    notebooks = []
     for name in names:
-        notebook = grade_notebook(name, files[name], cases, limits, scratch, slot)
-        record["exercises"].update(notebook.pop("exercises"))
-        record["problems"] += notebook["problems"]
-        record["notebooks"].append(notebook)
+        notebook, graded = grade_notebook(name, files[name], cases, limits, scratch, slot)
+        grades.update(graded)
+        problems += notebook.problems
+        notebooks.append(notebook)
     if not names:
-        record["problems"].append("no course notebook with exercises was found (expected files like 01_tensors.ipynb)")
-    return complete(record)
+        problems.append("no course notebook with exercises was found (expected files like 01_tensors.ipynb)")
+    return student_record(student, grades, notebooks, problems, ignored, sandbox_of(limits))
 
 
 def grade_student(folder: Path | Submission, cases: bytes, limits: Limits, scratch: Path | None = None,
-                  slot: Slot | None = None) -> dict:
+                  slot: Slot | None = None) -> StudentRecord:
     """Grade the course notebooks of a student's folder (or files) against the hidden cases (`draw_cases`' bytes)."""
     files = folder.files if isinstance(folder, Submission) else read_files(folder)
     return grade_files(folder.name, files, load_cases(cases), limits, scratch, slot)
 
 
-def complete(record: dict) -> dict:
-    """Add every exercise not handed in, the total, the maximum, versions and the tests' hash."""
-    for key, exercise in EXERCISES.items():
-        record["exercises"].setdefault(key, ungraded(exercise, "this notebook was not handed in", judge.NOT_SUBMITTED))
-    record["exercises"] = {key: record["exercises"][key] for key in sorted(record["exercises"])}
-    record["student"] = safe_text(record["student"])  # the folder's name enters the record here: made safe once
-    record["total"] = round(sum(g["points"] for g in record["exercises"].values()), 2)
-    record["max"] = sum(e.points for e in EXERCISES.values())
-    record["versions"] = versions()
-    record["tests_hash"] = hidden.definitions_hash()
-    record["graded_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    return record
-
-
-def versions() -> dict:
-    """The versions that graded: Python, torch and the notebook machinery."""
-    found = {"python": platform.python_version(), "torch": torch.__version__}
-    for name in ("numpy", "nbclient", "nbformat", "ipykernel", "jupyter_client"):
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = "missing"
-    return found
-
-
-def failed_student(student: str, reason: str) -> dict:
-    """The record of a student whose grading itself failed (`reason` ends with NOTHING_GRADED)."""
-    return complete({"student": student, "exercises": {}, "notebooks": [], "problems": [reason], "ignored": []})
-
-
-def grading_failed(record: dict) -> bool:
-    """Whether `record` is a `failed_student`'s: nothing was graded because grading itself failed."""
-    return not record["notebooks"] and any(problem.endswith(NOTHING_GRADED) for problem in record["problems"])
-
-
-def grader_failed(student: str, error: BaseException, when: str = "") -> dict:
+def grader_failed(student: str, error: BaseException, limits: Limits, when: str = "") -> StudentRecord:
     """The row of a student on whose submission the grader itself failed, with the traceback for the instructor."""
-    record = failed_student(student, f"the grader failed on this submission{' ' + when if when else ''} "
-                                     f"({type(error).__name__}: {safe_text(error, limit=500)}); {NOTHING_GRADED}")
-    record["grader_error"] = "\n".join(safe_text(line) for line in "".join(traceback.format_exception(error)).splitlines())
-    return record
+    return failed(student, f"the grader failed on this submission{' ' + when if when else ''} "
+                           f"({type(error).__name__}: {safe_text(error, limit=500)})", sandbox_of(limits), error)
 
 
-def graded_or_failed(student: str, grade: Callable[[], dict]) -> dict:
+def graded_or_failed(student: str, limits: Limits, grade: Callable[[], StudentRecord]) -> StudentRecord:
     """grade(); when the grader itself fails, that student's row (`grader_failed`)."""
     try:
         return grade()
     except BaseException as error:  # SystemExit too: the process calling this exists only to grade this student
-        return grader_failed(student, error)
+        return grader_failed(student, error, limits)

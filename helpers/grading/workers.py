@@ -26,6 +26,7 @@ import torch
 from helpers.grading import FORKSERVER_PRELOAD, grade
 from helpers.grading.grade import Submission
 from helpers.grading.notebook import notebook_number
+from helpers.grading.record import StudentRecord, failed
 from helpers.grading.sandbox import Limits, Slot, holds_sockets, remove_tree
 from helpers.grading.text import terminal_line
 
@@ -53,23 +54,23 @@ def worker_timeout(names: Iterable[str], limits: Limits) -> float:
     return 60 + max(1, notebooks) * (limits.notebook_timeout + 90)
 
 
-def stopped(student: str, exit_code: int | None) -> dict:
+def stopped(student: str, exit_code: int | None, limits: Limits) -> StudentRecord:
     """The row of a student whose grading process stopped before it sent a record."""
-    return grade.failed_student(student, f"the grading process stopped (exit code {exit_code}); {grade.NOTHING_GRADED}")
+    return failed(student, f"the grading process stopped (exit code {exit_code})", grade.sandbox_of(limits))
 
 
-def too_long(student: str) -> dict:
+def too_long(student: str, limits: Limits) -> StudentRecord:
     """The row of a student whose grading process ran past `worker_timeout`."""
-    return grade.failed_student(student, f"grading this student ran past the time limit; {grade.NOTHING_GRADED}")
+    return failed(student, "grading this student ran past the time limit", grade.sandbox_of(limits))
 
 
-def grade_one(task: tuple, slot: Slot) -> dict:
+def grade_one(task: tuple, slot: Slot) -> StudentRecord:
     """In a grading process: grade one student (their folder or files, the cases' bytes, the limits) in `slot`.
 
     A fault in the grader itself is that student's row, with the traceback for the instructor.
     """
     folder, cases, limits = task
-    return grade.graded_or_failed(folder.name, lambda: grade.grade_student(folder, cases, limits, slot=slot))
+    return grade.graded_or_failed(folder.name, limits, lambda: grade.grade_student(folder, cases, limits, slot=slot))
 
 
 def slot_process(folder: Path, tasks, records) -> None:
@@ -86,7 +87,7 @@ def slot_process(folder: Path, tasks, records) -> None:
             except (EOFError, OSError):
                 break
             record = grade_one(task, slot)
-            records.send_bytes(json.dumps({"record": record, "retired": slot.retired}).encode())
+            records.send_bytes(json.dumps({"record": record.to_json(), "retired": slot.retired}).encode())
     finally:
         slot.stop()
 
@@ -119,7 +120,7 @@ class GradingProcess:
     def alive(self) -> bool:
         return self.process.is_alive() and not self.tasks.closed
 
-    def grade(self, folder: Path | Submission, cases: bytes, limits: Limits) -> dict:
+    def grade(self, folder: Path | Submission, cases: bytes, limits: Limits) -> StudentRecord:
         """Grade one student in this process, within the time limit; the record (or the row saying what went wrong)."""
         try:
             names = folder.files if isinstance(folder, Submission) else [p.name for p in folder.iterdir()]
@@ -129,14 +130,14 @@ class GradingProcess:
                 if answer["retired"] is not None:  # the next student gets a fresh grading process and slot
                     print(terminal_line(f"a grading slot was retired: {answer['retired']}"), file=sys.stderr)
                     self.close()
-                return answer["record"]
+                return StudentRecord.from_json(answer["record"])
             self.close()
-            return too_long(folder.name)
+            return too_long(folder.name, limits)
         except (EOFError, OSError, ValueError):
             self.process.join(5)
             code = self.process.exitcode
             self.close()
-            return stopped(folder.name, code)
+            return stopped(folder.name, code, limits)
 
     def close(self) -> None:
         """Stop the process (its zygote and sandbox go with it) and remove its folder."""
@@ -180,7 +181,7 @@ def close_grading_processes() -> None:
         process.close()
 
 
-def run_worker(folder: Path | Submission, cases: bytes, limits: Limits, space: str | None = None) -> dict:
+def run_worker(folder: Path | Submission, cases: bytes, limits: Limits, space: str | None = None) -> StudentRecord:
     """Grade one student (their folder, or their files) in this thread's grading process, whose folder is in `space`.
 
     Its crash, hang or death (a kernel may kill its parent with --no-sandbox) is that student's row only.
@@ -202,7 +203,7 @@ def students_in(submissions: Path, only: list[str] | None = None) -> list[Path]:
 
 
 def grade_class(folders: list[Path], secret: str, limits: Limits, jobs: int, progress: bool = True,
-                graded: Callable[[dict], None] = lambda record: None) -> list[dict]:
+                graded: Callable[[StudentRecord], None] = lambda record: None) -> list[StudentRecord]:
     """Grade each student's folder, `jobs` at a time, with a progress bar; records in folder order.
     `graded(record)` is called with each student's record as soon as it is there (to write it at once)."""
     from tqdm import tqdm
