@@ -24,7 +24,6 @@ from typing import Callable, Iterable
 import torch
 
 from helpers.grading import FORKSERVER_PRELOAD, grade
-from helpers.grading.grade import Submission
 from helpers.grading.notebook import notebook_number
 from helpers.grading.record import StudentRecord, failed
 from helpers.grading.sandbox import Limits, Slot, holds_sockets, remove_tree
@@ -120,10 +119,10 @@ class GradingProcess:
     def alive(self) -> bool:
         return self.process.is_alive() and not self.tasks.closed
 
-    def grade(self, folder: Path | Submission, cases: bytes, limits: Limits) -> StudentRecord:
+    def grade(self, folder: Path | grade.Submission, cases: bytes, limits: Limits) -> StudentRecord:
         """Grade one student in this process, within the time limit; the record (or the row saying what went wrong)."""
         try:
-            names = folder.files if isinstance(folder, Submission) else [p.name for p in folder.iterdir()]
+            names = folder.files if isinstance(folder, grade.Submission) else [p.name for p in folder.iterdir()]
             self.tasks.send((folder, cases, limits))
             if self.records.poll(worker_timeout(names, limits)):
                 answer = json.loads(self.records.recv_bytes())
@@ -181,7 +180,7 @@ def close_grading_processes() -> None:
         process.close()
 
 
-def run_worker(folder: Path | Submission, cases: bytes, limits: Limits, space: str | None = None) -> StudentRecord:
+def run_worker(folder: Path | grade.Submission, cases: bytes, limits: Limits, space: str | None = None) -> StudentRecord:
     """Grade one student (their folder, or their files) in this thread's grading process, whose folder is in `space`.
 
     Its crash, hang or death (a kernel may kill its parent with --no-sandbox) is that student's row only.
