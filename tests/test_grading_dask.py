@@ -214,7 +214,7 @@ def test_a_students_files_are_read_by_name_and_only_the_notebooks_to_grade_are_r
     cases = grade.load_cases(grade.draw_cases(SECRET))
     for student, reason in (("ann", "it is not a regular file"), ("bob", "the file is more than the 50 MiB a notebook may have")):
         record = grade.grade_files(student, grade.read_files(tmp_path / student), cases, Limits(), tmp_path)
-        assert record["problems"] == [f"01_tensors.ipynb: {reason}"] and record["total"] == 0
+        assert record.problems == [f"01_tensors.ipynb: {reason}"] and record.total == 0
 
 
 def test_an_unreachable_scheduler_is_a_clear_error(tmp_path, capsys, monkeypatch):
