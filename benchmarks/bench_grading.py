@@ -130,7 +130,7 @@ def on_dask(root: Path, tries: int = 100) -> dict[str, float]:
     from distributed import Client, LocalCluster
 
     from helpers.grading import grade as grading
-    from helpers.grading.sandbox import Limits
+    from helpers.grading.limits import Limits
 
     folder = root / "submissions" / "student1"
     submission = grading.Submission(folder.name, grading.read_files(folder))

@@ -426,13 +426,6 @@ def called(function, case: Case):
             np.random.set_state(generators[1])
 
 
-# Exercises whose judges simulate each known mistake with a function that, with no mistake switched on,
-# computes the answer (nb08.by_hand: the whole backward pass by hand). Listed here until the mistakes'
-# results on the public cases ship as data; strict, so the entry must go when the leak does.
-KNOWN_LEAKS = {"08.2": "nb08.by_hand computes every gradient of the network by hand, ∇x among them",
-               "08.3": "nb08.by_hand and nb08.step compute the parameters after one step"}
-
-
 def guessable(answer) -> bool:
     """True for an answer that is one small whole number (a rank, a count, an index): a helper that returns
     one, or a True or False, by chance gives nothing away."""
@@ -440,13 +433,11 @@ def guessable(answer) -> bool:
     return len(numbers) == 1 and numbers[0].is_integer() and abs(numbers[0]) < 10
 
 
-def test_no_helper_of_the_student_release_computes_the_answer(exercise_id, student_callables, request):
+def test_no_helper_of_the_student_release_computes_the_answer(exercise_id, student_callables):
     """What the release ships beside the checks must not answer the exercise: every function and class of its
     `helpers`, called on each public case (as given, and with vectors as columns), returns nothing that
     holds the expected answer or a number one step from it. The release's text search cannot see this:
     a helper that computes the answer another way than the reference passes it."""
-    if exercise_id in KNOWN_LEAKS:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=KNOWN_LEAKS[exercise_id]))
     cases, expected = public_examples(EXERCISES[exercise_id])
     found = set()
     for case, answer in zip(cases, expected, strict=True):

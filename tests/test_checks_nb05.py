@@ -65,7 +65,7 @@ MISTAKES = [
     ("05.3", lambda w, h: gradient_in(torch.float32, w, h), "your result is float32"),
     ("05.3", lambda w, h: gradient_in(torch.float32, w, h).double(), "look computed in float32"),
     ("05.3", lambda w, h: -gradient_in(torch.float64, w, h), "wrong sign"),
-    ("05.3", lambda w, h: 2 * gradient_in(torch.float64, w, h), "divide by 2h"),
+    ("05.3", lambda w, h: 2 * gradient_in(torch.float64, w, h), "divide the difference by 2h"),
     ("05.3", lambda w, h: gradient_in(torch.float64, w, h, forward=True), "forward difference"),
     ("05.3", lambda w, h: gradient_in(torch.float64, w, h).sum(), "the shape is ()"),
     # 05.4 gradient descent: the step's sign flipped, a stale gradient, no learning rate, the path cut short

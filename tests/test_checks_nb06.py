@@ -69,7 +69,7 @@ MISTAKES = [
     ("06.4", lambda a, b, c: (2.0, 2.0 * c, 2.0 * b), "is 2u, not 2"),
     ("06.4", lambda a, b, c: (2 * (a + b * c),) * 3, "you stopped at u"),
     ("06.4", lambda a, b, c: tuple(torch.tensor(v) for v in (2 * (a + b * c), 2 * (a + b * c) * c, 2 * (a + b * c) * b)), ".item()"),
-    ("06.4", lambda a, b, c: (a + b * c) ** 2, "return a tuple of three Python floats"),
+    ("06.4", lambda a, b, c: (a + b * c) ** 2, "expected a tuple of 3 Python floats"),
 ]
 
 

@@ -94,7 +94,7 @@ def descent(start, lr, steps, *, zero=True, record=lambda w: w.item(), in_place_
 MISTAKES = [
     ("10.1", integer_leaf, "only floating-point tensors can require gradients"),
     ("10.1", with_sum, "take the mean, not the sum"),
-    ("10.1", out_as_tensor, ".item() turns a one-element tensor"),
+    ("10.1", out_as_tensor, ".item() converts a one-element tensor"),
     ("10.1", returns_x, "you returned x itself"),
     ("10.1", two_backward_passes, "gradients accumulate in .grad"),
     ("10.1", float64_leaf, "expected torch.float32"),

@@ -60,7 +60,7 @@ MISTAKES = [
     ("11.2", lambda x, y, lr, n: loop(x, y, lr, n, log_after=True), "you logged each loss after its update"),
     ("11.2", lambda x, y, lr, n: loop(x, y, lr, n, total=True), "a sum instead of a mean makes the gradient N"),
     ("11.2", lambda x, y, lr, n: loop(x, y, lr, n, total=True), "lr is below its largest stable learning rate"),
-    ("11.2", lambda x, y, lr, n: loop(x, y, lr, n, as_tensors=True), ".item() turns a one-element tensor"),
+    ("11.2", lambda x, y, lr, n: loop(x, y, lr, n, as_tensors=True), ".item() converts a one-element tensor"),
     ("11.2", lambda x, y, lr, n: loop(x, y, lr, n, as_list=True), "losses is a Python list"),
     ("11.2", lambda x, y, lr, n: loop(x, y, lr, n, extra_loss=True), "log one per step"),
     ("11.2", lambda x, y, lr, n: loop(x, y, lr, n, in_place_outside=True), "update parameters inside `with torch.no_grad():`"),
@@ -71,7 +71,7 @@ MISTAKES = [
     ("11.3", lambda x: 4 / eigen(x)[1], "carries a factor 2"),
     ("11.3", lambda x: eigen(x)[1], "the largest eigenvalue itself"),
     ("11.3", lambda x: 1 / float((x * x).mean()), "only the w-w entry"),
-    ("11.3", lambda x: torch.tensor(2 / eigen(x)[1]), ".item() turns"),
+    ("11.3", lambda x: torch.tensor(2 / eigen(x)[1]), ".item() converts"),
 ]
 
 

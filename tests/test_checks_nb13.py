@@ -51,11 +51,11 @@ def sizes_from_the_state_dict(n_in, n_hidden, n_out):
 # 13.3 fit ---------------------------------------------------------------------------------------
 
 def fit_with(state, x, y, x_val, y_val, lr, epochs, seed, order="right", train_mode="every epoch", evaluate=True,
-             validate_first=False, seed_first=False, loader=False):
+             validate_first=False, seed_first=False, loader=False, assign=False):
     if seed_first:
         torch.manual_seed(seed)
     net = make_net(state["0.weight"].shape[0])
-    net.load_state_dict(state)
+    net.load_state_dict(state, assign=assign)
     optimizer = optim.SGD(net.parameters(), lr=lr)
     if not seed_first:
         torch.manual_seed(seed)
@@ -212,25 +212,10 @@ def test_predictions_detached_after_the_fact_pass_13_4():
 
 # The rules the statements set ------------------------------------------------------------------
 
-def fit_training_the_given_state(state, x, y, x_val, y_val, lr, epochs, seed):
+def fit_training_the_given_state(*case):
     """13.3 whose network takes `state`'s own tensors as its parameters (load_state_dict(assign=True)):
     each optimiser step then writes into the caller's state dict."""
-    net = make_net(state["0.weight"].shape[0])
-    net.load_state_dict(state, assign=True)
-    optimizer = optim.SGD(net.parameters(), lr=lr)
-    torch.manual_seed(seed)
-    trained, validated = [], []
-    for _ in range(epochs):
-        net.train()
-        optimizer.zero_grad()
-        loss = F.mse_loss(net(x), y)
-        loss.backward()
-        optimizer.step()
-        trained.append(loss.item())
-        net.eval()
-        with torch.no_grad():
-            validated.append(F.mse_loss(net(x_val), y_val).item())
-    return trained, validated
+    return fit_with(*case, assign=True)
 
 
 def split_standardising_x_itself(x, n_val, n_test, seed):

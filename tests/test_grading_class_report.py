@@ -24,9 +24,9 @@ from helpers.checks.catalogue import hint_of
 from helpers.checks.core import clone_case
 from helpers.grading import cases as hidden
 from helpers.grading import class_report, judge, kernel_side
+from helpers.grading.bwrap import NO_SANDBOX, SANDBOXED
 from helpers.grading.record import ExerciseGrade, NotebookRecord, Status, StudentRecord, student_record
 from helpers.grading.report import RosterEntry, write_outputs
-from helpers.grading.sandbox import NO_SANDBOX, SANDBOXED
 
 SECRET = "class-report"
 NOTEBOOKS = sorted({key[:2] for key in EXERCISES})

@@ -28,7 +28,8 @@ from nbformat.v4 import new_code_cell
 
 from helpers.grading import cluster, grade
 from helpers.grading.__main__ import main
-from helpers.grading.sandbox import Limits
+from helpers.grading.limits import Limits
+from helpers.grading.slots import FreshSlot
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "submissions"
 FIXED = ("solution", "kills_grader", "malformed_json")  # fixtures graded as they are
@@ -213,7 +214,7 @@ def test_a_students_files_are_read_by_name_and_only_the_notebooks_to_grade_are_r
     assert grade.read_files(tmp_path / "bob") == {"01_tensors.ipynb": b" " * (MAX_BYTES + 1)}
     cases = grade.load_cases(grade.draw_cases(SECRET))
     for student, reason in (("ann", "it is not a regular file"), ("bob", "the file is more than the 50 MiB a notebook may have")):
-        record = grade.grade_files(student, grade.read_files(tmp_path / student), cases, Limits(), tmp_path)
+        record = grade.grade_files(student, grade.read_files(tmp_path / student), cases, Limits(), FreshSlot(tmp_path / f"{student}-slot"))
         assert record.problems == [f"01_tensors.ipynb: {reason}"] and record.total == 0
 
 

@@ -33,7 +33,7 @@ from helpers.grading import cases as hidden
 from helpers.grading import judge, report
 from helpers.grading.__main__ import main
 from helpers.grading.record import Status, StudentRecord
-from helpers.grading.sandbox import answer_free_lib, kernel_environment
+from helpers.grading.slots import FreshSlot, answer_free_lib, kernel_environment
 from helpers.grading.strip import strip_solutions
 from helpers.grading.text import markdown_line
 
@@ -271,7 +271,7 @@ def test_judging_runs_under_an_address_space_limit_that_is_lifted_after():
 
 def test_an_exercise_whose_judging_runs_out_of_memory_scores_0_with_the_reason(tmp_path, monkeypatch):
     from helpers.grading import grade
-    from helpers.grading.sandbox import Run
+    from helpers.grading.session import Run
 
     greedy = dataclasses.replace(EXERCISES["01.1"], judge=lambda got, case, expected: len(bytearray(2**30)) and None)
     cases = hidden.hidden_cases(greedy, SECRET)
@@ -368,7 +368,7 @@ def test_feedback_on_hidden_cases_names_the_mistake_without_their_inputs_or_expe
 
 def test_a_fault_in_the_grader_itself_is_that_students_row_with_the_traceback(tmp_path, monkeypatch):
     from helpers.grading import grade, workers
-    from helpers.grading.sandbox import Limits
+    from helpers.grading.limits import Limits
 
     def broken(*args, **kwargs):
         raise KeyError("a bug in the grader")
@@ -376,7 +376,7 @@ def test_a_fault_in_the_grader_itself_is_that_students_row_with_the_traceback(tm
     monkeypatch.setattr(grade, "grade_student", broken)
     folder = tmp_path / "ada"
     folder.mkdir()
-    record = workers.grade_one((folder, "secret", Limits()), slot=None)
+    record = workers.grade_one((folder, "secret", Limits()), slot=FreshSlot(tmp_path / "slot"))
     assert record.student == "ada" and record.total == 0 and record.grading_failed
     assert "the grader failed on this submission (KeyError" in record.problems[0]
     assert "a bug in the grader" in record.grader_error
@@ -391,7 +391,7 @@ def test_file_names_that_are_not_utf8_enter_the_grader_escaped_and_the_record_ca
     (folder / os.fsdecode(b"notes-\xe9.txt")).write_bytes(b"")
     files = grade.read_files(folder)
     assert list(files) == ["notes-\\xe9.txt"]
-    record = grade.grade_files(folder.name, files, {}, grade.Limits())
+    record = grade.grade_files(folder.name, files, {}, grade.Limits(), FreshSlot(tmp_path / "slot"))
     assert record.student == "caf\\xe9" and record.ignored == ["notes-\\xe9.txt"]
     write_outputs([record], tmp_path / "out")
     assert "notes-\\\\xe9.txt" in (tmp_path / "out" / "caf_xe9.md").read_text(encoding="utf-8")

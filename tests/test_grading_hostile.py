@@ -27,8 +27,8 @@ from pathlib import Path
 import pytest
 from fixtures.make_fixtures import BYTE_NAMES, NETWORK_PORTS, RENAMED, REPO_MARKER, SANDBOX_CELLS
 
+from helpers.grading.bwrap import NO_SANDBOX, SANDBOXED
 from helpers.grading.record import Status
-from helpers.grading.sandbox import NO_SANDBOX, SANDBOXED
 from helpers.grading.text import html_text, safe_text
 
 REPO = Path(__file__).resolve().parent.parent

@@ -22,8 +22,10 @@ from helpers.checks import EXERCISES
 from helpers.grading import bwrap, cgroups, launcher
 from helpers.grading.cases import hidden_cases
 from helpers.grading.grade import grade_notebook
+from helpers.grading.limits import Limits
 from helpers.grading.record import ExerciseGrade, NotebookRecord, Status
-from helpers.grading.sandbox import Limits, Run, Session, Slot
+from helpers.grading.session import Run, Session
+from helpers.grading.slots import Slot
 
 SUBMISSIONS = Path(__file__).resolve().parent / "fixtures" / "submissions"
 NAME = "01_tensors.ipynb"

@@ -7,6 +7,7 @@ folder holds, that no solution's code is in any of its files, and that a leak wr
 from __future__ import annotations
 
 import ast
+import importlib
 import inspect
 import json
 import shutil
@@ -66,11 +67,13 @@ def test_no_reference_solution_code_is_in_any_file_of_the_release(student_course
         assert not found, f"{path.relative_to(student_course)} holds solution code: {found[:3]}"
 
 
-def test_check_modules_keep_judges_but_not_references_or_hidden_case_generators(student_course):
+def test_check_modules_keep_judges_but_not_references_hidden_case_generators_or_grader_only_code(student_course):
     for exercise in EXERCISES.values():
         source = (student_course / "helpers" / "checks" / f"nb{exercise.id[:2]}.py").read_text()
         functions = {node.name: node for node in ast.parse(source).body if isinstance(node, ast.FunctionDef)}
-        for function in (exercise.reference, exercise.hidden_cases):
+        module = importlib.import_module(exercise.reference.__module__)
+        grader_only = [value for value in vars(module).values() if getattr(value, "grader_only", False)]
+        for function in (exercise.reference, exercise.hidden_cases, *grader_only):
             body = [n for n in functions[function.__name__].body
                     if not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant) and isinstance(n.value.value, str))]
             assert len(body) == 1 and isinstance(body[0], ast.Expr) and body[0].value.value is Ellipsis, function.__name__
@@ -80,8 +83,10 @@ def test_check_modules_keep_judges_but_not_references_or_hidden_case_generators(
 def test_shipped_examples_are_plain_data_for_every_exercise(student_course):
     shipped = torch.load(student_course / "helpers" / "checks" / "public_examples.pt", weights_only=True)
     assert sorted(shipped) == sorted(EXERCISES)
-    for key, (cases, expected) in shipped.items():
+    for key, (cases, expected, derived) in shipped.items():
         assert len(cases) == len(expected) == len(EXERCISES[key].public_cases())
+        assert all(len(results) == len(cases) for results in derived.values()), key
+    assert sorted(shipped["08.3"][2]) == ["train_mistakes"]  # what 08.3's judge derives with grader-only code
 
 
 def test_the_learners_environment_has_the_learners_packages_at_the_courses_versions(student_course):

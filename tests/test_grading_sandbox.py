@@ -15,8 +15,12 @@ import torch
 
 from helpers.grading import bwrap
 from helpers.grading.__main__ import main
+from helpers.grading.bwrap import SandboxUnavailable
 from helpers.grading.cases import SECRET_VARIABLE
-from helpers.grading.sandbox import Limits, SandboxUnavailable, Session, remove_tree
+from helpers.grading.folders import remove_tree
+from helpers.grading.limits import Limits
+from helpers.grading.session import Session
+from helpers.grading.slots import FreshSlot
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -76,7 +80,8 @@ open(OUT, "w").write(json.dumps(facts))
 def run_cells(cells, root: Path, **limits) -> "Run":  # noqa: F821
     workdir = root / "notebooks"
     workdir.mkdir(parents=True)
-    return asyncio.run(Session(cells, workdir, root, Limits(cell_timeout=60, notebook_timeout=120, memory_bytes=2 * 2**30, **limits)).execute(lambda: []))
+    limits = Limits(cell_timeout=60, notebook_timeout=120, memory_bytes=2 * 2**30, **limits)
+    return asyncio.run(Session(cells, workdir, root, limits, FreshSlot(root)).execute(lambda: []))
 
 
 @pytest.mark.parametrize("sandbox", [True, False], ids=["sandbox", "no-sandbox"])
@@ -134,7 +139,7 @@ def test_a_cell_past_its_time_limit_is_interrupted_in_the_sandbox_and_the_kernel
     cells = ["import time\ntime.sleep(100)", f"open({str(out)!r}, 'w').write('ran')"]
     workdir = tmp_path / "notebooks"
     workdir.mkdir()
-    run = asyncio.run(Session(cells, workdir, tmp_path, Limits(cell_timeout=10, notebook_timeout=60)).execute(lambda: []))
+    run = asyncio.run(Session(cells, workdir, tmp_path, Limits(cell_timeout=10, notebook_timeout=60), FreshSlot(tmp_path)).execute(lambda: []))
     assert [(f.where, f.kind) for f in run.faults] == [("code cell 1", "timeout")]
     assert run.attempts == 1 and out.read_text() == "ran"  # interrupted, not killed: no rerun
 
@@ -142,7 +147,7 @@ def test_a_cell_past_its_time_limit_is_interrupted_in_the_sandbox_and_the_kernel
 def test_the_grader_writes_its_files_for_the_kernel_without_following_links_the_kernel_planted(tmp_path):
     workdir = tmp_path / "notebooks"
     workdir.mkdir()
-    session = Session([], workdir, tmp_path, Limits())
+    session = Session([], workdir, tmp_path, Limits(), FreshSlot(tmp_path))
     victim, folder = tmp_path / "victim.pt", tmp_path / "victim-folder"
     victim.write_bytes(b"the instructor's file")
     folder.mkdir()
@@ -180,18 +185,17 @@ def test_no_sandbox_says_why_and_how_to_fix_it_and_a_working_bwrap_on_path_is_th
 
 
 def test_grade_refuses_without_a_sandbox_unless_told_and_a_session_will_not_run_without_one(monkeypatch, tmp_path, capsys):
-    from helpers.grading import sandbox
-
     monkeypatch.setattr(bwrap, "unavailable", lambda: "bwrap was not found (a test)")
     (tmp_path / "subs").mkdir()
     assert main(["grade", str(tmp_path / "subs"), "--out", str(tmp_path / "out"), "--secret", "s"]) == 2
     said = capsys.readouterr().err
     assert "bwrap was not found (a test)" in said and "--no-sandbox" in said
     assert not (tmp_path / "out").exists()
+    slot = FreshSlot(tmp_path / "slot")
     with pytest.raises(SandboxUnavailable, match="a test"):
-        Session([], tmp_path, tmp_path, Limits())
-    assert sandbox.sandbox_or_refuse(True) == sandbox.NO_SANDBOX
-    assert sandbox.sandbox_or_refuse(False, remote=True) == sandbox.SANDBOXED  # Dask workers make (or refuse) their own
+        Session([], tmp_path, tmp_path, Limits(), slot)
+    assert bwrap.sandbox_or_refuse(True) == bwrap.NO_SANDBOX
+    assert bwrap.sandbox_or_refuse(False, remote=True) == bwrap.SANDBOXED  # Dask workers make (or refuse) their own
 
 
 def test_a_fresh_kernel_and_what_it_left_running_are_gone_when_its_notebook_ends(tmp_path):
@@ -238,39 +242,12 @@ def test_a_tree_of_any_depth_is_removed_locked_folders_too_and_no_link_is_follow
 
 
 def test_a_slot_whose_folders_cannot_be_emptied_retires_and_its_notebook_still_finishes(tmp_path, monkeypatch):
-    from helpers.grading import sandbox
+    from helpers.grading import slots
 
     def refuse(folder, trash):
         raise PermissionError(13, "Permission denied", str(folder))
 
-    slot = sandbox.Slot(tmp_path / "slot")
-    monkeypatch.setattr(sandbox, "empty", refuse)
+    slot = slots.Slot(tmp_path / "slot")
+    monkeypatch.setattr(slots, "empty", refuse)
     slot.finish_notebook()
     assert slot.retired and "could not be emptied" in slot.retired
-
-
-def test_the_graders_sockets_to_a_kernel_drop_a_message_over_the_cap(tmp_path):
-    import zmq
-
-    from helpers.grading.sandbox import MAX_PART_FROM_KERNEL, LimitedKernelManager
-
-    client = LimitedKernelManager(kernel_name="python3").client()
-    address = f"ipc://{tmp_path}/channel"
-
-    async def received() -> bytes:
-        ours = client.context.socket(zmq.PULL)  # as the grader's channels read a kernel's
-        ours.bind(address)
-        kernel = zmq.Context.instance().socket(zmq.PUSH)
-        kernel.connect(address)
-        try:
-            kernel.send(b"x" * (MAX_PART_FROM_KERNEL + 1))  # the connection is dropped; the kernel's side connects again
-            kernel.send(b"small")
-            return await asyncio.wait_for(ours.recv(), 10)
-        finally:
-            kernel.close(linger=0)
-            ours.close(linger=0)
-
-    try:
-        assert asyncio.run(received()) == b"small"
-    finally:
-        client.context.destroy(linger=0)

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from helpers.grading.sandbox import FORKED, FRESH, Limits, Run, Session, Slot
+from helpers.grading.limits import Limits
+from helpers.grading.session import Run, Session
+from helpers.grading.slots import FORKED, FRESH, Slot
 
 # Student A's notebook leaves what it can behind: a module attribute (json is already imported by the
 # zygote), an environment variable, files in /tmp and HOME, and a process in a session of its own.

@@ -4,7 +4,18 @@ import numpy as np
 import torch
 
 from helpers.checks.core import public_text
-from helpers.checks.judges import judges_numbers, known_answer, number_mismatch, tensor_mismatch
+from helpers.checks.hints import mistake, mistake_of
+from helpers.checks.judges import (
+    judges_numbers,
+    known_answer,
+    known_number,
+    not_a_float,
+    not_a_loss_history,
+    not_a_tuple,
+    number_mismatch,
+    numbers_mismatch,
+    tensor_mismatch,
+)
 
 
 class ClaimsEquality:
@@ -117,3 +128,42 @@ def test_known_answer_stops_computing_wrong_answers_at_the_first_match():
     assert computed == ["first", "second"]
     assert known_answer([9.0], [([1.0], "first")]) is None
 
+
+
+def test_not_a_float_wants_a_python_float_and_names_how_to_get_one():
+    assert not_a_float(0.5, "b") is None
+    assert mistake_of(not_a_float(torch.tensor(0.5), "b")) == "float-as-tensor" and ".item()" in not_a_float(torch.tensor(0.5), "b")
+    assert mistake_of(not_a_float(np.float64(0.5), "b")) == "float-as-numpy" and "float(...)" in not_a_float(np.float64(0.5), "b")
+    assert public_text(not_a_float(None, "b")) == "b is None — did you forget to return it?"
+    assert mistake_of(not_a_float(1, "b")) == mistake_of(not_a_float(True, "b")) == "not-a-float"
+
+
+def test_not_a_tuple_takes_a_tuple_or_list_of_the_size_asked_for():
+    assert not_a_tuple((1, 2), 2, "the pair (w, b)") is None and not_a_tuple([1, 2], 2, "the pair (w, b)") is None
+    assert mistake_of(not_a_tuple(None, 2, "the pair (w, b)")) == "returned-none"
+    assert mistake_of(not_a_tuple(torch.zeros(2), 2, "the pair (w, b)")) == "tuple-as-tensor"
+    assert public_text(not_a_tuple((1, 2, 3), 2, "the pair (w, b)")) == "you returned 3 values; return the pair (w, b)."
+    assert mistake_of(not_a_tuple({"w": 1}, 2, "the pair (w, b)")) == "not-a-tuple"
+
+
+def test_not_a_loss_history_wants_one_python_float_per_step():
+    assert not_a_loss_history([0.5, 0.4], 2, "your list", "step") is None
+    assert not_a_loss_history([0.5, float("nan")], 2, "your list", "step") is None  # what a nan means is the exercise's to say
+    assert public_text(not_a_loss_history([0.5], 2, "your list", "step")) == "your list holds 1 losses for 2 steps: record one loss per step."
+    assert mistake_of(not_a_loss_history(torch.tensor([0.5, 0.4]), 2, "your list", "step")) == "losses-as-tensor"
+    assert mistake_of(not_a_loss_history([torch.tensor(0.5), 0.4], 2, "your list", "step")) == "losses-hold-tensors"
+    assert mistake_of(not_a_loss_history([1, 0.4], 2, "your list", "step")) == "losses-hold-other"
+
+
+def test_a_numbers_check_says_the_container_the_statement_asks_for():
+    assert "expected a list of 2 Python floats [a, b]" in numbers_mismatch("x", [1.0, 2.0], ["a", "b"])
+    assert "expected a tuple of 2 Python floats (a, b)" in numbers_mismatch("x", [1.0, 2.0], ["a", "b"], tuple)
+    assert numbers_mismatch((1.0, 2.0), [1.0, 2.0], ["a", "b"]) is None
+
+
+def test_known_number_names_the_first_wrong_answer_within_its_tolerance():
+    wrong = [(0.5, mistake("x/halved", "halved.")), (2.0, mistake("x/doubled", "doubled."))]
+    assert public_text(known_number(2.00001, 1.0, wrong, atol=1e-4)) == "you returned 2.0000, expected 1.0000: doubled."
+    assert mistake_of(known_number(2.00001, 1.0, wrong, atol=1e-4)) == "x/doubled"
+    assert known_number(2.001, 1.0, wrong, atol=1e-4) is None
+    assert known_number(2.001, 1.0, wrong, atol=0.0, rtol=1e-3) is not None

@@ -6,18 +6,14 @@ exercises; they are found by name, so a new notebook's checks need no change her
 
 from __future__ import annotations
 
-import functools
 import importlib
 import pkgutil
-from pathlib import Path
 from typing import Any
 
 import torch
 
 from helpers.checks.core import FAILED, Case, Exercise, Result, evaluate, reference_results, safely
-
-# Only in the student release: the public cases and the reference's results, computed at release time.
-SHIPPED_EXAMPLES = Path(__file__).with_name("public_examples.pt")
+from helpers.checks.shipped import SHIPPED_EXAMPLES, shipped_examples
 
 
 def load_exercises() -> dict[str, Exercise]:
@@ -40,20 +36,15 @@ def load_exercises() -> dict[str, Exercise]:
 EXERCISES = load_exercises()
 
 
-@functools.cache
-def shipped_examples() -> dict[str, tuple[list[Case], list[Any]]]:
-    """The student release's examples file, read as data only."""
-    return torch.load(SHIPPED_EXAMPLES, weights_only=True)
-
-
 def public_examples(exercise: Exercise) -> tuple[list[Case], list[Any]]:
     """The exercise's public cases and the reference's result on each.
 
     The course computes them; the student release, which holds no reference solution, reads them
-    from the file written at release time (`helpers.grading.release`).
+    from the file written at release time (`helpers.grading.answer_free`).
     """
     if SHIPPED_EXAMPLES.exists():
-        return shipped_examples()[exercise.id]
+        cases, results, _ = shipped_examples()[exercise.id]
+        return cases, results
     with torch.random.fork_rng(devices=[]):  # cases drawn at random must not move the learner's generator
         cases = exercise.public_cases()
     return cases, reference_results(exercise, cases)

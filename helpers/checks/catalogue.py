@@ -13,31 +13,15 @@ import functools
 from dataclasses import dataclass
 from pathlib import Path
 
-from helpers.checks.hints import (
-    FUNCTION_MISSING_ID,
-    NO_ARGUMENTS_ID,
-    NO_RESULT_ID,
-    NOT_A_FUNCTION_ID,
-    NOT_ATTEMPTED_ID,
-    NOT_COMPARABLE_ID,
-    OWN_EXCEPTION_ID,
-    TIMEOUT_ID,
-)
+from helpers.checks.hints import NOT_JUDGED
 
 CHECKS = Path(__file__).parent
 GAP = "…"  # stands for what a hint takes from the case
 
 # Ids no judge names: what the checks and the grader say about an attempt that was not judged, or a case
-# the grader could not judge.
+# the grader could not judge, and an error of a type the checks do not recognise.
 KINDS = {
-    NOT_ATTEMPTED_ID: "the placeholder ... is still there.",
-    TIMEOUT_ID: "it ran past the time limit.",
-    NOT_A_FUNCTION_ID: "the answer is not a function.",
-    FUNCTION_MISSING_ID: "the function is not defined after the notebook ran (renamed, or its cell failed).",
-    NO_RESULT_ID: "no result was recorded for a case (the grading cell did not finish).",
-    NO_ARGUMENTS_ID: "no record of the arguments after the call was kept for a case.",
-    NOT_COMPARABLE_ID: "the result could not be compared with the expected one.",
-    OWN_EXCEPTION_ID: "it raised an exception of a class of its own.",
+    **NOT_JUDGED,
     f"error/{GAP}": "it raised an error the checks do not recognise (the id names the error's type, e.g. error/NameError).",
 }
 

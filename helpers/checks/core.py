@@ -77,6 +77,11 @@ class Exercise:
     gradient_to: tuple[int, ...] = ()
 
 
+def torch_generator(rng: random.Random) -> torch.Generator:
+    """A torch generator seeded from the hidden cases' generator, so hidden tensors follow from the secret."""
+    return torch.Generator().manual_seed(rng.randrange(2**31))
+
+
 @dataclass(frozen=True)
 class Result:
     """The verdict on one attempt; shows as a coloured line in Jupyter and as text elsewhere."""

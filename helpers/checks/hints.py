@@ -16,6 +16,17 @@ NOT_ATTEMPTED_ID, TIMEOUT_ID, NOT_A_FUNCTION_ID, UNNAMED_ID = "not-attempted", "
 # the record of its arguments, a result the judge could not compare, and an exception class of the student's own.
 FUNCTION_MISSING_ID, NO_RESULT_ID, NO_ARGUMENTS_ID, NOT_COMPARABLE_ID, OWN_EXCEPTION_ID = (
     "function-missing", "no-result", "no-arguments-record", "not-comparable", "error/own-exception")
+# What each of those ids means, as the catalogue (helpers.checks.catalogue) and the class report show it.
+NOT_JUDGED = {
+    NOT_ATTEMPTED_ID: "the placeholder ... is still there.",
+    TIMEOUT_ID: "it ran past the time limit.",
+    NOT_A_FUNCTION_ID: "the answer is not a function.",
+    FUNCTION_MISSING_ID: "the function is not defined after the notebook ran (renamed, or its cell failed).",
+    NO_RESULT_ID: "no result was recorded for a case (the grading cell did not finish).",
+    NO_ARGUMENTS_ID: "no record of the arguments after the call was kept for a case.",
+    NOT_COMPARABLE_ID: "the result could not be compared with the expected one.",
+    OWN_EXCEPTION_ID: "it raised an exception of a class of its own.",
+}
 
 
 class Hint(str):

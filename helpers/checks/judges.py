@@ -14,10 +14,15 @@ from typing import Any
 import torch
 
 from helpers.checks.core import describe, shown, with_article
-from helpers.checks.hints import mistake
+from helpers.checks.hints import Hint, mistake, mistake_of
 
 # The hint for a function that returned nothing: the one course-wide wording, named once.
 RETURNED_NONE = mistake("returned-none", "your function returned None — did you forget `return`?")
+
+
+def part_is_none(what: str) -> str:
+    """The hint for one part of an answer (`what` names it: "b", "train_losses") that is None."""
+    return mistake("part-is-none", f"{what} is None — did you forget to return it?")
 
 
 def not_a_tensor(got: Any) -> str | None:
@@ -141,14 +146,94 @@ def number_mismatch(got: Any, expected: int | float, kind: type = int) -> str | 
     return None
 
 
+# The form of an answer: a Python float, a tuple of values -----------------------------------------
+
+def not_a_float(got: Any, what: str) -> str | None:
+    """A hint when `got` is not a Python float (`what` names it: "your result", "b"); None when it is one.
+
+    A tensor gets `.item()` advice and a numpy number `float(...)` advice: the two ways a float usually
+    arrives as something else."""
+    if type(got) is float:
+        return None
+    if isinstance(got, torch.Tensor):
+        return mistake("float-as-tensor", f"{what} is a tensor ({describe(got)}); return a Python float — .item() converts a one-element tensor.")
+    if got is None:
+        return part_is_none(what)
+    if type(got).__module__ == "numpy":
+        return mistake("float-as-numpy", f"{what} is a numpy {type(got).__name__}; return a Python float (float(...) converts it).")
+    return mistake("not-a-float", f"{what} is {describe(got)}; expected a Python float.")
+
+
+def float_mismatch(got: Any, expected: float, what: str, rtol: float = 1e-4, atol: float = 1e-6) -> str | None:
+    """A hint when `got` is not a Python float close to `expected` (`what` names it in the hint)."""
+    miss = not_a_float(got, what)
+    if miss:
+        return miss
+    if not math.isfinite(got):
+        return mistake("float-not-finite", f"{what} is {shown(got)}, expected {shown(expected, '.6g')}.")
+    if not math.isclose(got, expected, rel_tol=rtol, abs_tol=atol):
+        return mistake("float-differs", f"{what} is {shown(got, '.6g')}, expected {shown(expected, '.6g')}.")
+    return None
+
+
+def not_a_tuple(got: Any, size: int, wanted: str) -> str | None:
+    """A hint when `got` is not a tuple (or list) of `size` values; `wanted` says what to return, in the
+    statement's words ("the pair (w, b)"). None when it is one: the judge then looks at each value."""
+    if type(got) in (tuple, list) and len(got) == size:
+        return None
+    if got is None:
+        return RETURNED_NONE
+    if isinstance(got, torch.Tensor):
+        return mistake("tuple-as-tensor", f"you returned one tensor ({describe(got)}); return {wanted}.")
+    if type(got) in (tuple, list):
+        return mistake("tuple-count-wrong", f"you returned {shown(len(got))} values; return {wanted}.")
+    return mistake("not-a-tuple", f"you returned {describe(got)}; return {wanted}.")
+
+
+def not_a_loss_history(got: Any, length: int, what: str, each: str) -> str | None:
+    """A hint when `got` is not a list (or tuple) of `length` Python floats, one loss per `each` ("step",
+    "epoch"); `what` names it ("your list", "train_losses"). NaN and infinity pass: what they mean is
+    each exercise's to say."""
+    wanted = f"a list of {shown(length)} Python floats, one loss per {each}"
+    if got is None:
+        return part_is_none(what)
+    if isinstance(got, torch.Tensor):
+        return mistake("losses-as-tensor", f"{what} is a tensor ({describe(got)}); return {wanted} (.item() turns each one-element loss into a float).")
+    if type(got) not in (list, tuple):
+        return mistake("losses-not-a-list", f"{what} is {describe(got)}; return {wanted}.")
+    if len(got) != length:
+        return mistake("losses-count-wrong", f"{what} holds {shown(len(got))} losses for {shown(length)} {each}s: record one loss per {each}.")
+    for value in got:
+        if isinstance(value, torch.Tensor):
+            return mistake("losses-hold-tensors", f"{what} holds tensors: record each loss as a Python float with .item(), which also frees its graph.")
+        if type(value) is not float:
+            return mistake("losses-hold-other", f"{what} holds {describe(value)}; expected Python floats.")
+    return None
+
+
+def multiple_of(got: torch.Tensor, expected: torch.Tensor) -> float | None:
+    """k when `got` is k times `expected` for one number k (to 1e-4), else None: a sum for a mean, or
+    gradients accumulated k times, give a whole k."""
+    have, want = got.detach().double().flatten(), expected.detach().double().flatten()
+    if have.shape != want.shape or not bool(torch.isfinite(have).all()) or float(want.norm()) == 0.0:
+        return None
+    k = float(have @ want / (want @ want))
+    if torch.allclose(have, k * want, rtol=1e-4, atol=1e-5 * float(want.abs().max())):
+        return k
+    return None
+
+
 # Answers that are short lists of Python numbers (gradients by hand in notebooks 07-09) -----------
 
 REL, ABS = 1e-6, 1e-9  # float32 arithmetic passes; a wrong derivative is off by far more
 
 
-def numbers_mismatch(got, expected: list[float], names: list[str]) -> str | None:
-    """A hint when `got` is not a list (or tuple) of len(expected) finite Python numbers; None when it is."""
-    wanted = f"a list of {len(expected)} Python floats [{', '.join(names)}]"
+def numbers_mismatch(got, expected: list[float], names: list[str], container: type = list) -> str | None:
+    """A hint when `got` is not a list (or tuple) of len(expected) finite Python numbers; None when it is.
+    `container` is what the statement asks for (list or tuple); either is accepted."""
+    items = ", ".join(names)
+    wanted = (f"a list of {len(expected)} Python floats [{items}]" if container is list
+              else f"a tuple of {len(expected)} Python floats ({items})")
     if got is None:
         return RETURNED_NONE
     if isinstance(got, torch.Tensor):
@@ -184,15 +269,15 @@ def first_difference(got, expected: list[float], names: list[str]) -> str | None
     return None
 
 
-def judges_numbers(names: list[str]):
-    """Make `hint(got, case, expected)` the judge of a short list of numbers. The answer's form and
-    whether it is right are settled here, once for every such exercise, so `hint` sees only well-formed
-    wrong answers and names the mistake it recognises; when it returns None the first number that
-    differs is named instead."""
+def judges_numbers(names: list[str], container: type = list):
+    """Make `hint(got, case, expected)` the judge of a short list (or tuple: `container`) of numbers. The
+    answer's form and whether it is right are settled here, once for every such exercise, so `hint` sees
+    only well-formed wrong answers and names the mistake it recognises; when it returns None the first
+    number that differs is named instead."""
     def decorate(hint):
         @functools.wraps(hint)
         def judge(got, case, expected):
-            miss = numbers_mismatch(got, expected, names)
+            miss = numbers_mismatch(got, expected, names, container)
             if miss:
                 return miss
             if same_numbers(got, expected):
@@ -200,6 +285,15 @@ def judges_numbers(names: list[str]):
             return hint(got, case, expected) or first_difference(got, expected, names)
         return judge
     return decorate
+
+
+def known_number(got: float, expected: float, mistakes, *, atol: float, rtol: float = 0.0, spec: str = ".4f") -> str | None:
+    """The hint of the first known wrong answer (`mistakes`: (number, hint) pairs) within atol + rtol·|number|
+    of the Python float `got`, after what was returned and what was expected (as `spec` formats them); else None."""
+    for value, hint in mistakes:
+        if abs(got - value) <= atol + rtol * abs(value):
+            return Hint(f"you returned {shown(got, spec)}, expected {shown(expected, spec)}: {hint}", mistake_of(hint))
+    return None
 
 
 def known_answer(got, mistakes) -> str | None:

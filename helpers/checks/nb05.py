@@ -9,7 +9,7 @@ import random
 import torch
 
 from helpers.checks import judges
-from helpers.checks.core import Exercise, describe, shown
+from helpers.checks.core import Exercise, describe, shown, torch_generator
 from helpers.checks.hints import mistake
 from helpers.checks.judges import RETURNED_NONE, device_mismatch, dtype_mismatch, not_a_tensor, same_numbers, shape_mismatch, tensor_like, values_mismatch
 
@@ -112,7 +112,7 @@ def cross_entropy_public():
 
 def cross_entropy_hidden(rng: random.Random):
     """Batches with N != C (both at least 3), so a sum over the wrong axis or a mean over both shows."""
-    generator = torch.Generator().manual_seed(rng.randrange(2**31))
+    generator = torch_generator(rng)
     cases = []
     for _ in range(3):
         n, c = rng.sample(range(3, 9), 2)
@@ -137,6 +137,20 @@ def float64_result_problem(got, expected) -> str | None:
     return dtype_mismatch(got, expected)
 
 
+def denominator_slip(got: torch.Tensor, expected: torch.Tensor, h: float, what: str) -> str | None:
+    """The hint for a central difference over h instead of 2h, or over `2 * h` written as `/ 2 * h` (05.2 and
+    05.3 both divide by 2h); `what` names the result's numbers ("estimates", "entries"). None for neither."""
+    if close(got, 2 * expected, rtol=1e-6):
+        return mistake("05/divided-by-h-not-2h",
+                       f"your {what} are twice the expected ones: the two points where you evaluate f are 2h apart, so divide the difference by "
+                       "2h, not h.")
+    if close(got, expected * h * h, rtol=1e-6):
+        return mistake("05/divided-by-2-times-h",
+                       f"your {what} are h² times too small: `/ 2 * h` divides by 2 and then multiplies by h. Put the whole denominator 2h in "
+                       "parentheses.")
+    return None
+
+
 def judge_central_difference(got, case, expected):
     x, h = case
     miss = float64_result_problem(got, expected)
@@ -149,13 +163,9 @@ def judge_central_difference(got, case, expected):
         return (mistake("05.2/every-estimate-has-wrong-sign",
                         "every estimate has the wrong sign: the central difference is f at the point to the right (x + h) minus f at the point to "
                         "the left (x - h), over the distance between them."))
-    if close(got, 2 * expected, rtol=1e-6):
-        return mistake("05.2/estimates-twice-expected-ones-x",
-                       "your estimates are twice the expected ones: x + h and x - h are 2h apart, so divide the difference by 2h, not h.")
-    if close(got, expected * h * h, rtol=1e-6):
-        return mistake("05.2/estimates-h-times-too-small",
-                       "your estimates are h² times too small: `/ 2 * h` divides by 2 and then multiplies by h. Put the whole denominator 2h in "
-                       "parentheses.")
+    miss = denominator_slip(got, expected, h, "estimates")
+    if miss:
+        return miss
     if close(got, ((points + h) ** 5 - points**5) / h, rtol=1e-8):
         return (mistake("05.2/forward-difference-f-x-h",
                         "that is the forward difference (f(x + h) - f(x)) / h: step h to both sides of x and divide by the distance 2h; the central "
@@ -212,13 +222,9 @@ def judge_numeric_gradient(got, case, expected):
     if close(got, -expected, rtol=1e-6):
         return mistake("05.3/every-entry-has-wrong-sign",
                        "every entry has the wrong sign: take f at w + h·e_i minus f at w - h·e_i (right minus left), over 2h.")
-    if close(got, 2 * expected, rtol=1e-6):
-        return mistake("05.3/entries-twice-expected-ones-two",
-                       "your entries are twice the expected ones: the two nudged points are 2h apart, so divide by 2h, not h.")
-    if close(got, expected * h * h, rtol=1e-6):
-        return mistake("05.3/entries-h-times-too-small",
-                       "your entries are h² times too small: `/ 2 * h` divides by 2 and then multiplies by h. Put the whole denominator 2h in "
-                       "parentheses.")
+    miss = denominator_slip(got, expected, h, "entries")
+    if miss:
+        return miss
     weights = torch.arange(1, n + 1, dtype=torch.float64)
     forward = expected + h * weights**2  # f is quadratic: a forward difference is off by h/2 times its curvature 2 i²
     if close(got, forward, rtol=1e-6):

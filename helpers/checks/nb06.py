@@ -9,25 +9,12 @@ import random
 import torch
 
 from helpers.checks import judges
-from helpers.checks.core import Exercise, describe, shown
+from helpers.checks.core import Exercise, torch_generator
 from helpers.checks.hints import Hint, mistake, mistake_of
-from helpers.checks.judges import RETURNED_NONE, same_numbers, tensor_mismatch, values_mismatch
+from helpers.checks.judges import judges_numbers, known_answer, not_a_tuple, tensor_mismatch, values_mismatch
 
 # The derivatives here are float64 formulas: a right one agrees to float64 rounding.
 close = functools.partial(judges.close, rtol=1e-9, atol=1e-12)
-
-
-def tensors_hint(got, count: int, what: str) -> str | None:
-    """A hint unless `got` is a tuple (or list) of `count` tensors."""
-    if got is None:
-        return RETURNED_NONE
-    if type(got) is torch.Tensor:
-        return mistake("06/returned-tensor-return-tuple-tensors", f"you returned one tensor ({describe(got)}); return a tuple of {count} tensors: {what}.")
-    if type(got) not in (tuple, list):
-        return mistake("06/not-a-tuple", f"you returned {describe(got)}; return a tuple of {count} tensors: {what}.")
-    if len(got) != count:
-        return mistake("06/wrong-count", f"you returned {shown(len(got))} values; return {count}: {what}.")
-    return None
 
 
 def points(generator: torch.Generator, n: int, low: float, high: float, avoid: tuple = (), gap: float = 0.1) -> torch.Tensor:
@@ -56,7 +43,7 @@ RULE_NAMES = ("2x³", "3eˣ", "4 ln x")
 
 def judge_rule_derivatives(got, case, expected):
     (x,) = case
-    miss = tensors_hint(got, 3, "the derivatives of 2x³, 3eˣ and 4 ln x, in that order")
+    miss = not_a_tuple(got, 3, "a tuple of 3 tensors: the derivatives of 2x³, 3eˣ and 4 ln x, in that order")
     if miss:
         return miss
     mistakes = [
@@ -92,7 +79,7 @@ def rule_public():
 
 def rule_hidden(rng: random.Random):
     """Five points in [0.3, 2.8], away from where a wrong formula meets the right one (1, 1.763, e)."""
-    generator = torch.Generator().manual_seed(rng.randrange(2**31))
+    generator = torch_generator(rng)
     return [(points(generator, 5, 0.3, 2.8, avoid=(1.0, 1.763, math.e)),) for _ in range(3)]
 
 
@@ -140,7 +127,7 @@ def steep_sigmoid_public():
 
 def steep_sigmoid_hidden(rng: random.Random):
     """Six points in [-2, 2], away from 0 (where some wrong formulas happen to agree with the slope)."""
-    generator = torch.Generator().manual_seed(rng.randrange(2**31))
+    generator = torch_generator(rng)
     return [(points(generator, 6, -2.0, 2.0, avoid=(0.0,), gap=0.2),) for _ in range(3)]
 
 
@@ -153,7 +140,7 @@ def line_partials(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor, y: torch.Te
 
 def judge_line_partials(got, case, expected):
     x, w, b, y = case
-    miss = tensors_hint(got, 2, "∂L/∂w and ∂L/∂b, in that order")
+    miss = not_a_tuple(got, 2, "a tuple of 2 tensors: ∂L/∂w and ∂L/∂b, in that order")
     if miss:
         return miss
     for answer, want in zip(got, expected, strict=True):
@@ -216,7 +203,7 @@ def line_public():
 
 def line_hidden(rng: random.Random):
     """Points with w far from ±x (so a derivative with respect to x shows) and |x| away from 1 (so a lost factor x shows)."""
-    generator = torch.Generator().manual_seed(rng.randrange(2**31))
+    generator = torch_generator(rng)
     return [line_cases(generator, 5) for _ in range(3)]
 
 
@@ -227,42 +214,25 @@ def k_partials(a: float, b: float, c: float) -> tuple:
     return 2 * u, 2 * u * c, 2 * u * b
 
 
+K_NAMES = ["∂K/∂a", "∂K/∂b", "∂K/∂c"]
+
+
+@judges_numbers(K_NAMES, container=tuple)
 def judge_k_partials(got, case, expected):
     a, b, c = case
-    what = "∂K/∂a, ∂K/∂b and ∂K/∂c, in that order"
-    if got is None:
-        return RETURNED_NONE
-    if type(got) not in (tuple, list):
-        return mistake("06.4/not-a-tuple", f"you returned {describe(got)}; return a tuple of three Python floats: {what}.")
-    if len(got) != 3:
-        return mistake("06.4/returned-values-return-three", f"you returned {shown(len(got))} values; return three: {what}.")
-    if any(type(v) is torch.Tensor for v in got):
-        return mistake("06.4/returned-tensors-return-python-floats",
-                       "you returned tensors; return Python floats (.item() converts a one-element tensor, such as a .grad).")
-    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in got):
-        bad = next(v for v in got if not (isinstance(v, (int, float)) and not isinstance(v, bool)))
-        return mistake("06.4/returned-among-three-return-python", f"you returned {describe(bad)} among the three; return Python floats.")
-    values = [float(v) for v in got]
-    near = functools.partial(same_numbers, rel_tol=1e-9, abs_tol=1e-9)
-    if near(values, expected):
-        return None
     u = a + b * c
-    if near(values, (2 * u, 2 * u * b, 2 * u * c)):
-        return (mistake("06.4/k-b-k-c-swapped",
-                        "∂K/∂b and ∂K/∂c are swapped: when you differentiate bc with respect to b, b is the variable and c a constant factor (and "
-                        "the other way round for c)."))
-    if near(values, (1.0, c, b)):
-        return mistake("06.4/outer-step-missing-k-u", "the outer step is missing: K = u², and dK/du multiplies every path from K down to a, b and c.")
-    if near(values, (2 * u, 2 * u + c, 2 * u + b)):
-        return ADDED
-    if near(values, (2.0, 2.0 * c, 2.0 * b)):
-        return mistake("06.4/outer-step-off-derivative-u", "the outer step is off: the derivative of u² with respect to u is 2u, not 2.")
-    if near(values, (2 * u, 2 * u, 2 * u)):
-        return mistake("06.4/stopped-u-v-bc-still",
-                       "you stopped at u: v = bc still depends on b and on c, so its local derivatives join the product on the paths to b and c.")
-    names = ("∂K/∂a", "∂K/∂b", "∂K/∂c")
-    first = next(i for i in range(3) if not math.isclose(values[i], expected[i], rel_tol=1e-9, abs_tol=1e-9))
-    return mistake("06.4/partial-differs", f"{names[first]} is {shown(values[first], 'g')}, expected {shown(expected[first], 'g')}.")
+    return known_answer(got, [
+        ((2 * u, 2 * u * b, 2 * u * c),
+         mistake("06.4/k-b-k-c-swapped",
+                 "∂K/∂b and ∂K/∂c are swapped: when you differentiate bc with respect to b, b is the variable and c a constant factor (and "
+                 "the other way round for c).")),
+        ((1.0, c, b), mistake("06.4/outer-step-missing-k-u", "the outer step is missing: K = u², and dK/du multiplies every path from K down to a, b and c.")),
+        ((2 * u, 2 * u + c, 2 * u + b), ADDED),
+        ((2.0, 2.0 * c, 2.0 * b), mistake("06.4/outer-step-off-derivative-u", "the outer step is off: the derivative of u² with respect to u is 2u, not 2.")),
+        ((2 * u, 2 * u, 2 * u),
+         mistake("06.4/stopped-u-v-bc-still",
+                 "you stopped at u: v = bc still depends on b and on c, so its local derivatives join the product on the paths to b and c.")),
+    ])
 
 
 def k_public():

@@ -6,12 +6,14 @@ data: x (2 floats), y (a float), params (a dict of nested lists of floats), and 
 References use torch.autograd in float64. The judges rebuild each known mistake (the sigmoid's
 local gradient wrong or taken at the wrong point, a weight matrix read with its indices swapped,
 an activation factor on the inputs, weights updated in the middle of the backward pass, a step up
-the gradient) and name it when the answer matches it.
+the gradient) and name it when the answer matches it. They rebuild them with a backward pass by
+hand, which with no mistake switched on computes the answers: that model is grader-only
+(helpers.checks.shipped), so the student release ships each mistake's answer on the public cases
+as data instead of the code.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 import random
 
@@ -21,6 +23,7 @@ from helpers.checks.core import Exercise, shown, with_article
 from helpers.checks.hints import mistake
 from helpers.checks.judges import RETURNED_NONE, first_difference, judges_numbers, known_answer, same_numbers
 from helpers.checks.nb07 import sigmoid
+from helpers.checks.shipped import derived_on_public_cases, grader_only
 
 NAMES = ["W1", "bias1", "W2", "bias2", "W3", "bias3"]
 SHAPES = {"W1": (2, 2), "bias1": (2,), "W2": (2, 2), "bias2": (2,), "W3": (2, 1), "bias3": (1,)}
@@ -44,7 +47,9 @@ def autograd_pass(x, y, params):
 
 
 # The judges' model of a learner's hand computation, with a switch for each known mistake ---------
+# Grader-only: with no mistake switched on it computes the answers.
 
+@grader_only
 def forward(x, p):
     a = [x[0] * p["W1"][0][j] + x[1] * p["W1"][1][j] + p["bias1"][j] for j in range(2)]
     fa = [sigmoid(v) for v in a]
@@ -54,6 +59,7 @@ def forward(x, p):
     return a, fa, b, fb, out
 
 
+@grader_only
 def local_sigmoid(kind: str):
     """The sigmoid's local gradient as a learner might write it."""
     return {
@@ -65,6 +71,7 @@ def local_sigmoid(kind: str):
     }[kind]
 
 
+@grader_only
 def by_hand(x, y, p, local="s(1-s)", swap_w2=False, swap_w1=False, input_factor="none", sign=1.0, w3=None, w2=None,
             f_prime_at_b=False, x_from_b=False):
     """Every gradient the way a learner's loops compute it; each keyword switches one mistake on.
@@ -111,6 +118,7 @@ def flat_names() -> list[str]:
             for name, shape in SHAPES.items() for i in range(shape[0]) for j in range(shape[1] if len(shape) == 2 else 1)]
 
 
+@grader_only
 def step(p: dict, grads: dict, lr: float) -> dict:
     return {name: [[v - lr * g for v, g in zip(row, grow, strict=True)] if isinstance(row, list) else row - lr * grow
                    for row, grow in zip(p[name], grads[name], strict=True)] for name in NAMES}
@@ -169,14 +177,27 @@ HIDDEN_MISTAKES = [  # (keywords of by_hand, hint)
 ]
 
 
+@derived_on_public_cases("08.1")
+def hidden_mistakes(x, y, p) -> list[list[float]]:
+    """[∇a1, ∇a2, ∇b1, ∇b2] as each of HIDDEN_MISTAKES gives them, in its order."""
+    return [sum(by_hand(x, y, p, **keywords)[1:3], []) for keywords, _ in HIDDEN_MISTAKES]
+
+
+def with_hints(answers: list | None, mistakes: list) -> list:
+    """(answer, hint) pairs of the known mistakes whose answer is known: none on a case that is not public in the
+    student release, which ships their answers for the public cases only."""
+    if answers is None:
+        return []
+    return [(answer, hint) for answer, (_, hint) in zip(answers, mistakes, strict=True) if answer is not None]
+
+
 FLIPPED = mistake("08.1/output-gradient-sign-flipped", "every sign is flipped: for L = (out − y)²/2 the gradient at the output is ∇out = out − y.")
 
 
 @judges_numbers(HIDDEN_NAMES)
 def judge_hidden(got, case, expected):
     x, y, p = case
-    wrong_answers = ((sum(by_hand(x, y, p, **keywords)[1:3], []), hint) for keywords, hint in HIDDEN_MISTAKES)
-    known = known_answer(got, itertools.chain(wrong_answers, [([-e for e in expected], FLIPPED)]))
+    known = known_answer(got, with_hints(hidden_mistakes(x, y, p), HIDDEN_MISTAKES) + [([-e for e in expected], FLIPPED)])
     if known:
         return known
     if same_numbers(got[2:], expected[2:]):
@@ -195,7 +216,7 @@ def hidden_hidden(rng: random.Random):
     while len(cases) < 3:
         x, y, p = random_network(rng)
         _, grad_a, grad_b, _ = by_hand(x, y, p)
-        variants = [grad_a + grad_b] + [sum(by_hand(x, y, p, **k)[1:3], []) for k, _ in HIDDEN_MISTAKES]
+        variants = [grad_a + grad_b] + hidden_mistakes(x, y, p)
         if abs(forward(x, p)[4] - y) > 0.3 and distinct(variants + [[-v for v in variants[0]]]):
             cases.append((x, y, p))
     return cases
@@ -226,10 +247,15 @@ INPUT_MISTAKES = [
 ]
 
 
+@derived_on_public_cases("08.2")
+def input_mistakes(x, y, p) -> list[list[float]]:
+    """[∇x1, ∇x2] as each of INPUT_MISTAKES gives them, in its order."""
+    return [by_hand(x, y, p, **keywords)[3] for keywords, _ in INPUT_MISTAKES]
+
+
 @judges_numbers(INPUT_NAMES)
 def judge_inputs(got, case, expected):
-    x, y, p = case
-    return known_answer(got, ((by_hand(x, y, p, **keywords)[3], hint) for keywords, hint in INPUT_MISTAKES))
+    return known_answer(got, with_hints(input_mistakes(*case), INPUT_MISTAKES))
 
 
 def inputs_public():
@@ -241,7 +267,7 @@ def inputs_hidden(rng: random.Random):
     cases = []
     while len(cases) < 3:
         x, y, p = random_network(rng)
-        variants = [by_hand(x, y, p)[3]] + [by_hand(x, y, p, **k)[3] for k, _ in INPUT_MISTAKES]
+        variants = [by_hand(x, y, p)[3]] + input_mistakes(x, y, p)
         if abs(forward(x, p)[4] - y) > 0.3 and min(abs(abs(v) - 1) for v in x) > 0.2 and distinct(variants):
             cases.append((x, y, p))
     return cases
@@ -255,6 +281,7 @@ def train_step(x, y, params, lr):
         return {name: (t[name] - lr * t[name].grad).tolist() for name in NAMES}
 
 
+@grader_only
 def seed_order(x, y, p, lr, through_w2=True, refresh=False):
     """The seed's order: update W3 (and bias3), go on with the new W3, and so on down the layers.
 
@@ -280,25 +307,31 @@ def seed_order(x, y, p, lr, through_w2=True, refresh=False):
     return new
 
 
-def train_variants(x, y, p, lr):
-    """(answer a known mistake gives, hint) pairs."""
+MIDDLE = mistake("08.3/weights-updated-middle-backward-pass",
+                 "weights updated in the middle of the backward pass: compute every gradient with the old weights first, then update all "
+                 "parameters.")
+LOWER_LAYERS = mistake("08.3/lower-layers-were-updated-gradients", "the lower layers were updated with gradients computed from " + MIDDLE)
+W2_W1 = mistake("08.3/w2-w1-were-updated-gradients", "W2 and W1 were updated with gradients computed from " + MIDDLE)
+TRAIN_MISTAKES = [  # (what the learner did, hint), in the order of train_mistakes' answers
+    ("the seed's order", LOWER_LAYERS),
+    ("the seed's order, W1's gradients through the old W2", W2_W1),
+    ("the seed's order, the forward pass redone", LOWER_LAYERS),
+    ("the seed's order, the forward pass redone, W1's gradients through the old W2", W2_W1),
+    ("a step up the gradient", mistake("08.3/stepped-up-gradient-gradient-descent", "you stepped up the gradient: gradient descent subtracts lr × gradient.")),
+    ("a step of lr = 1", mistake("08.3/step-ignores-learning-rate-move", "the step ignores the learning rate: move each parameter by lr × its gradient.")),
+    ("the biases kept", mistake("08.3/biases-did-move-they-parameters", "the biases did not move: they are parameters too, each with its own gradient.")),
+    ("the gradients returned", mistake("08.3/returned-gradients-return-parameters-after", "you returned the gradients; return the parameters after the step.")),
+]
+
+
+@derived_on_public_cases("08.3")
+def train_mistakes(x, y, p, lr) -> list[dict]:
+    """The parameters (a params-like dict) that each of TRAIN_MISTAKES gives, in its order; None for a step of
+    lr = 1 when lr is 1 (then it is the right answer, which the release ships once, as the expected result)."""
     grads = by_hand(x, y, p)[0]
-    keep_biases = dict(step(p, grads, lr), bias1=p["bias1"], bias2=p["bias2"], bias3=p["bias3"])
-    mid = mistake("08.3/weights-updated-middle-backward-pass",
-                  "weights updated in the middle of the backward pass: compute every gradient with the old weights first, then update all "
-                  "parameters.")
-    return [
-        (seed_order(x, y, p, lr), mistake("08.3/lower-layers-were-updated-gradients", "the lower layers were updated with gradients computed from " + mid)),
-        (seed_order(x, y, p, lr, through_w2=False), mistake("08.3/w2-w1-were-updated-gradients", "W2 and W1 were updated with gradients computed from " + mid)),
-        (seed_order(x, y, p, lr, refresh=True), mistake("08.3/lower-layers-were-updated-gradients", "the lower layers were updated with gradients computed "
-                                                                                                    "from " + mid)),
-        (seed_order(x, y, p, lr, through_w2=False, refresh=True), mistake("08.3/w2-w1-were-updated-gradients", "W2 and W1 were updated with gradients computed "
-                                                                                                               "from " + mid)),
-        (step(p, grads, -lr), mistake("08.3/stepped-up-gradient-gradient-descent", "you stepped up the gradient: gradient descent subtracts lr × gradient.")),
-        (step(p, grads, 1.0), mistake("08.3/step-ignores-learning-rate-move", "the step ignores the learning rate: move each parameter by lr × its gradient.")),
-        (keep_biases, mistake("08.3/biases-did-move-they-parameters", "the biases did not move: they are parameters too, each with its own gradient.")),
-        (grads, mistake("08.3/returned-gradients-return-parameters-after", "you returned the gradients; return the parameters after the step.")),
-    ]
+    return [seed_order(x, y, p, lr), seed_order(x, y, p, lr, through_w2=False), seed_order(x, y, p, lr, refresh=True),
+            seed_order(x, y, p, lr, through_w2=False, refresh=True), step(p, grads, -lr), None if lr == 1 else step(p, grads, 1.0),
+            dict(step(p, grads, lr), bias1=p["bias1"], bias2=p["bias2"], bias3=p["bias3"]), grads]
 
 
 def params_mismatch(got, expected: dict) -> str | None:
@@ -347,7 +380,7 @@ def judge_train(got, case, expected):
     numbers = flat(got)
     if same_numbers(numbers, flat(expected)):
         return None
-    for answer, hint in train_variants(x, y, p, lr):
+    for answer, hint in with_hints(train_mistakes(x, y, p, lr), TRAIN_MISTAKES):
         if same_numbers(numbers, flat(answer)):
             return hint
     return first_difference(numbers, flat(expected), flat_names())
@@ -364,7 +397,7 @@ def train_hidden(rng: random.Random):
         x, y, p = random_network(rng)
         lr = round(rng.choice([rng.uniform(0.3, 0.8), rng.uniform(1.3, 2.0)]), 2)
         right = flat(by_hand(x, y, p)[0])
-        variants = [flat(step(p, by_hand(x, y, p)[0], lr))] + [flat(answer) for answer, _ in train_variants(x, y, p, lr)]
+        variants = [flat(step(p, by_hand(x, y, p)[0], lr))] + [flat(answer) for answer in train_mistakes(x, y, p, lr) if answer is not None]
         if abs(forward(x, p)[4] - y) > 0.3 and min(abs(g) for g in right) > 1e-3 and distinct(variants, gap=1e-4):
             cases.append((x, y, p, lr))
     return cases

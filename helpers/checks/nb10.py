@@ -5,50 +5,12 @@ from __future__ import annotations
 import functools
 import math
 import random
-from typing import Any
 
 import torch
 
-from helpers.checks.core import Exercise, describe, shown
+from helpers.checks.core import Exercise, shown
 from helpers.checks.hints import Hint, mistake, mistake_of
-from helpers.checks.judges import close, not_a_tensor, tensor_like, tensor_mismatch
-
-# Shared judgements of notebooks 10 and 11 ---------------------------------------------------
-
-def float_mismatch(got: Any, expected: float, what: str, rtol: float = 1e-4, atol: float = 1e-6) -> str | None:
-    """A hint when `got` is not a Python float close to `expected` (`what` names it in the hint)."""
-    if isinstance(got, torch.Tensor):
-        return mistake("float-as-tensor", f"{what} is a tensor ({describe(got)}); return a Python float: .item() turns a one-element tensor into one.")
-    if got is None:
-        return mistake("float-is-none", f"{what} is None — did you forget to return it?")
-    if type(got) is bool or not isinstance(got, (int, float)):
-        return mistake("not-a-float", f"{what} is {describe(got)}; expected a Python float.")
-    if not math.isfinite(got):
-        return mistake("float-not-finite", f"{what} is {shown(got)}, expected {shown(expected, '.6g')}.")
-    if not math.isclose(got, expected, rel_tol=rtol, abs_tol=atol):
-        return mistake("float-differs", f"{what} is {shown(got, '.6g')}, expected {shown(expected, '.6g')}.")
-    return None
-
-
-def multiple_of(got: torch.Tensor, expected: torch.Tensor) -> float | None:
-    """k when `got` is k times `expected` for one number k (to 1e-4), else None."""
-    have, want = got.detach().double().flatten(), expected.detach().double().flatten()
-    if have.shape != want.shape or not bool(torch.isfinite(have).all()) or float(want.norm()) == 0.0:
-        return None
-    k = float(have @ want / (want @ want))
-    if torch.allclose(have, k * want, rtol=1e-4, atol=1e-5 * float(want.abs().max())):
-        return k
-    return None
-
-
-def tuple_of(got: Any, size: int, shape: str) -> str | None:
-    """A hint when `got` is not a tuple (or list) of `size` items, described as `shape`."""
-    if type(got) in (tuple, list) and len(got) == size:
-        return None
-    if got is None:
-        return mistake("tuple-is-none", f"your function returned None — did you forget `return`? Return {shape}.")
-    return mistake("not-a-tuple", f"you returned {describe(got)}; return {shape}.")
-
+from helpers.checks.judges import close, float_mismatch, multiple_of, not_a_float, not_a_tensor, not_a_tuple, tensor_like, tensor_mismatch
 
 # 10.1 seed_gradient(values): the seed's example, out = mean(3 (x + 2)^2), and x.grad ----------
 
@@ -65,14 +27,15 @@ def judge_seed_gradient(got, case, expected):
     shape = "a pair: (out as a Python float, x.grad)"
     if isinstance(got, torch.Tensor) and got.shape == want_grad.shape:
         return mistake("10.1/one-tensor-not-a-pair", f"you returned one tensor; return {shape}.")
-    miss = tuple_of(got, 2, shape)
+    miss = not_a_tuple(got, 2, shape)
     if miss:
         return miss
     out, grad = got
     if isinstance(out, torch.Tensor) and out.shape == want_grad.shape and type(grad) is float:
         return mistake("10.1/pair-wrong-way-round-return", f"the pair is the wrong way round; return {shape}.")
-    if isinstance(out, torch.Tensor) or type(out) not in (int, float):
-        return float_mismatch(out, want_out, "out")
+    miss = not_a_float(out, "out")
+    if miss:
+        return miss
     if grad is None:
         return (mistake("10.1/x-grad-none-backward-fills",
                         "x.grad is None: backward() fills .grad only on the leaf you made with requires_grad=True — check that backward() ran and "

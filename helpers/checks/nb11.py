@@ -9,8 +9,7 @@ import torch
 
 from helpers.checks.core import Exercise, shown, with_article
 from helpers.checks.hints import Hint, mistake, mistake_of
-from helpers.checks.judges import BROADCAST_TRAP, not_a_tensor, tensor_like, tensor_mismatch
-from helpers.checks.nb10 import float_mismatch, multiple_of, tuple_of
+from helpers.checks.judges import BROADCAST_TRAP, float_mismatch, multiple_of, not_a_float, not_a_tensor, not_a_tuple, tensor_like, tensor_mismatch
 
 
 def column_and_vector(rng: random.Random, n: int, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
@@ -101,7 +100,7 @@ def training_without_zeroing(x: torch.Tensor, y: torch.Tensor, lr: float, steps:
 def judge_train(got, case, expected):
     x, y, lr, steps = case
     want_w, want_b, want_losses = expected
-    miss = tuple_of(got, 3, "a triple: (w, b, losses), w and b as Python floats and the losses as a tensor")
+    miss = not_a_tuple(got, 3, "a triple: (w, b, losses), w and b as Python floats and the losses as a tensor")
     if miss:
         return miss
     w, b, losses = got
@@ -112,8 +111,9 @@ def judge_train(got, case, expected):
     if miss:
         return Hint(f"losses: {miss}", mistake_of(miss))
     for name, value in (("w", w), ("b", b)):
-        if isinstance(value, torch.Tensor) or type(value) not in (int, float):
-            return float_mismatch(value, 0.0, name)
+        miss = not_a_float(value, name)
+        if miss:
+            return miss
     if losses.dim() == 1 and losses.numel() == steps + 1:
         return mistake("11.2/logged-losses-steps-log-per",
                        f"you logged {shown(steps + 1)} losses for {shown(steps)} steps: log one per step, computed before "
@@ -179,7 +179,7 @@ def largest_stable_lr(x: torch.Tensor) -> float:
 
 def judge_largest_stable_lr(got, case, expected):
     (x,) = case
-    if isinstance(got, torch.Tensor) or type(got) not in (int, float) or not math.isfinite(got):
+    if not_a_float(got, "your result") or not math.isfinite(got):
         return float_mismatch(got, expected, "your result")
     square = float((x.double() ** 2).mean())
     large = 2 / expected  # the Hessian's eigenvalues, from the expected answer and its trace 2 (E[x^2] + 1)

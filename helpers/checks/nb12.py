@@ -12,46 +12,24 @@ from torch import nn, optim
 from torch.utils.data import DataLoader, TensorDataset
 
 from helpers.checks import judges
-from helpers.checks.core import Exercise, describe, shown, with_article
+from helpers.checks.core import Exercise, shown, torch_generator, with_article
 from helpers.checks.hints import Hint, mistake, mistake_of
-from helpers.checks.judges import BROADCAST_TRAP, RETURNED_NONE, device_mismatch, dtype_mismatch, not_a_tensor, shape_mismatch, tensor_like, values_mismatch
-
-
-def generator(rng: random.Random) -> torch.Generator:
-    """A torch generator seeded from the case generator, so hidden tensors follow from the secret."""
-    return torch.Generator().manual_seed(rng.randrange(2**31))
-
+from helpers.checks.judges import (
+    BROADCAST_TRAP,
+    device_mismatch,
+    dtype_mismatch,
+    known_number,
+    not_a_float,
+    not_a_tensor,
+    not_a_tuple,
+    shape_mismatch,
+    tensor_like,
+    values_mismatch,
+)
+from helpers.checks.rules import all_finite
 
 # Results of float32 training and data pipelines: agreement to about four digits (nb13 judges with it too).
 close = functools.partial(judges.close, atol=1e-4, rtol=1e-4)
-
-
-def finite(value: torch.Tensor) -> bool:
-    return bool(torch.isfinite(value).all())
-
-
-def pair_problem(got, names: str) -> str | None:
-    """A hint when `got` is not a pair (a tuple or list of two values)."""
-    if got is None:
-        return RETURNED_NONE
-    if type(got) not in (tuple, list) or len(got) != 2:
-        return mistake("12/return-pair-two-values-tuple", f"return the pair {names}: two values, as a tuple; you returned {describe(got)}.")
-    return None
-
-
-def python_float_problem(got, what: str) -> str | None:
-    """A hint when `got` is not a Python float (a one-element tensor gets `.item()` advice)."""
-    if type(got) is float:
-        return None
-    if isinstance(got, torch.Tensor):
-        return mistake("12/tensor-return-python-float-item",
-                       f"{what} is a tensor ({describe(got)}); return a Python float — .item() converts a one-element "
-                       "tensor.")
-    if got is None:
-        return mistake("12/none-did-forget-return", f"{what} is None — did you forget `return`?")
-    if type(got).__module__ == "numpy":
-        return mistake("12/numpy-return-python-float-float", f"{what} is a numpy {type(got).__name__}; return a Python float (float(...) converts it).")
-    return mistake("12/expected-python-float", f"{what} is {describe(got)}; expected a Python float.")
 
 
 # 12.1 batch_gradients(x, y, w, b, batch_size): the gradient of each mini-batch's loss -------------
@@ -83,7 +61,7 @@ def judge_batch_gradients(got, case, expected):
     if miss:
         return miss
     have, want = got.detach().to(torch.float64), expected.to(torch.float64)
-    if not finite(have):
+    if not all_finite(have):
         return mistake("12.1/gradients-hold-inf-nan-compute", "your gradients hold inf or nan: compute them at the given (w, b) without updating anything.")
     if close(have, want):
         return None
@@ -131,7 +109,7 @@ def batch_gradients_hidden(rng: random.Random):
     """3 data sets of 40 to 90 rows in 4 or more batches, the last one smaller; (w, b) away from the fit."""
     cases = []
     for _ in range(3):
-        g = generator(rng)
+        g = torch_generator(rng)
         batch_size = rng.randint(6, 15)
         n = batch_size * rng.randint(4, 6) + rng.randint(1, batch_size - 1)
         x = rng.uniform(0.5, 2) * torch.randn(n, 1, generator=g) + rng.uniform(-1, 1)
@@ -190,19 +168,17 @@ def judge_r_squared(got, case, expected):
                         f"you returned a tensor of shape {shown(tuple(got.shape))}; R² is one number for the whole data "
                         "set. "
                         f"Are y and pred the same shape? {BROADCAST_TRAP.strip()}"))
-    miss = python_float_problem(got, "your result")
+    miss = not_a_float(got, "your result")
     if miss:
         return miss
     if not math.isfinite(got):
         return mistake("12.2/returned-r-finite-whenever-targets", f"you returned {shown(got)}: R² is finite whenever the targets are not all equal.")
     if abs(got - expected) <= 2e-5:
         return None
-    for value, hint in r_squared_mistakes(y, pred, expected):
-        if abs(got - value) <= 2e-5:
-            return Hint(f"you returned {shown(got, '.4f')}, expected {shown(expected, '.4f')}: {hint}", mistake_of(hint))
-    return (mistake("12.2/returned-expected-r-1-ss",
-                    f"you returned {shown(got, '.6g')}, expected {shown(expected, '.6g')}. R² = 1 − SS_res / SS_tot: SS_res "
-                    "sums the squared residuals y − pred, SS_tot the squared differences between y and its mean."))
+    return (known_number(got, expected, r_squared_mistakes(y, pred, expected), atol=2e-5)
+            or mistake("12.2/returned-expected-r-1-ss",
+                       f"you returned {shown(got, '.6g')}, expected {shown(expected, '.6g')}. R² = 1 − SS_res / SS_tot: SS_res "
+                       "sums the squared residuals y − pred, SS_tot the squared differences between y and its mean."))
 
 
 def r_squared_public():
@@ -221,7 +197,7 @@ def r_squared_hidden(rng: random.Random):
     and y and pred of different shapes, (N,) against (N, 1), so that every known mistake gives another number."""
     cases = []
     while len(cases) < 4:
-        g = generator(rng)
+        g = torch_generator(rng)
         n = rng.randint(25, 60)
         y = rng.uniform(10, 50) * rng.choice([-1, 1]) + rng.uniform(2, 8) * torch.randn(n, generator=g)
         pred = rng.choice([0.75, 0.85, 1.15, 1.25]) * y + rng.uniform(-3, 3) + rng.uniform(0.5, 3) * torch.randn(n, generator=g)
@@ -244,7 +220,7 @@ def standardize(train: torch.Tensor, test: torch.Tensor) -> tuple[torch.Tensor, 
 
 def judge_standardize(got, case, expected):
     train, test = case
-    miss = pair_problem(got, "(train_z, test_z)")
+    miss = not_a_tuple(got, 2, "the pair (train_z, test_z)")
     if miss:
         return miss
     for name, have, want in zip(("train_z", "test_z"), got, expected, strict=True):
@@ -252,7 +228,7 @@ def judge_standardize(got, case, expected):
         if miss:
             return Hint(f"{name}: {miss}", mistake_of(miss))
     have_train, have_test = (t.detach().to(torch.float64) for t in got)
-    if not (finite(have_train) and finite(have_test)):
+    if not all_finite((have_train, have_test)):
         return mistake("12.3/result-holds-inf-nan-divide", "your result holds inf or nan: divide by each column's standard deviation (none of these is 0).")
     data = train.to(torch.float64)
     n = data.shape[0]
@@ -304,7 +280,7 @@ def standardize_hidden(rng: random.Random):
     from shifted, rescaled distributions, so own statistics, a wrong axis or a wrong std each show."""
     cases = []
     for _ in range(3):
-        g = generator(rng)
+        g = torch_generator(rng)
         features = rng.randint(2, 3)
         means = torch.tensor([rng.choice([1, -1]) * rng.uniform(1, 10) * 10 ** rng.randint(0, 3) for _ in range(features)])
         stds = torch.tensor([rng.uniform(1, 5) * 10 ** rng.randint(-1, 2) for _ in range(features)])
@@ -339,7 +315,7 @@ def mean_squared_error(x: torch.Tensor, y: torch.Tensor, w: torch.Tensor, b: flo
 def judge_fit_sgd(got, case, expected):
     x, y, lr, steps = case
     want_w, want_b = expected
-    miss = pair_problem(got, "(w, b)")
+    miss = not_a_tuple(got, 2, "the pair (w, b)")
     if miss:
         return miss
     w, b = got
@@ -350,11 +326,14 @@ def judge_fit_sgd(got, case, expected):
         return (mistake("12.4/w-float64-data-arrive-float64",
                         "w is float64: the data arrive as float64 (numpy reads a CSV that way) and your model computed in float64 too. The course's "
                         "models are float32: convert the data to float32 and keep nn.Linear's float32 weights."))
-    miss = dtype_mismatch(w, want_w) or python_float_problem(b, "b")
+    miss = dtype_mismatch(w, want_w)
     if miss:
-        return miss if miss.startswith("b ") else f"w: {miss}"
+        return Hint(f"w: {miss}", mistake_of(miss))
+    miss = not_a_float(b, "b")
+    if miss:
+        return miss
     have = w.detach().to(torch.float64)
-    if not (finite(have) and math.isfinite(b)) or float(have.abs().max()) > 1e6 * (1 + float(want_w.abs().max())):
+    if not all_finite((have, b)) or float(have.abs().max()) > 1e6 * (1 + float(want_w.abs().max())):
         return mistake("12.4/diverged-loss-is-sum",
                        "your weights are inf, nan or huge: the training diverged, while the mean squared error converges at "
                        f"lr = {shown(lr, 'g')} on this data (lr is below its largest stable learning rate, 2 / λ_max of the loss's Hessian). "
@@ -391,7 +370,7 @@ def fit_sgd_hidden(rng: random.Random):
     one and enough steps to converge, so a sum loss diverges, broadcasting flattens and unzeroed gradients wander."""
     cases = []
     while len(cases) < 3:
-        g = generator(rng)
+        g = torch_generator(rng)
         n, features = rng.randint(20, 60), rng.randint(1, 2)
         x = torch.randn(n, features, generator=g, dtype=torch.float64)
         x = x * torch.tensor([rng.uniform(0.5, 1.5) for _ in range(features)], dtype=torch.float64)

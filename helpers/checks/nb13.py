@@ -13,10 +13,14 @@ import torch.nn.functional as F
 from torch import nn, optim
 from torch.utils.data import random_split
 
-from helpers.checks.core import Exercise, describe, shown
+from helpers.checks import judges
+from helpers.checks.core import Exercise, describe, shown, torch_generator
 from helpers.checks.hints import Hint, mistake, mistake_of
-from helpers.checks.judges import RETURNED_NONE, dtype_mismatch, same_numbers, tensor_like, values_mismatch
-from helpers.checks.nb12 import close, finite, generator
+from helpers.checks.judges import RETURNED_NONE, dtype_mismatch, not_a_loss_history, not_a_tuple, same_numbers, tensor_like, values_mismatch
+from helpers.checks.rules import all_finite
+
+# Results of float32 training: agreement to about four digits.
+close = functools.partial(judges.close, atol=1e-4, rtol=1e-4)
 
 
 def make_net(hidden: int) -> nn.Sequential:
@@ -32,30 +36,6 @@ def random_state(g: torch.Generator, hidden: int) -> dict[str, torch.Tensor]:
 
 def is_int(value) -> bool:
     return type(value) is int
-
-
-def sequence_problem(got, length: int, what: str) -> str | None:
-    """A hint when `got` is not a list (or tuple) of `length` finite Python floats."""
-    if got is None:
-        return mistake("13.3/none-did-forget-return", f"{what} is None — did you forget `return`?")
-    if isinstance(got, torch.Tensor):
-        return mistake("13.3/tensor-return-list-python-floats",
-                       f"{what} is a tensor; return a list of Python floats (.item() turns each one-element loss into "
-                       "a float).")
-    if type(got) not in (list, tuple):
-        return mistake("13.3/expected-list-python-floats", f"{what} is {describe(got)}; expected a list of {length} Python floats.")
-    if len(got) != length:
-        return mistake("13.3/holds-values-expected-per-epoch", f"{what} holds {shown(len(got))} values; expected {shown(length)}, one per epoch.")
-    for value in got:
-        if isinstance(value, torch.Tensor):
-            return mistake("13.3/holds-tensors-record-each-loss",
-                           f"{what} holds tensors; record each loss as a Python float with .item() (it also drops the "
-                           "graph).")
-        if type(value) is not float:
-            return mistake("13.3/holds-expected-python-floats", f"{what} holds {describe(value)}; expected Python floats.")
-        if not math.isfinite(value):
-            return mistake("13.3/holds-training-diverged-loss-was", f"{what} holds {shown(value)}: the training diverged or a loss was not computed.")
-    return None
 
 
 # Two loss histories (lists of Python floats from float32 training) agree epoch for epoch.
@@ -82,10 +62,9 @@ def mlp_sizes(n_in: int, n_hidden: int, n_out: int) -> tuple[int, int]:
 def judge_mlp_sizes(got, case, expected):
     n_in, n_hidden, n_out = case
     learned, saved = expected
-    if got is None:
-        return RETURNED_NONE
-    if type(got) not in (tuple, list) or len(got) != 2:
-        return mistake("13.1/return-pair-learned-saved-two", f"return the pair (learned, saved): two Python ints; you returned {describe(got)}.")
+    miss = not_a_tuple(got, 2, "the pair (learned, saved): two Python ints")
+    if miss:
+        return miss
     for name, value in zip(("learned", "saved"), got, strict=True):
         if isinstance(value, torch.Tensor):
             return mistake("13.1/tensor-return-python-int-item", f"{name} is a tensor; return a Python int (.item(), or sum Python ints from .numel()).")
@@ -159,14 +138,15 @@ def fit(state, x, y, x_val, y_val, lr, epochs, seed):
 def judge_fit(got, case, expected):
     epochs = case[6]
     want_train, want_val = expected
-    if got is None:
-        return RETURNED_NONE
-    if type(got) not in (tuple, list) or len(got) != 2:
-        return mistake("13.3/return-pair-train-losses-val", f"return the pair (train_losses, val_losses): two lists; you returned {describe(got)}.")
+    miss = not_a_tuple(got, 2, "the pair (train_losses, val_losses): two lists")
+    if miss:
+        return miss
     for name, values in zip(("train_losses", "val_losses"), got, strict=True):
-        miss = sequence_problem(values, epochs, name)
+        miss = not_a_loss_history(values, epochs, name, "epoch")
         if miss:
             return miss
+        if not all_finite(values):
+            return mistake("13.3/holds-training-diverged-loss-was", f"{name} holds inf or nan: the training diverged or a loss was not computed.")
     train, val = list(got[0]), list(got[1])
     if same_floats(train, want_train) and same_floats(val, want_val):
         return None
@@ -178,26 +158,32 @@ def judge_fit(got, case, expected):
         return (mistake("13.3/each-validation-loss-epoch-before",
                         "each validation loss is the one of the epoch before: you measured it before the epoch's update. Train first, then evaluate "
                         "the updated model."))
-    if not math.isclose(train[0], want_train[0], rel_tol=1e-4, abs_tol=1e-6):
-        return (mistake("13.3/first-training-loss-expected-build",
-                        f"your first training loss is {shown(train[0], '.6g')}, expected {shown(want_train[0], '.6g')}: build the network, load the "
-                        "given state, then seed with torch.manual_seed(seed) right before the first epoch, and take the mean squared error in "
-                        "training mode (dropout on). Step on x and y themselves: iterating a DataLoader draws a number from the global random "
-                        "generator, even unshuffled, and so changes dropout's choices."))
-    if not math.isclose(val[0], want_val[0], rel_tol=1e-4, abs_tol=1e-6):
-        return (mistake("13.3/first-training-loss-right-but",
-                        "your first training loss is right but the first validation loss is not: was dropout still on while you evaluated? Switch "
-                        "the model to evaluation mode for validation."))
-    if not math.isclose(train[1], want_train[1], rel_tol=1e-4, abs_tol=1e-6):
-        return (mistake("13.3/second-epoch-training-losses-those",
-                        "from the second epoch on your training losses are those of a model without dropout: the model stayed in evaluation mode "
-                        "after validating. Switch it back to training mode at the start of every epoch."))
-    if not math.isclose(val[1], want_val[1], rel_tol=1e-4, abs_tol=1e-6):
-        return (mistake("13.3/first-update-right-second-grad",
-                        "the first update is right and the second is not: .grad accumulates across backward() calls, so zero the gradients before "
-                        "each backward()."))
-    first = next(k for k in range(epochs) if not (math.isclose(train[k], want_train[k], rel_tol=1e-4, abs_tol=1e-6)
-                                                  and math.isclose(val[k], want_val[k], rel_tol=1e-4, abs_tol=1e-6)))
+    near = functools.partial(math.isclose, rel_tol=1e-4, abs_tol=1e-6)  # as same_floats
+    # The first of the first two epochs' losses that differs, in the order the loop computes them, names the step that went wrong.
+    steps = [
+        (train[0], want_train[0],
+         mistake("13.3/first-training-loss-expected-build",
+                 f"your first training loss is {shown(train[0], '.6g')}, expected {shown(want_train[0], '.6g')}: build the network, load the "
+                 "given state, then seed with torch.manual_seed(seed) right before the first epoch, and take the mean squared error in "
+                 "training mode (dropout on). Step on x and y themselves: iterating a DataLoader draws a number from the global random "
+                 "generator, even unshuffled, and so changes dropout's choices.")),
+        (val[0], want_val[0],
+         mistake("13.3/first-training-loss-right-but",
+                 "your first training loss is right but the first validation loss is not: was dropout still on while you evaluated? Switch "
+                 "the model to evaluation mode for validation.")),
+        (train[1], want_train[1],
+         mistake("13.3/second-epoch-training-losses-those",
+                 "from the second epoch on your training losses are those of a model without dropout: the model stayed in evaluation mode "
+                 "after validating. Switch it back to training mode at the start of every epoch.")),
+        (val[1], want_val[1],
+         mistake("13.3/first-update-right-second-grad",
+                 "the first update is right and the second is not: .grad accumulates across backward() calls, so zero the gradients before "
+                 "each backward().")),
+    ]
+    for have, want, hint in steps:
+        if not near(have, want):
+            return hint
+    first = next(k for k in range(epochs) if not (near(train[k], want_train[k]) and near(val[k], want_val[k])))
     return (mistake("13.3/epochs-0-right-epoch-train",
                     f"epochs 0 to {shown(first - 1)} are right, epoch {shown(first)} is not (train {shown(train[first], '.6g')}, validation "
                     f"{shown(val[first], '.6g')}; expected {shown(want_train[first], '.6g')} and {shown(want_val[first], '.6g')})."))
@@ -218,7 +204,7 @@ def fit_public():
 def fit_hidden(rng: random.Random):
     """3 cases of 30 to 60 training rows, 8 to 24 hidden units and 6 to 10 epochs, at learning rates that move the
     model clearly at every step, so a model that stays put, accumulates gradients or skips dropout shows at once."""
-    return [fit_case(generator(rng), rng.randint(30, 60), rng.randint(15, 30), rng.randint(8, 24),
+    return [fit_case(torch_generator(rng), rng.randint(30, 60), rng.randint(15, 30), rng.randint(8, 24),
                      round(rng.uniform(0.05, 0.15), 2), rng.randint(6, 10), rng.randrange(1000)) for _ in range(3)]
 
 
@@ -274,7 +260,7 @@ def judge_split_and_scale(got, case, expected):
         miss = tensor_like(got[name], expected[name]) or dtype_mismatch(got[name], expected[name])
         if miss:
             return Hint(f"{name}: {miss}", mistake_of(miss))
-        if not finite(got[name].detach()):
+        if not all_finite(got[name].detach()):
             return mistake("13.2/part-not-finite", f"{name} holds inf or nan.")
     mean, std = got["mean"].detach(), got["std"].detach()
     if close(mean, expected["mean"]) and close(std, expected["std"]):
@@ -307,7 +293,7 @@ def split_and_scale_hidden(rng: random.Random):
     """3 tables of 40 to 120 rows and 1 to 3 columns, some sorted, with 15-25% of the rows in each held-out part."""
     cases = []
     for _ in range(3):
-        g = generator(rng)
+        g = torch_generator(rng)
         n, columns = rng.randint(40, 120), rng.randint(1, 3)
         x = torch.randn(n, columns, generator=g) * rng.uniform(1, 20) + rng.uniform(-50, 50)
         if rng.random() < 0.5:
@@ -339,7 +325,7 @@ def judge_reload_predictions(got, case, expected):
                         "your predictions carry an autograd graph (requires_grad=True): predicting needs no gradients, so compute them under "
                         "torch.no_grad() (or torch.inference_mode())."))
     have = got.detach()
-    if not finite(have):
+    if not all_finite(have):
         return mistake("13.4/predictions-hold-inf-nan", "your predictions hold inf or nan.")
     half = x.shape[0] // 2
     if torch.equal(x[:half], x[half:]) and not close(have[:half], have[half:], atol=1e-6, rtol=1e-6):
@@ -363,7 +349,7 @@ def reload_predictions_hidden(rng: random.Random):
     """3 networks of 8 to 24 hidden units, each on 6 to 12 input rows given twice (so dropout shows)."""
     cases = []
     for _ in range(3):
-        g = generator(rng)
+        g = torch_generator(rng)
         x = torch.randn(rng.randint(6, 12), 1, generator=g)
         cases.append((random_state(g, rng.randint(8, 24)), torch.cat([x, x])))
     return cases

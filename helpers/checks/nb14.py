@@ -11,35 +11,15 @@ import torch.nn.functional as F
 from torch import optim
 
 from helpers.checks import judges
-from helpers.checks.core import Exercise, describe, shown, with_article
-from helpers.checks.hints import Hint, mistake, mistake_of
-from helpers.checks.judges import BROADCAST_TRAP, RETURNED_NONE, dtype_mismatch, tensor_like, values_mismatch
+from helpers.checks.core import Exercise, shown, torch_generator, with_article
+from helpers.checks.hints import mistake
+from helpers.checks.judges import BROADCAST_TRAP, dtype_mismatch, known_number, not_a_float, not_a_loss_history, tensor_like, values_mismatch
 
 EXP_LIMIT = 88.7  # exp(x) overflows float32 above about this
 
 
-def generator(rng: random.Random) -> torch.Generator:
-    """A torch generator seeded from the case generator, so hidden tensors follow from the secret."""
-    return torch.Generator().manual_seed(rng.randrange(2**31))
-
-
 # Two tensors of one shape agree elementwise in float64, inf and nan where the other has them.
 close = functools.partial(judges.close, atol=1e-4, rtol=1e-5, equal_nan=True)
-
-
-def float_problem(got, what: str) -> str | None:
-    """A hint when `got` is not a finite Python float (a one-element tensor gets `.item()` advice)."""
-    if isinstance(got, torch.Tensor):
-        return mistake("14/tensor-return-python-float-item",
-                       f"{what} is a tensor ({describe(got)}); return a Python float — .item() converts a one-element "
-                       "tensor.")
-    if got is None:
-        return mistake("14/none-did-forget-return", f"{what} is None — did you forget `return`?")
-    if type(got).__module__ == "numpy":
-        return mistake("14/numpy-return-python-float-float", f"{what} is a numpy {type(got).__name__}; return a Python float (float(...) converts it).")
-    if type(got) is not float:
-        return mistake("14/expected-python-float", f"{what} is {describe(got)}; expected a Python float.")
-    return None
 
 
 def large_logit_rows(batch: int, classes: int, g: torch.Generator, rng: random.Random) -> torch.Tensor:
@@ -126,7 +106,7 @@ def log_softmax_hidden(rng: random.Random):
     while len(cases) < 3:
         batch, classes = rng.randint(5, 9), rng.randint(3, 7)
         if batch != classes:
-            cases.append((large_logit_rows(batch, classes, generator(rng), rng),))
+            cases.append((large_logit_rows(batch, classes, torch_generator(rng), rng),))
     return cases
 
 
@@ -177,7 +157,7 @@ def judge_cross_entropy(got, case, expected):
         return (mistake("14.2/returned-tensor-shape-loss-per",
                         f"you returned a tensor of shape {shown(tuple(got.shape))}: one loss per example, or more. The "
                         "cross-entropy of a batch is one number, the mean of the examples' losses."))
-    miss = float_problem(got, "your loss")
+    miss = not_a_float(got, "your loss")
     if miss:
         return miss
     if abs(got - expected) <= 1e-4 * (1 + abs(expected)):
@@ -189,18 +169,16 @@ def judge_cross_entropy(got, case, expected):
                         f"exp overflows "
                         "(or a probability underflows to 0 before its log). Compute log-probabilities stably, shifting each row by its maximum, and "
                         "never take the log of a probability."))
-    for value, hint in cross_entropy_mistakes(logits, targets, expected):
-        if abs(got - value) <= 1e-4 * (1 + abs(value)):
-            return Hint(f"you returned {shown(got, '.4f')}, expected {shown(expected, '.4f')}: {hint}", mistake_of(hint))
-    return (mistake("14.2/returned-expected-cross-entropy-mean",
-                    f"you returned {shown(got, '.6g')}, expected {shown(expected, '.6g')}. Cross-entropy is the "
-                    "mean over the examples of minus the log-softmax of the logits at the true class."))
+    return (known_number(got, expected, cross_entropy_mistakes(logits, targets, expected), atol=1e-4, rtol=1e-4)
+            or mistake("14.2/returned-expected-cross-entropy-mean",
+                       f"you returned {shown(got, '.6g')}, expected {shown(expected, '.6g')}. Cross-entropy is the "
+                       "mean over the examples of minus the log-softmax of the logits at the true class."))
 
 
 def large_logit_case(rng: random.Random, batch: int, classes: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Logits and targets where one example's logits are 720 to 1000 (exp overflows, even in float64) and its
     true class sits 120 to 200 below its largest logit (that probability underflows to 0 in float32)."""
-    g = generator(rng)
+    g = torch_generator(rng)
     logits = rng.uniform(1.0, 3.0) * torch.randn(batch, classes, generator=g)
     targets = torch.randint(0, classes, (batch,), generator=g)
     top = rng.randrange(batch)
@@ -269,17 +247,15 @@ def judge_accuracy(got, case, expected):
                         f"predictions and targets the same shape?{BROADCAST_TRAP}"))
     if type(got) is int:
         got = float(got)  # a count is judged below
-    miss = float_problem(got, "your accuracy")
+    miss = not_a_float(got, "your accuracy")
     if miss:
         return miss
     if abs(got - expected) <= 1e-6:
         return None
-    for value, hint in accuracy_mistakes(logits, targets, expected):
-        if abs(got - value) <= 1e-6:
-            return Hint(f"you returned {shown(got, '.4g')}, expected {shown(expected, '.4g')}: {hint}", mistake_of(hint))
-    return (mistake("14.3/returned-expected-prediction-each-example",
-                    f"you returned {shown(got, '.6g')}, expected {shown(expected, '.6g')}: the prediction "
-                    "for each example is the class of its largest logit; accuracy is the fraction of examples where it equals the target."))
+    return (known_number(got, expected, accuracy_mistakes(logits, targets, expected), atol=1e-6, spec=".4g")
+            or mistake("14.3/returned-expected-prediction-each-example",
+                       f"you returned {shown(got, '.6g')}, expected {shown(expected, '.6g')}: the prediction "
+                       "for each example is the class of its largest logit; accuracy is the fraction of examples where it equals the target."))
 
 
 def accuracy_public():
@@ -294,7 +270,7 @@ def accuracy_hidden(rng: random.Random):
     giving a value of its own."""
     cases = []
     while len(cases) < 3:
-        g = generator(rng)
+        g = torch_generator(rng)
         batch, classes = rng.randint(15, 40), rng.randint(3, 5)
         targets = torch.randint(0, classes, (batch,), generator=g)
         logits = torch.randn(batch, classes, generator=g) + rng.uniform(1.0, 2.0) * F.one_hot(targets, classes)
@@ -350,26 +326,9 @@ def training_variant(x, y, weight, bias, lr, steps, mistake: str) -> list[float]
 
 def judge_train_classifier(got, case, expected):
     x, y, weight, bias, lr, steps = case
-    if isinstance(got, torch.Tensor):
-        return mistake("14.4/returned-tensor-return-list-python",
-                       f"you returned a tensor ({describe(got)}); return a list of {shown(steps)} Python floats, "
-                       "one loss per step.")
-    if got is None:
-        return RETURNED_NONE
-    if type(got) not in (list, tuple):
-        return mistake("14.4/returned-expected-list-python-floats",
-                       f"you returned {describe(got)}; expected a list of {shown(steps)} Python floats, one loss "
-                       "per step.")
-    if len(got) != steps:
-        return mistake("14.4/returned-losses-steps-record-loss",
-                       f"you returned {shown(len(got))} losses for {shown(steps)} steps: record one loss per step, "
-                       "before its update.")
-    for value in got:
-        if isinstance(value, torch.Tensor):
-            return mistake("14.4/list-holds-tensors-record-each",
-                           "your list holds tensors: record each loss as a Python float (.item()), which also frees its graph.")
-        if type(value) not in (float, int) or type(value) is bool:
-            return mistake("14.4/list-holds-expected-python-floats", f"your list holds {describe(value)}; expected Python floats.")
+    miss = not_a_loss_history(got, steps, "your list", "step")
+    if miss:
+        return miss
     if any(not math.isfinite(v) for v in got):
         return mistake("14.4/losses-hold-inf-nan-learning", "your losses hold inf or nan: at this learning rate the mean cross-entropy's training is stable.")
 
@@ -430,7 +389,7 @@ def train_classifier_hidden(rng: random.Random):
     10 to 20 steps: softmax first, unzeroed gradients and a sum loss each give other losses from step 0 or 1 on."""
     cases = []
     for _ in range(2):
-        g = generator(rng)
+        g = torch_generator(rng)
         classes = rng.randint(3, 4)
         x, y = classifier_data(g, rng.randint(30, 60), classes, 2)
         weight, bias = 0.5 * torch.randn(classes, 2, generator=g), 0.1 * torch.randn(classes, generator=g)

@@ -70,11 +70,12 @@ def start_forkserver_now() -> None:
 def run_grade(args: argparse.Namespace) -> int:
     if args.dask is None:  # local grading processes fork from the server: start it while we import
         start_forkserver_now()
+    from helpers.grading.bwrap import SandboxUnavailable, sandbox_or_refuse
     from helpers.grading.cases import SECRET_VARIABLE, SecretMissing, secret_from
     from helpers.grading.cluster import ClusterError, grade_class_dask
+    from helpers.grading.limits import Limits
     from helpers.grading.record import StudentRecord
     from helpers.grading.report import RosterError, read_roster, read_roster_kept, stored_records, summary_for_terminal, write_gradebook, write_record
-    from helpers.grading.sandbox import Limits, SandboxUnavailable, sandbox_or_refuse
     from helpers.grading.text import terminal_line
     from helpers.grading.workers import grade_class, students_in
 

@@ -1,8 +1,9 @@
 """The answer-free copy of `helpers`: what the student release ships and what a graded kernel imports.
 
 It leaves out the grader and the maintainers' tools; in every check module the body of each reference
-solution and hidden-case generator becomes `...` (its docstring kept); and the public cases with the
-reference's results on them ship as data (`helpers/checks/public_examples.pt`, read with
+solution, hidden-case generator and grader-only function (helpers.checks.shipped) becomes `...` (its
+docstring kept); and the public cases with the reference's results on them, and what a judge derives from
+them with grader-only code, ship as data (`helpers/checks/public_examples.pt`, read with
 weights_only=True), so `check` answers there as it does in the course. Nothing else in `helpers` may
 compute an answer (tests/exercise_contract.py calls every function of the copy to make sure).
 """
@@ -21,20 +22,31 @@ import torch
 
 import helpers
 from helpers.checks import EXERCISES, SHIPPED_EXAMPLES, public_examples
+from helpers.checks.core import Exercise, clone_case
 from helpers.grading.strip import ReleaseError
 
 LEFT_OUT = ("grading", "notebooks.py", "book.py", "__pycache__")  # the grader and the maintainers' tools
 
 
 def stripped_functions(module) -> dict[str, str]:
-    """The functions of a check module whose bodies the release removes, by name: references and hidden-case generators."""
-    names = {}
+    """The functions of a check module whose bodies the release removes, by name: references, hidden-case
+    generators and grader-only functions."""
+    names = {function.__name__: "grader only" for function in vars(module).values()
+             if getattr(function, "grader_only", False) and getattr(function, "__module__", None) == module.__name__}
     for exercise in module.EXERCISES:
         for role, function in (("reference", exercise.reference), ("hidden cases", exercise.hidden_cases)):
             if not inspect.isfunction(function) or function.__module__ != module.__name__ or function.__qualname__ != function.__name__:
                 raise ReleaseError(f"{exercise.id}: the {role} must be a module-level `def` of {module.__name__}")
             names[function.__name__] = role
     return names
+
+
+def derived_data(exercise: Exercise, cases: list) -> dict[str, list]:
+    """What the exercise's judge derives from each public case with grader-only code: the result of each
+    `derived_on_public_cases` function of its module, by name (see helpers.checks.shipped)."""
+    module = importlib.import_module(exercise.reference.__module__)
+    return {name: [function.__wrapped__(*clone_case(case)) for case in cases] for name, function in sorted(vars(module).items())
+            if getattr(function, "derived_for", None) == exercise.id and function.__module__ == module.__name__}
 
 
 def strip_check_module(source: str, names: set[str]) -> tuple[str, dict[str, list[str]]]:
@@ -63,9 +75,13 @@ def strip_check_module(source: str, names: set[str]) -> tuple[str, dict[str, lis
 
 @functools.cache
 def examples_file() -> bytes:
-    """Every exercise's public cases and the reference's results on them, as torch.save writes them (computed
-    once per process: a grading slot builds its copy with it, and a fresh kernel's copy too)."""
-    examples = {key: public_examples(exercise) for key, exercise in sorted(EXERCISES.items())}
+    """Every exercise's public cases, the reference's results and its judge's derived data on them, as
+    torch.save writes them (computed once per process: a grading slot builds its copy with it, and a fresh
+    kernel's copy too)."""
+    examples = {}
+    for key, exercise in sorted(EXERCISES.items()):
+        cases, results = public_examples(exercise)
+        examples[key] = (cases, results, derived_data(exercise, cases))
     buffer = io.BytesIO()
     torch.save(examples, buffer)
     return buffer.getvalue()

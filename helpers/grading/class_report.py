@@ -24,9 +24,9 @@ from matplotlib.figure import Figure
 
 from helpers.checks import EXERCISES
 from helpers.checks.hints import NO_ARGUMENTS_ID, NO_RESULT_ID, NOT_COMPARABLE_ID, TIMEOUT_ID
+from helpers.grading.bwrap import SANDBOXED
 from helpers.grading.mistakes import ATTEMPTED, tally
 from helpers.grading.record import ExerciseGrade, Status, StudentRecord
-from helpers.grading.sandbox import SANDBOXED
 from helpers.grading.text import html_text
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"

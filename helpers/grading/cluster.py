@@ -29,8 +29,8 @@ from typing import Callable
 
 from helpers.grading import FORKSERVER_PRELOAD, grade, workers
 from helpers.grading import cases as hidden
+from helpers.grading.limits import Limits
 from helpers.grading.record import StudentRecord, failed, versions
-from helpers.grading.sandbox import Limits
 
 RETRIES = 2  # further tries of a task that raised (a worker's death is the scheduler's allowed-failures)
 CONNECT_TIMEOUT = 30  # seconds to reach the scheduler

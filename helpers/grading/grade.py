@@ -1,11 +1,11 @@
 """Grade a student's notebooks: the student's record (`record.StudentRecord`) from what they handed in.
 
-One function grades a student from what they handed in: `grade_files(student, files, cases, limits)`
+One function grades a student from what they handed in: `grade_files(student, files, cases, limits, slot)`
 takes their files by name (the bytes of each notebook grading reads), the hidden cases drawn once
-from the secret by the instructor's process, and the limits, and works in a scratch folder. Each
+from the secret by the instructor's process, and the limits, and works in a grading slot (see `slots`). Each
 student is graded by it in a grading process of its own (see `workers`, which runs those processes:
 locally from the student's folder, on a Dask cluster from the files a task carried to a Dask worker). Each notebook
-runs in its own temporary folder and fresh kernel (see `sandbox`); the submitted files are only ever
+runs in its own temporary folder and fresh kernel (see `session`); the submitted files are only ever
 read. A grading process that crashes, hangs or is killed costs only its own student.
 """
 
@@ -30,9 +30,12 @@ from helpers.checks import EXERCISES
 from helpers.checks.core import Exercise
 from helpers.grading import cases as hidden
 from helpers.grading import judge, kernel_side
+from helpers.grading.bwrap import NO_SANDBOX, SANDBOXED
+from helpers.grading.limits import Limits
 from helpers.grading.notebook import MAX_BYTES, SubmissionError, code_sources, notebook_number, reaches_for_references, read_submission
 from helpers.grading.record import ExerciseGrade, NotebookRecord, Status, StudentRecord, failed, student_record, ungraded
-from helpers.grading.sandbox import NO_SANDBOX, SANDBOXED, Limits, Session, Slot, remove_tree
+from helpers.grading.session import Session
+from helpers.grading.slots import Slot
 from helpers.grading.text import safe_text
 
 REPO = Path(__file__).resolve().parent.parent.parent
@@ -102,32 +105,22 @@ def prepare_workdir(root: Path, name: str, data: bytes) -> Path:
 
 
 @contextlib.contextmanager
-def notebook_folder(scratch: Path | None, slot: Slot | None):
+def notebook_folder(slot: Slot):
     """A new folder for one notebook's working copy: in the slot's writable folder, emptied (with the slot's sandbox)
-    afterwards; without a slot, a temporary folder in `scratch`."""
-    if slot is None:
-        tmp = tempfile.mkdtemp(prefix="grade-", dir=scratch)
-        try:
-            yield tmp
-        finally:
-            with contextlib.suppress(OSError):  # what stays is in the grader's scratch, removed with it
-                remove_tree(tmp)
-        return
+    afterwards."""
     try:
         yield tempfile.mkdtemp(prefix="grade-", dir=slot.rw)
     finally:
         slot.finish_notebook()
 
 
-def grade_notebook(name: str, data: bytes | None, cases: dict[str, list], limits: Limits, scratch: Path | None = None,
-                   slot: Slot | None = None) -> tuple[NotebookRecord, dict[str, ExerciseGrade]]:
-    """Grade one submitted notebook (its bytes): how it ran, and the grade of each of its exercises by id.
-
-    With a `slot`, its zygote forks the kernels; otherwise each is a fresh process."""
+def grade_notebook(name: str, data: bytes | None, cases: dict[str, list], limits: Limits,
+                   slot: Slot) -> tuple[NotebookRecord, dict[str, ExerciseGrade]]:
+    """Grade one submitted notebook (its bytes) in `slot`: how it ran, and the grade of each of its exercises by id."""
     started = time.perf_counter()
     exercises = exercises_of(notebook_number(Path(name)))
     notebook = NotebookRecord(name)
-    with notebook_folder(scratch, slot) as tmp:
+    with notebook_folder(slot) as tmp:
         root = Path(tmp)
         try:
             if data is None:
@@ -232,15 +225,14 @@ def sandbox_of(limits: Limits) -> str:
     return SANDBOXED if limits.sandbox else NO_SANDBOX
 
 
-def grade_files(student: str, files: Files, cases: dict[str, list], limits: Limits, scratch: Path | None = None,
-                slot: Slot | None = None) -> StudentRecord:
+def grade_files(student: str, files: Files, cases: dict[str, list], limits: Limits, slot: Slot) -> StudentRecord:
     """Grade a student from their files (name -> bytes, see `read_files`) and the hidden cases, working in
-    `slot` (or without one, in `scratch`): the student's whole record. Local and Dask grading both grade through this."""
+    `slot`: the student's whole record. Local and Dask grading both grade through this."""
     names, ignored, problems = pick_notebooks(files)
     grades: dict[str, ExerciseGrade] = {}
     notebooks = []
     for name in names:
-        notebook, graded = grade_notebook(name, files[name], cases, limits, scratch, slot)
+        notebook, graded = grade_notebook(name, files[name], cases, limits, slot)
         grades.update(graded)
         problems += notebook.problems
         notebooks.append(notebook)
@@ -249,11 +241,10 @@ def grade_files(student: str, files: Files, cases: dict[str, list], limits: Limi
     return student_record(student, grades, notebooks, problems, ignored, sandbox_of(limits))
 
 
-def grade_student(folder: Path | Submission, cases: bytes, limits: Limits, scratch: Path | None = None,
-                  slot: Slot | None = None) -> StudentRecord:
+def grade_student(folder: Path | Submission, cases: bytes, limits: Limits, slot: Slot) -> StudentRecord:
     """Grade the course notebooks of a student's folder (or files) against the hidden cases (`draw_cases`' bytes)."""
     files = folder.files if isinstance(folder, Submission) else read_files(folder)
-    return grade_files(folder.name, files, load_cases(cases), limits, scratch, slot)
+    return grade_files(folder.name, files, load_cases(cases), limits, slot)
 
 
 def grader_failed(student: str, error: BaseException, limits: Limits, when: str = "") -> StudentRecord:

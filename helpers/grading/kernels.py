@@ -270,7 +270,7 @@ class ForkingProvisioner(LocalProvisioner):
 
     `zygote` and `env` (the kernel's whole environment) are set before the kernel is started. The
     connection file is written as for any local kernel; the launcher's arguments are the manager's
-    kernel command (see `sandbox.LimitedKernelManager`).
+    kernel command (see `kernel_client.LimitedKernelManager`).
     """
 
     zygote: Zygote | None = None

@@ -4,9 +4,9 @@
 
 It holds the stripped notebooks (`strip`), data/, requirements.txt, an environment.yml with the
 learner's packages, lab.mk as its Makefile (`make lab` does all set-up), a README for learners, and
-the answer-free `helpers` (`answer_free`: no grader, every reference solution's and hidden-case
-generator's body `...`, the public cases' expected results shipped as data), the copy a graded
-kernel imports too.
+the answer-free `helpers` (`answer_free`: no grader, every reference solution's, hidden-case
+generator's and grader-only function's body `...`, the public cases' expected results shipped as
+data), the copy a graded kernel imports too.
 Before anything is written, every file is searched for every solution (the notebooks' solution
 regions and the references' bodies, each whole and each of its distinctive lines, whitespace-free;
 see `strip.leak_needles`): a hit writes nothing.

@@ -24,9 +24,11 @@ from typing import Callable, Iterable
 import torch
 
 from helpers.grading import FORKSERVER_PRELOAD, grade
+from helpers.grading.folders import holds_sockets, remove_tree
+from helpers.grading.limits import Limits
 from helpers.grading.notebook import notebook_number
 from helpers.grading.record import StudentRecord, failed
-from helpers.grading.sandbox import Limits, Slot, holds_sockets, remove_tree
+from helpers.grading.slots import Slot
 from helpers.grading.text import terminal_line
 
 
@@ -100,7 +102,7 @@ def slot_space(space: str | None) -> str:
 
 class GradingProcess:
     """One job slot's grading process, forked from a server that imported the grader once: it grades the students
-    it is sent one after another, each notebook in a kernel forked from the slot's zygote (see `sandbox.Slot`).
+    it is sent one after another, each notebook in a kernel forked from the slot's zygote (see `slots.Slot`).
 
     Its crash, hang or death (with --no-sandbox a kernel may kill it) is the row of the student it was grading, and
     the next student gets a fresh grading process (and zygote).
