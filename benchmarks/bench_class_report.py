@@ -14,11 +14,12 @@ import time
 from helpers.checks import EXERCISES
 from helpers.checks.catalogue import all_entries
 from helpers.grading import class_report
+from helpers.grading.record import ExerciseGrade, Status, StudentRecord
 
-STATUSES = ("passed", "partial", "failed", "not attempted", "not submitted")
+STATUSES = (Status.PASSED, Status.PARTIAL, Status.FAILED, Status.NOT_ATTEMPTED, Status.NOT_SUBMITTED)
 
 
-def synthetic_records(students: int = 1000, seed: int = 0) -> list[dict]:
+def synthetic_records(students: int = 1000, seed: int = 0) -> list[StudentRecord]:
     """`students` records as the grader writes them, each exercise's status and mistake drawn at random."""
     rng = random.Random(seed)
     owned = {key: [e.id for e in all_entries() if e.owner in (key, key[:2])] or ["values-differ"] for key in EXERCISES}
@@ -27,20 +28,19 @@ def synthetic_records(students: int = 1000, seed: int = 0) -> list[dict]:
         exercises = {}
         for key, exercise in EXERCISES.items():
             status = rng.choice(STATUSES)
-            mistake = rng.choice(owned[key]) if status in ("partial", "failed") else ""
-            points = exercise.points if status == "passed" else exercise.points / 2 if status == "partial" else 0
-            exercises[key] = {"id": key, "status": status, "points": points, "max_points": exercise.points, "message": "…",
-                              "mistake": mistake,
-                              "case_mistakes": [mistake, "timeout" if status == "failed" and rng.random() < 0.05 else ""]}
-        records.append({"student": f"learner-{number:04d}", "exercises": exercises, "notebooks": [], "problems": [], "ignored": [],
-                        "total": sum(g["points"] for g in exercises.values()), "max": sum(e.points for e in EXERCISES.values())})
+            mistake = rng.choice(owned[key]) if status in (Status.PARTIAL, Status.FAILED) else ""
+            points = exercise.points if status == Status.PASSED else exercise.points / 2 if status == Status.PARTIAL else 0
+            exercises[key] = ExerciseGrade(key, status, points, exercise.points, "…", mistake=mistake,
+                                           case_mistakes=[mistake, "timeout" if status == Status.FAILED and rng.random() < 0.05 else ""])
+        records.append(StudentRecord(f"learner-{number:04d}", exercises, [], [], [], total=sum(g.points for g in exercises.values()),
+                                     max=sum(e.points for e in EXERCISES.values()), versions={}, tests_hash="", graded_at=""))
     return records
 
 
 def measure(repeats: int = 3, students: int = 1000) -> dict:
     """class_report_1000_s: median wall seconds to build the page for 1,000 records; its CPU seconds in the details."""
     records = synthetic_records(students)
-    feedback = {record["student"]: f"{record['student']}.md" for record in records}
+    feedback = {record.student: f"{record.student}.md" for record in records}
     walls, cpus = [], []
     for _ in range(repeats):
         wall, cpu = time.perf_counter(), time.process_time()

@@ -41,6 +41,7 @@ from helpers.checks.core import FAILED, NOT_ATTEMPTED, PASSED, Case, clone_case,
 from helpers.grading import cases as hidden
 from helpers.grading import judge, kernel_side
 from helpers.grading.answer_free import stripped_functions
+from helpers.grading.record import ExerciseGrade, Status
 from helpers.grading.strip import squeeze
 
 SECRETS = ("contract-a", "contract-b", "contract-c")
@@ -76,7 +77,7 @@ def hidden_cases_and_results(exercise_id: str, secret: str) -> tuple[list, list]
     return deep_copy(drawn_once(exercise_id, secret))
 
 
-def graded(exercise_id: str, attempt, secret: str) -> judge.ExerciseGrade:
+def graded(exercise_id: str, attempt, secret: str) -> ExerciseGrade:
     """Grade `attempt` on the hidden cases exactly as the class grader does, in this process.
 
     Cases and results travel through torch.save / torch.load(weights_only=True) as they do between
@@ -119,7 +120,7 @@ def test_reference_solution_passes_its_public_cases(exercise_id):
 def test_reference_solution_scores_full_marks_on_hidden_cases(exercise_id):
     for secret in SECRETS:
         grade = graded(exercise_id, EXERCISES[exercise_id].reference, secret)
-        assert grade.status == judge.PASSED, (secret, grade.message)
+        assert grade.status == Status.PASSED, (secret, grade.message)
 
 
 def test_cases_and_results_are_data_that_can_be_shipped(exercise_id):

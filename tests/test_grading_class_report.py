@@ -9,6 +9,7 @@ one leaves every placeholder. The report must count exactly what was planted.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import functools
 import importlib
 import json
@@ -24,6 +25,7 @@ from helpers.checks.core import clone_case
 from helpers.grading import cases as hidden
 from helpers.grading import class_report, judge, kernel_side
 from helpers.grading.bwrap import NO_SANDBOX, SANDBOXED
+from helpers.grading.record import ExerciseGrade, NotebookRecord, Status, StudentRecord, student_record
 from helpers.grading.report import RosterEntry, write_outputs
 
 SECRET = "class-report"
@@ -90,24 +92,20 @@ def hidden_of(exercise_id: str):
     return cases, hidden.expected_results(exercise, cases)
 
 
-def grade_of(exercise_id: str, answer) -> dict:
+def grade_of(exercise_id: str, answer) -> ExerciseGrade:
     """The grade the class grader gives `answer` on the hidden cases, judged in this process (as the contract does)."""
     exercise = EXERCISES[exercise_id]
     if answer is placeholder:
-        return judge.score(exercise, [], [], {"status": "placeholder", "cases": []}).as_dict()
+        return judge.score(exercise, [], [], {"status": "placeholder", "cases": []})
     cases, expected = hidden_of(exercise_id)
     torch.manual_seed(0)
     record = {"status": "ran", "cases": kernel_side.call_cases(answer, [clone_case(case) for case in cases], hidden.CASE_SEED_BASE)}
-    return judge.score(exercise, cases, expected, record).as_dict()
+    return judge.score(exercise, cases, expected, record)
 
 
-def record_of(student: str, grades: dict[str, dict]) -> dict:
-    """A student's record as grade.complete writes it, from the grades of the exercises they answered."""
-    exercises = {key: grades.get(key) or judge.ExerciseGrade(key, judge.NOT_SUBMITTED, 0, e.points, "not handed in",
-                                                           mistake="not-submitted").as_dict() for key, e in EXERCISES.items()}
-    total = round(sum(g["points"] for g in exercises.values()), 2)
-    return {"student": student, "exercises": exercises, "notebooks": ["01_tensors.ipynb"], "problems": [], "ignored": [],
-            "total": total, "max": sum(e.points for e in EXERCISES.values())}
+def record_of(student: str, grades: dict[str, ExerciseGrade]) -> StudentRecord:
+    """A student's record as grading builds it, from the grades of the exercises they answered."""
+    return student_record(student, grades, [NotebookRecord("01_tensors.ipynb")], [], [], sandbox="")
 
 
 def planted_mistakes() -> list[tuple[str, object]]:
@@ -122,9 +120,9 @@ def synthetic_class(tmp_path_factory):
     records, planted = [], Counter()
     for number, (key, answer) in enumerate(planted_mistakes()):
         grade = grade_of(key, answer)
-        assert grade["status"] == judge.FAILED, (key, grade["message"])
+        assert grade.status == Status.FAILED, (key, grade.message)
         records.append(record_of(f"mistake-{number:03d}", {key: grade}))
-        for mistake_id in {*grade["case_mistakes"], grade["mistake"]} - {""}:
+        for mistake_id in {*grade.case_mistakes, grade.mistake} - {""}:
             planted[mistake_id, key] += 1
     records.append(record_of("reference", {key: grade_of(key, e.reference) for key, e in EXERCISES.items()}))
     records.append(record_of("placeholders", {key: grade_of(key, placeholder) for key in EXERCISES}))
@@ -136,9 +134,9 @@ def synthetic_class(tmp_path_factory):
 def test_every_planted_learner_is_named_by_a_mistake_id(synthetic_class):
     _, records, planted = synthetic_class
     for record in records:
-        for key, grade in record["exercises"].items():
-            if grade["status"] == judge.FAILED:
-                assert grade["mistake"] and grade["mistake"] != "unnamed" and "unnamed" not in grade["case_mistakes"], (key, grade)
+        for key, grade in record.exercises.items():
+            if grade.status == Status.FAILED:
+                assert grade.mistake and grade.mistake != "unnamed" and "unnamed" not in grade.case_mistakes, (key, grade)
     assert sum(planted.values()) >= len(planted_mistakes())
 
 
@@ -201,17 +199,15 @@ def test_the_page_is_self_contained_and_every_figure_has_alt_text(synthetic_clas
     assert all(link.startswith("#") or link.endswith(".md") for link in page.links)
 
 
-def small_record(student: str, **changes) -> dict:
-    record = record_of(student, {})
-    record.update(changes)
-    return record
+def small_record(student: str, **changes) -> StudentRecord:
+    return dataclasses.replace(record_of(student, {}), **changes)
 
 
 def test_grading_health_counts_ungraded_exercises_timeouts_failures_and_unsandboxed_kernels():
-    timed_out = judge.ExerciseGrade("01.1", judge.FAILED, 0, 1, "…", mistake="timeout", case_mistakes=["timeout", ""]).as_dict()
-    not_graded = judge.ExerciseGrade("01.2", judge.NOT_GRADED, 0, 1, "…", mistake="not-graded").as_dict()
+    timed_out = ExerciseGrade("01.1", Status.FAILED, 0, 1, "…", mistake="timeout", case_mistakes=["timeout", ""])
+    not_graded = ExerciseGrade("01.2", Status.NOT_GRADED, 0, 1, "…", mistake="not-graded")
     records = [record_of("ann", {"01.1": timed_out, "01.2": not_graded}), record_of("bob", {"01.1": timed_out}),
-               small_record("cy", notebooks=[], problems=["the grader failed (OSError: x); nothing was graded"]),
+               small_record("cy", notebooks=[], problems=["the grader failed (OSError: x); nothing was graded"], grading_failed=True),
                small_record("dee", sandbox=NO_SANDBOX), small_record("eve", sandbox=SANDBOXED)]
     rows = dict(parsed(class_report.page(records)).tables["Grading health"][1:])
     assert rows["exercise grades not graded (the grader could not judge them)"] == "1"
@@ -221,8 +217,8 @@ def test_grading_health_counts_ungraded_exercises_timeouts_failures_and_unsandbo
 
 
 def test_a_learner_with_two_timeouts_is_listed_for_help():
-    timed_out = judge.ExerciseGrade("01.1", judge.FAILED, 0, 1, "…", mistake="timeout", case_mistakes=["timeout"]).as_dict()
-    records = [record_of("ann", {"01.1": timed_out, "01.2": {**timed_out, "id": "01.2"}}), record_of("bob", {"01.1": timed_out})]
+    timed_out = ExerciseGrade("01.1", Status.FAILED, 0, 1, "…", mistake="timeout", case_mistakes=["timeout"])
+    records = [record_of("ann", {"01.1": timed_out, "01.2": dataclasses.replace(timed_out, id="01.2")}), record_of("bob", {"01.1": timed_out})]
     rows = parsed(class_report.page(records)).tables["Repeated timeouts (two exercises or more)"]
     assert rows[1:] == [["ann", "2"]]
 
@@ -249,8 +245,8 @@ def test_student_names_from_folders_and_the_roster_show_as_text_in_the_report(tm
 
 
 def test_with_a_roster_the_report_shows_each_learners_points_per_notebook():
-    one = {"01.1": judge.ExerciseGrade("01.1", judge.PASSED, 1, 1, "ok").as_dict()}
-    two = {**one, "02.1": judge.ExerciseGrade("02.1", judge.PASSED, 1, 1, "ok").as_dict()}
+    one = {"01.1": ExerciseGrade("01.1", Status.PASSED, 1, 1, "ok")}
+    two = {**one, "02.1": ExerciseGrade("02.1", Status.PASSED, 1, 1, "ok")}
     roster = {"ann": RosterEntry("ann", "u1", "Ann A."), "bob": RosterEntry("bob", "u2", "Bob B."), "cy": RosterEntry("cy", "u3", "")}
     rows = parsed(class_report.page([record_of("ann", two), record_of("bob", one)], roster=roster)).tables[
         "Points per notebook (– : not handed in yet)"]
@@ -266,7 +262,7 @@ def test_the_same_records_give_the_same_page():
 
 
 def test_the_mistake_table_of_summary_csv_neutralises_formulas(tmp_path):
-    grade = judge.ExerciseGrade("01.1", judge.FAILED, 0, 1, "…", mistake="number-wrong", case_mistakes=["number-wrong"]).as_dict()
+    grade = ExerciseGrade("01.1", Status.FAILED, 0, 1, "…", mistake="number-wrong", case_mistakes=["number-wrong"])
     write_outputs([record_of('=HYPERLINK("https://evil.example")', {"01.1": grade})], tmp_path)
     rows = list(csv.reader((tmp_path / "summary.csv").open(encoding="utf-8")))
     assert ["number-wrong", "01.1", hint_of("number-wrong"), "1", "1.000"] in rows
@@ -286,9 +282,8 @@ def test_the_sections_to_re_teach_are_read_from_the_notebooks():
 
 
 def test_one_run_per_assignment_into_one_out_builds_each_learners_progress(tmp_path):
-    first = {"01.1": judge.ExerciseGrade("01.1", judge.PASSED, 1, 1, "ok").as_dict()}
-    second = {"02.1": judge.ExerciseGrade("02.1", judge.FAILED, 0, 1, "…", mistake="02.1/indices-from-one",
-                                          case_mistakes=["02.1/indices-from-one"]).as_dict()}
+    first = {"01.1": ExerciseGrade("01.1", Status.PASSED, 1, 1, "ok")}
+    second = {"02.1": ExerciseGrade("02.1", Status.FAILED, 0, 1, "…", mistake="02.1/indices-from-one", case_mistakes=["02.1/indices-from-one"])}
     roster = {"ann": RosterEntry("ann", "u1", "Ann A.")}
     write_outputs([record_of("ann", first)], tmp_path, roster)
     write_outputs([record_of("ann", second)], tmp_path)
@@ -297,7 +292,7 @@ def test_one_run_per_assignment_into_one_out_builds_each_learners_progress(tmp_p
     assert kept["total"] == 1
     rows = parsed((tmp_path / "report.html").read_text(encoding="utf-8")).tables["Points per notebook (– : not handed in yet)"]
     assert rows[1][:4] == ["Ann A.", "1", "0", "–"]
-    write_outputs([record_of("ann", {"01.1": {**first["01.1"], "status": "failed", "points": 0}})], tmp_path)  # 01 graded again
+    write_outputs([record_of("ann", {"01.1": dataclasses.replace(first["01.1"], status=Status.FAILED, points=0)})], tmp_path)  # 01 graded again
     again = json.loads((tmp_path / "ann.json").read_text(encoding="utf-8"))
     assert again["exercises"]["01.1"]["status"] == "failed" and again["exercises"]["02.1"]["status"] == "failed" and again["total"] == 0
 

@@ -196,7 +196,7 @@ def test_a_submission_that_kills_every_dask_worker_it_touches_is_a_row_after_the
     with dask.config.set({"distributed.scheduler.allowed-failures": int(ALLOWED_FAILURES)}):
         assert main(["grade", str(tmp_path / "subs"), "--out", str(tmp_path / "out"), "--dask", "local", "--jobs", "1", *ARGS]) == 0
     record = json.loads((tmp_path / "out" / "escapes.json").read_text())
-    assert record["total"] == 0 and grade.grading_failed(record)
+    assert record["total"] == 0 and record["grading_failed"]
     assert record["problems"] == ["the Dask worker grading it died on each of 2 tries (killed, out of memory, or by the "
                                   "submission); nothing was graded"]
 
@@ -215,7 +215,7 @@ def test_a_students_files_are_read_by_name_and_only_the_notebooks_to_grade_are_r
     cases = grade.load_cases(grade.draw_cases(SECRET))
     for student, reason in (("ann", "it is not a regular file"), ("bob", "the file is more than the 50 MiB a notebook may have")):
         record = grade.grade_files(student, grade.read_files(tmp_path / student), cases, Limits(), FreshSlot(tmp_path / f"{student}-slot"))
-        assert record["problems"] == [f"01_tensors.ipynb: {reason}"] and record["total"] == 0
+        assert record.problems == [f"01_tensors.ipynb: {reason}"] and record.total == 0
 
 
 def test_an_unreachable_scheduler_is_a_clear_error(tmp_path, capsys, monkeypatch):

@@ -32,6 +32,7 @@ from helpers.checks.nb12 import r_squared
 from helpers.grading import cases as hidden
 from helpers.grading import judge, report
 from helpers.grading.__main__ import main
+from helpers.grading.record import Status, StudentRecord
 from helpers.grading.slots import FreshSlot, answer_free_lib, kernel_environment
 from helpers.grading.strip import strip_solutions
 from helpers.grading.text import markdown_line
@@ -65,7 +66,7 @@ def graded(tmp_path_factory):
 
 
 def exercises_in(record: dict) -> list[str]:
-    return [key for key, grade in record["exercises"].items() if grade["status"] != judge.NOT_SUBMITTED]
+    return [key for key, grade in record["exercises"].items() if grade["status"] != Status.NOT_SUBMITTED]
 
 
 def test_solution_notebooks_score_full_marks(graded):
@@ -75,14 +76,14 @@ def test_solution_notebooks_score_full_marks(graded):
         assert record["problems"] == []
         for key in exercises_in(record):
             grade = record["exercises"][key]
-            assert (grade["status"], grade["points"]) == (judge.PASSED, EXERCISES[key].points), (student, key, grade["message"])
+            assert (grade["status"], grade["points"]) == (Status.PASSED, EXERCISES[key].points), (student, key, grade["message"])
 
 
 def test_student_release_scores_zero_without_problems(graded):
     _, records = graded
     for student in (s for s in records if s.endswith("-release")):
         assert records[student]["total"] == 0 and records[student]["problems"] == []
-        assert {records[student]["exercises"][k]["status"] for k in exercises_in(records[student])} == {judge.NOT_ATTEMPTED}
+        assert {records[student]["exercises"][k]["status"] for k in exercises_in(records[student])} == {Status.NOT_ATTEMPTED}
 
 
 def test_gradebook_has_a_column_per_exercise_and_a_row_per_student(graded):
@@ -279,7 +280,7 @@ def test_an_exercise_whose_judging_runs_out_of_memory_scores_0_with_the_reason(t
                                             "facts": {"returned": [], "moved": [], "gradient_to": []}} for case in cases]}, path)
     monkeypatch.setattr(judge, "JUDGE_MEMORY_BYTES", 256 * 2**20)
     result = grade.grade_exercise(greedy, cases, path, Run())
-    assert result["status"] == judge.NOT_GRADED and "more than the grader's 256 MiB" in result["message"]
+    assert result.status == Status.NOT_GRADED and "more than the grader's 256 MiB" in result.message
 
 
 def test_results_that_are_not_a_plain_file_are_refused(tmp_path):
@@ -300,7 +301,7 @@ def test_partial_credit_is_the_fraction_of_hidden_cases_passed():
     records = [{"value": want, "arguments": case, "facts": UNEVENTFUL, "time": 0.1} for case, want in zip(cases, expected, strict=True)]
     records[0] = {**records[0], "value": -1}
     grade = judge.score(exercise, cases, expected, {"status": "ran", "cases": records})
-    assert grade.status == judge.PARTIAL and grade.points == round(exercise.points * (len(cases) - 1) / len(cases), 2)
+    assert grade.status == Status.PARTIAL and grade.points == round(exercise.points * (len(cases) - 1) / len(cases), 2)
     assert grade.message.startswith(f"{len(cases) - 1} of {len(cases)} hidden cases passed")
 
 
@@ -311,7 +312,7 @@ def test_one_case_that_breaks_a_rule_of_the_statement_costs_the_whole_exercise()
     records = [{"value": want, "arguments": case, "facts": UNEVENTFUL, "time": 0.1} for case, want in zip(cases, expected, strict=True)]
     records[0] = {**records[0], "arguments": (expected[0],)}  # the first call left t changed
     grade = judge.score(exercise, cases, expected, {"status": "ran", "cases": records})
-    assert grade.points == 0 and grade.status == judge.FAILED and grade.cases_passed == len(cases) - 1
+    assert grade.points == 0 and grade.status == Status.FAILED and grade.cases_passed == len(cases) - 1
     assert "costs the whole exercise" in grade.message and "changed its input `t`" in grade.message
 
 
@@ -359,15 +360,14 @@ def test_feedback_on_hidden_cases_names_the_mistake_without_their_inputs_or_expe
         cases = hidden.hidden_cases(exercise, SECRET)
         secrets = {text for number in numbers_in([cases, hidden.expected_results(exercise, cases)]) for text in spellings(number)}
         grade = graded_in_process(exercise_id, attempt, SECRET)
-        record = {"student": "ann", "total": 0, "max": exercise.points, "problems": [], "ignored": [],
-                  "exercises": {exercise_id: grade.as_dict()}}
+        record = StudentRecord("ann", {exercise_id: grade}, [], [], [], total=0, max=exercise.points, versions={}, tests_hash="", graded_at="")
         text = report.feedback(record)
         assert grade.points == 0 and markdown_line(grade.message) in text, (exercise_id, grade.message)  # as literal text
         assert not [secret for secret in secrets if secret in text], (exercise_id, text)
 
 
 def test_a_fault_in_the_grader_itself_is_that_students_row_with_the_traceback(tmp_path, monkeypatch):
-    from helpers.grading import grade
+    from helpers.grading import grade, workers
     from helpers.grading.limits import Limits
 
     def broken(*args, **kwargs):
@@ -376,10 +376,10 @@ def test_a_fault_in_the_grader_itself_is_that_students_row_with_the_traceback(tm
     monkeypatch.setattr(grade, "grade_student", broken)
     folder = tmp_path / "ada"
     folder.mkdir()
-    record = grade.grade_one((folder, "secret", Limits()), slot=FreshSlot(tmp_path / "slot"))
-    assert record["student"] == "ada" and record["total"] == 0
-    assert "the grader failed on this submission (KeyError" in record["problems"][0]
-    assert "a bug in the grader" in record["grader_error"]
+    record = workers.grade_one((folder, "secret", Limits()), slot=FreshSlot(tmp_path / "slot"))
+    assert record.student == "ada" and record.total == 0 and record.grading_failed
+    assert "the grader failed on this submission (KeyError" in record.problems[0]
+    assert "a bug in the grader" in record.grader_error
 
 
 def test_file_names_that_are_not_utf8_enter_the_grader_escaped_and_the_record_can_be_written(tmp_path):
@@ -392,6 +392,6 @@ def test_file_names_that_are_not_utf8_enter_the_grader_escaped_and_the_record_ca
     files = grade.read_files(folder)
     assert list(files) == ["notes-\\xe9.txt"]
     record = grade.grade_files(folder.name, files, {}, grade.Limits(), FreshSlot(tmp_path / "slot"))
-    assert record["student"] == "caf\\xe9" and record["ignored"] == ["notes-\\xe9.txt"]
+    assert record.student == "caf\\xe9" and record.ignored == ["notes-\\xe9.txt"]
     write_outputs([record], tmp_path / "out")
     assert "notes-\\\\xe9.txt" in (tmp_path / "out" / "caf_xe9.md").read_text(encoding="utf-8")

@@ -27,8 +27,8 @@ from pathlib import Path
 import pytest
 from fixtures.make_fixtures import BYTE_NAMES, NETWORK_PORTS, RENAMED, REPO_MARKER, SANDBOX_CELLS
 
-from helpers.grading import judge
 from helpers.grading.bwrap import NO_SANDBOX, SANDBOXED
+from helpers.grading.record import Status
 from helpers.grading.text import html_text, safe_text
 
 REPO = Path(__file__).resolve().parent.parent
@@ -187,7 +187,7 @@ def test_hostile_submission_gets_a_row_with_a_reason_and_no_more_than_the_releas
     records = graded["records"]
     record = records[category]
     assert record["total"] <= records["release"]["total"]
-    assert all(grade["status"] != judge.PASSED for grade in record["exercises"].values())
+    assert all(grade["status"] != Status.PASSED for grade in record["exercises"].values())
     said = "\n".join(record["problems"] + [g["message"] for g in record["exercises"].values()])
     assert any(reason in said for reason in REASONS[category]), said + "\n" + record.get("grader_error", "")
 
@@ -202,14 +202,14 @@ def test_a_cell_that_breaks_the_kernel_is_skipped_and_the_rest_of_the_notebook_s
         notebook = records[category]["notebooks"][0]
         assert notebook["skipped"] == ["code cell 2"], category  # the hostile cell, right after the setup cell
         statuses = {g["status"] for key, g in records[category]["exercises"].items() if key.startswith("01.")}
-        assert statuses == {judge.NOT_ATTEMPTED}, category  # the placeholders after the bad cell were defined
+        assert statuses == {Status.NOT_ATTEMPTED}, category  # the placeholders after the bad cell were defined
 
 
 def test_a_function_that_hangs_or_kills_the_kernel_costs_only_its_exercise(graded):
     exercises = graded["records"]["infinite_loop_in_function"]["exercises"]
     assert "ran past the time limit" in exercises["01.1"]["message"]
     assert "kernel died" in exercises["01.2"]["message"]
-    assert {exercises[key]["status"] for key in ("01.3", "01.4", "01.5")} == {judge.NOT_ATTEMPTED}
+    assert {exercises[key]["status"] for key in ("01.3", "01.4", "01.5")} == {Status.NOT_ATTEMPTED}
 
 
 def test_no_working_copy_is_left_behind_even_when_a_worker_is_killed(graded):

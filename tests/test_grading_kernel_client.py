@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from helpers.grading import judge
 from helpers.grading.kernel_client import MAX_PART_FROM_KERNEL, LimitedKernelManager
+from helpers.grading.record import Status
 
 SOLUTION = Path(__file__).resolve().parent / "fixtures" / "submissions" / "solution" / "01_tensors.ipynb"
 
@@ -27,8 +27,8 @@ data = Path(sys.argv[1]).read_bytes()
 cases = {key: hidden_cases(exercise, "a secret") for key, exercise in EXERCISES.items() if key.startswith("01.")}
 slot = FreshSlot(Path(sys.argv[2]))
 for file_bytes in (2**64, 2**20):
-    record = grade_notebook("01_tensors.ipynb", data, cases, Limits(sandbox=False, file_bytes=file_bytes), slot)
-    print(sorted({grade["status"] for grade in record["exercises"].values()}))
+    _, grades = grade_notebook("01_tensors.ipynb", data, cases, Limits(sandbox=False, file_bytes=file_bytes), slot)
+    print(sorted({grade.status.value for grade in grades.values()}))
 """
 
 
@@ -37,7 +37,7 @@ def test_a_grading_whose_kernel_never_started_leaves_nothing_to_fail_at_interpre
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     refused, graded = done.stdout.splitlines()
-    assert refused == str([judge.NOT_GRADED]) and judge.NOT_GRADED not in graded
+    assert refused == str([Status.NOT_GRADED.value]) and Status.NOT_GRADED.value not in graded
     assert "Traceback" not in done.stderr and "Error" not in done.stderr, done.stderr
 
 

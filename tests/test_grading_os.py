@@ -19,10 +19,11 @@ import pytest
 from fixtures.make_fixtures import OS_CELLS
 
 from helpers.checks import EXERCISES
-from helpers.grading import bwrap, cgroups, judge, launcher
+from helpers.grading import bwrap, cgroups, launcher
 from helpers.grading.cases import hidden_cases
 from helpers.grading.grade import grade_notebook
 from helpers.grading.limits import Limits
+from helpers.grading.record import ExerciseGrade, NotebookRecord, Status
 from helpers.grading.session import Run, Session
 from helpers.grading.slots import Slot
 
@@ -42,8 +43,8 @@ def run_in(slot: Slot, cells: list[str], **limits) -> Run:
         slot.finish_notebook()
 
 
-def grade_fixture(category: str, slot: Slot, **limits) -> dict:
-    """The record of the fixture submission `category`, graded in `slot`."""
+def grade_fixture(category: str, slot: Slot, **limits) -> tuple[NotebookRecord, dict[str, ExerciseGrade]]:
+    """The notebook record and exercise grades of the fixture submission `category`, graded in `slot`."""
     cases = {key: hidden_cases(exercise, "os-secret") for key, exercise in EXERCISES.items()}
     data = (SUBMISSIONS / category / NAME).read_bytes()
     return grade_notebook(NAME, data, cases, Limits(cell_timeout=60, notebook_timeout=120, **limits), slot=slot)
@@ -94,11 +95,11 @@ def host_uid(pid: str) -> int:
 def test_a_kernel_that_changes_its_zygote_costs_the_next_student_nothing(slot, monkeypatch, seccomp):
     if not seccomp:  # the zygote's own check must retire it (the filter would refuse the attack)
         monkeypatch.setattr(bwrap.seccomp, "path", lambda: None)
-    attack = grade_fixture("poisons_zygote", slot)
+    attack, _ = grade_fixture("poisons_zygote", slot)
     poisoned = slot.current
-    right = grade_fixture("solution", slot)
-    assert all(grade["points"] == grade["max_points"] for grade in right["exercises"].values()), right
-    assert any("could not change its zygote" in problem for problem in attack["problems"]) == seccomp
+    _, right = grade_fixture("solution", slot)
+    assert all(grade.points == grade.max_points for grade in right.values()), right
+    assert any("could not change its zygote" in problem for problem in attack.problems) == seccomp
     assert (slot.current is poisoned) == seccomp  # without the filter the change was seen and the zygote replaced
 
 
@@ -115,9 +116,9 @@ def test_the_launcher_refuses_to_start_a_kernel_whose_limit_it_cannot_set(tmp_pa
 
 
 def test_a_notebook_whose_kernel_the_launcher_refused_is_not_graded_and_says_why(slot):
-    record = grade_fixture("solution", slot, file_bytes=2**64)  # a limit no kernel can be given
-    assert {grade["status"] for grade in record["exercises"].values()} == {judge.NOT_GRADED}
-    assert all("file size limit could not be set" in grade["message"] for grade in record["exercises"].values()), record
+    _, grades = grade_fixture("solution", slot, file_bytes=2**64)  # a limit no kernel can be given
+    assert {grade.status for grade in grades.values()} == {Status.NOT_GRADED}
+    assert all("file size limit could not be set" in grade.message for grade in grades.values()), grades
 
 
 @CGROUPS

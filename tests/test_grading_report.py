@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 
 import pytest
 
 from helpers.checks import EXERCISES
-from helpers.grading.grade import complete
+from helpers.grading.record import Status, StudentRecord, student_record
 from helpers.grading.report import RosterError, read_roster, summary_for_terminal, write_outputs
 
 
-def record(student: str, problems=()) -> dict:
+def record(student: str, problems=()) -> StudentRecord:
     """A student who handed in nothing, with these problems."""
-    return complete({"student": student, "exercises": {}, "notebooks": [], "problems": list(problems), "ignored": ["notes.txt"]})
+    return student_record(student, {}, [], list(problems), ["notes.txt"], sandbox="")
 
 
 def test_the_gradebook_has_the_contracts_header_and_a_row_per_student_in_order(tmp_path):
@@ -40,14 +41,14 @@ def test_students_whose_names_clash_as_file_names_get_distinct_files(tmp_path):
     assert {json.loads((tmp_path / n).read_text())["student"] for n in names} == {"a b", "a_b", "../x"}
 
 
-def graded_record(student: str, points: dict[str, float], problems=()) -> dict:
+def graded_record(student: str, points: dict[str, float], problems=()) -> StudentRecord:
     """A student graded on notebook 01 with these points (full points pass, 0 fails, else partial)."""
     graded = record(student, problems)
     for key, got in points.items():
         top = EXERCISES[key].points
-        status = "passed" if got == top else "failed" if got == 0 else "partial"
-        graded["exercises"][key].update(points=got, status=status)
-    graded["total"] = sum(g["points"] for g in graded["exercises"].values())
+        status = Status.PASSED if got == top else Status.FAILED if got == 0 else Status.PARTIAL
+        graded.exercises[key] = dataclasses.replace(graded.exercises[key], points=got, status=status)
+    graded.total = sum(g.points for g in graded.exercises.values())
     return graded
 
 
@@ -115,18 +116,19 @@ FORMULA = '=HYPERLINK("http://evil.example","click")'
 
 def test_feedback_shows_a_students_text_as_one_line_of_literal_text(tmp_path):
     forged = record("mallory", [f"01_tensors.ipynb, code cell 2: ValueError: {FORGED}"])
-    forged["exercises"]["01.1"].update(status="failed", message=f"0 of 4 hidden cases passed. rank_of(t): it raised ValueError: {FORGED}")
-    forged["ignored"] = ["<script>alert(1)</script>.txt"]
+    forged.exercises["01.1"] = dataclasses.replace(forged.exercises["01.1"], status=Status.FAILED,
+                                                   message=f"0 of 4 hidden cases passed. rank_of(t): it raised ValueError: {FORGED}")
+    forged.ignored = ["<script>alert(1)</script>.txt"]
     write_outputs([forged], tmp_path)
     page = (tmp_path / "mallory.md").read_text(encoding="utf-8")
     lines = page.splitlines()
-    assert [line for line in lines if line.startswith("**Total")] == [f"**Total: 0 / {forged['max']} points**"]
+    assert [line for line in lines if line.startswith("**Total")] == [f"**Total: 0 / {forged.max} points**"]
     assert not [line for line in lines if line.startswith("- ✓")]  # nothing passed, and no line says so
     assert "<" not in page and ">" not in page.replace("&gt;", "")
     assert len(lines) == len(feedback_lines(record("mallory", ["a problem"])))
 
 
-def feedback_lines(plain: dict) -> list[str]:
+def feedback_lines(plain: StudentRecord) -> list[str]:
     """The lines of an ordinary record's feedback (the forged one must have as many)."""
     from helpers.grading.report import feedback
 
@@ -144,13 +146,13 @@ def test_a_name_or_problem_that_would_be_a_formula_is_neutralised_in_both_csv_fi
 
 def test_the_summary_for_the_terminal_carries_no_escape_sequence_from_a_name():
     hostile = record("x", ["a problem"])
-    hostile["student"] = "\x1b[2J\x1b]0;pwned\x07eve"  # as if it had not been made safe where it entered
+    hostile.student = "\x1b[2J\x1b]0;pwned\x07eve"  # as if it had not been made safe where it entered
     text = summary_for_terminal([hostile])
     assert "\x1b" not in text and "\x07" not in text and "eve" in text
 
 
 def test_each_students_record_is_written_as_soon_as_they_are_graded(tmp_path, monkeypatch):
-    from helpers.grading import grade
+    from helpers.grading import workers
     from helpers.grading.__main__ import main
 
     submissions = tmp_path / "submissions"
@@ -161,7 +163,7 @@ def test_each_students_record_is_written_as_soon_as_they_are_graded(tmp_path, mo
         graded(record("ann"))
         raise RuntimeError("the grader crashed on the next student")
 
-    monkeypatch.setattr(grade, "grade_class", crash_after_the_first)
+    monkeypatch.setattr(workers, "grade_class", crash_after_the_first)
     with pytest.raises(RuntimeError, match="crashed"):
         main(["grade", str(submissions), "--out", str(tmp_path / "out"), "--secret", "s", "--no-sandbox", "--quiet"])
     assert json.loads((tmp_path / "out" / "ann.json").read_text(encoding="utf-8"))["student"] == "ann"

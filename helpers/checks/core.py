@@ -27,6 +27,7 @@ import re
 import signal
 import threading
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, Callable
 
 import torch
@@ -34,7 +35,21 @@ import torch
 from helpers.checks.hints import NOT_A_FUNCTION_ID, NOT_ATTEMPTED_ID, TIMEOUT_ID, Hint, mistake, mistake_of
 from helpers.checks.rules import Facts, judge_call, observe, storage_of
 
-PASSED, FAILED, NOT_ATTEMPTED = "passed", "failed", "not attempted"
+
+class Status(StrEnum):
+    """What became of an exercise: the one vocabulary of a learner's check and of the grader's records
+    (`helpers.grading.record`). A check answers with the first three; the grader uses them all."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    NOT_ATTEMPTED = "not attempted"  # the `...` placeholder is still there
+    PARTIAL = "partial"  # some hidden cases passed
+    MISSING = "missing"  # the function is not defined after the notebook ran
+    NOT_SUBMITTED = "not submitted"  # its notebook was not handed in
+    NOT_GRADED = "not graded"  # the grader could not judge it (or flagged it for review)
+
+
+PASSED, FAILED, NOT_ATTEMPTED = Status.PASSED.value, Status.FAILED.value, Status.NOT_ATTEMPTED.value
 SYMBOLS = {PASSED: "✓", FAILED: "✗", NOT_ATTEMPTED: "…"}
 COLOURS = {PASSED: "#e6f4ea", FAILED: "#fce8e6", NOT_ATTEMPTED: "#f1f3f4"}
 

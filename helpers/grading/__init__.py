@@ -11,7 +11,8 @@ the student's kernel; `session` runs a notebook in a fresh, limited kernel (thro
 which `launcher` starts inside the OS sandbox that `bwrap` builds (or refuses to run without), in a
 grading slot's folders (`slots`, `folders`), forked from the slot's zygote (`kernels`, `zygote`)
 or as a fresh process, under the `limits`; `judge` scores the results in the grader's
-process; `grade` grades a student and a class; `report` writes the gradebook and feedback;
+process; `record` is the typed record grading produces (and its JSON); `grade` grades a student;
+`workers` runs the grading processes that grade a class; `report` writes the gradebook and feedback;
 `forkserver_preload` is what the grading processes' forkserver loads once for all of them.
 """
 

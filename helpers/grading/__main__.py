@@ -56,7 +56,7 @@ def start_forkserver_now() -> None:
 
     Why: the server imports the grader (and torch, about 3 s of CPU) and computes the public examples once; started here it does so
     while this process imports the same and draws the hidden cases, on the machine's other core,
-    instead of after them. Only `grade_class` forks from it, so nothing else waits.
+    instead of after them. Only `workers.grade_class` forks from it, so nothing else waits.
     """
     import multiprocessing
     from multiprocessing import forkserver
@@ -73,10 +73,11 @@ def run_grade(args: argparse.Namespace) -> int:
     from helpers.grading.bwrap import SandboxUnavailable, sandbox_or_refuse
     from helpers.grading.cases import SECRET_VARIABLE, SecretMissing, secret_from
     from helpers.grading.cluster import ClusterError, grade_class_dask
-    from helpers.grading.grade import grade_class, students_in
     from helpers.grading.limits import Limits
+    from helpers.grading.record import StudentRecord
     from helpers.grading.report import RosterError, read_roster, read_roster_kept, stored_records, summary_for_terminal, write_gradebook, write_record
     from helpers.grading.text import terminal_line
+    from helpers.grading.workers import grade_class, students_in
 
     if args.jobs < 1 or args.timeout <= 0 or args.cell_timeout <= 0 or args.memory < 1024:
         print("--jobs must be at least 1, the timeouts positive, and --memory at least 1024 MiB (torch needs about 700)", file=sys.stderr)
@@ -90,18 +91,17 @@ def run_grade(args: argparse.Namespace) -> int:
                   file=sys.stderr)
         roster = read_roster(args.roster) if args.roster is not None else None
         folders = students_in(args.submissions, args.only)
-        isolation = sandbox_or_refuse(args.no_sandbox, remote=args.dask not in (None, "local"))
+        sandbox_or_refuse(args.no_sandbox, remote=args.dask not in (None, "local"))  # each record says what its kernels ran in
         limits = Limits(cell_timeout=min(args.cell_timeout, args.timeout), notebook_timeout=args.timeout, memory_bytes=args.memory * 2**20,
                         sandbox=not args.no_sandbox, zygote=not args.no_zygote)
         stored = stored_records(args.out)  # OUT is made when the first record is written
 
-        def graded(record: dict) -> None:
+        def graded(record: StudentRecord) -> None:
             """Write a student's record and feedback as soon as they are graded: a later fault loses nothing graded."""
-            record["sandbox"] = isolation
             try:
                 write_record(record, args.out, stored)
             except (OSError, ValueError) as error:  # that student's files only; the others are written
-                print(terminal_line(f"grade: could not write the record of {record['student']} ({error})"), file=sys.stderr)
+                print(terminal_line(f"grade: could not write the record of {record.student} ({error})"), file=sys.stderr)
 
         if args.dask is None:
             records = grade_class(folders, secret, limits, args.jobs, progress=not args.quiet, graded=graded)
@@ -120,7 +120,7 @@ def run_grade(args: argparse.Namespace) -> int:
     print(summary_for_terminal(everyone))
     roster = roster if roster is not None else read_roster_kept(args.out)
     if roster is not None:
-        graded = {record["student"] for record in everyone}
+        graded = {record.student for record in everyone}
         for what, names in (("in the roster with no submission (rows marked not submitted)", set(roster) - graded),
                             ("graded but not in the roster (no id or name in grades.csv)", graded - set(roster))):
             if names:

@@ -25,15 +25,13 @@ from matplotlib.figure import Figure
 from helpers.checks import EXERCISES
 from helpers.checks.hints import NO_ARGUMENTS_ID, NO_RESULT_ID, NOT_COMPARABLE_ID, TIMEOUT_ID
 from helpers.grading.bwrap import SANDBOXED
-from helpers.grading.grade import grading_failed
-from helpers.grading.judge import NOT_ATTEMPTED, NOT_GRADED
 from helpers.grading.mistakes import ATTEMPTED, tally
+from helpers.grading.record import ExerciseGrade, Status, StudentRecord
 from helpers.grading.text import html_text
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
-STATUS_GROUPS = {"passed": "passed", "partial": "partial", "failed": "failed"}  # every other status counts as not attempted
-SHARES = ("passed", "partial", "failed", "not attempted")
-COLOURS = {"passed": "#1b7837", "partial": "#e0a100", "failed": "#c51b7d", "not attempted": "#bdbdbd"}
+SHARES = (Status.PASSED, Status.PARTIAL, Status.FAILED, Status.NOT_ATTEMPTED)  # every status but the first three counts as not attempted
+COLOURS = {Status.PASSED: "#1b7837", Status.PARTIAL: "#e0a100", Status.FAILED: "#c51b7d", Status.NOT_ATTEMPTED: "#bdbdbd"}
 TOP_MISTAKES = 10
 HELP_ROWS = 10
 GRADER_KINDS = {NO_RESULT_ID, NO_ARGUMENTS_ID, NOT_COMPARABLE_ID}  # the grader could not read or compare a case
@@ -75,10 +73,9 @@ def exercise_sections() -> dict[str, str]:
     return found
 
 
-def status_group(grade: dict | None) -> str:
+def status_group(grade: ExerciseGrade | None) -> Status:
     """passed, partial, failed, or not attempted (a placeholder, a missing function, a notebook not handed in, not graded)."""
-    status = grade.get("status") if isinstance(grade, dict) else None
-    return STATUS_GROUPS.get(status, "not attempted")
+    return grade.status if grade is not None and grade.status in ATTEMPTED else Status.NOT_ATTEMPTED
 
 
 def figure_img(figure: Figure, alt: str) -> str:
@@ -132,14 +129,14 @@ def percent(part: int, whole: int) -> str:
     return f"{100 * part / whole:.0f}%" if whole else "–"
 
 
-def health_section(records: list[dict]) -> str:
+def health_section(records: list[StudentRecord]) -> str:
     """Grading health: exercises not graded, timeouts, grading that failed, kernels that ran without the sandbox."""
-    not_graded = sum(1 for r in records for g in r["exercises"].values() if isinstance(g, dict) and g.get("status") == NOT_GRADED)
-    timeouts = sum(1 for r in records for g in r["exercises"].values() if isinstance(g, dict) and TIMEOUT_ID in (g.get("case_mistakes") or []))
-    unread = sum(1 for r in records for g in r["exercises"].values() if isinstance(g, dict) and set(g.get("case_mistakes") or []) & GRADER_KINDS)
-    failed = [r["student"] for r in records if grading_failed(r)]
-    unsandboxed = [r["student"] for r in records if isinstance(r.get("sandbox"), str) and r["sandbox"] != SANDBOXED]
-    with_problems = sum(1 for r in records if r["problems"])
+    not_graded = sum(1 for r in records for g in r.exercises.values() if g.status == Status.NOT_GRADED)
+    timeouts = sum(1 for r in records for g in r.exercises.values() if TIMEOUT_ID in g.case_mistakes)
+    unread = sum(1 for r in records for g in r.exercises.values() if set(g.case_mistakes) & GRADER_KINDS)
+    failed = [r.student for r in records if r.grading_failed]
+    unsandboxed = [r.student for r in records if r.sandbox and r.sandbox != SANDBOXED]  # "": a record that predates the field
+    with_problems = sum(1 for r in records if r.problems)
     rows = [["students graded", str(len(records))],
             ["students whose grading itself failed (nothing graded)", str(len(failed))],
             ["exercise grades not graded (the grader could not judge them)", str(not_graded)],
@@ -150,12 +147,12 @@ def health_section(records: list[dict]) -> str:
     return f'<section id="health"><h2>Grading health</h2>{table(["what", "count"], rows, "Grading health", {1})}</section>'
 
 
-def exercise_section(records: list[dict]) -> str:
+def exercise_section(records: list[StudentRecord]) -> str:
     """Per notebook: a figure of the shares and a table of points and shares per exercise."""
     students = len(records)
-    counts: dict[str, Counter] = {key: Counter(status_group(r["exercises"].get(key)) for r in records) for key in EXERCISES}
+    counts: dict[str, Counter] = {key: Counter(status_group(r.exercises.get(key)) for r in records) for key in EXERCISES}
     parts = ['<section id="exercises"><h2>Exercises</h2>']
-    totals = [r["total"] for r in records if isinstance(r.get("total"), (int, float))]
+    totals = [r.total for r in records if isinstance(r.total, (int, float))]
     parts.append(f"<h3>Totals</h3><p>{totals_figure(totals, sum(e.points for e in EXERCISES.values()))}</p>")
     by_notebook = defaultdict(list)
     for key in sorted(EXERCISES):
@@ -169,9 +166,9 @@ def exercise_section(records: list[dict]) -> str:
         parts.append(f"<p>{shares_figure(keys, counts, students)}</p>")
         rows = []
         for key in keys:
-            points = Counter(g["points"] for r in records if status_group(g := r["exercises"].get(key)) in ATTEMPTED)
+            points = Counter(g.points for r in records if status_group(g := r.exercises.get(key)) in ATTEMPTED)
             spread = ", ".join(f"{p:g} pts: {n}" for p, n in sorted(points.items())) or "–"
-            grades = [r["exercises"][key]["points"] for r in records if isinstance(r["exercises"].get(key), dict)]
+            grades = [r.exercises[key].points for r in records if key in r.exercises]
             mean = sum(grades) / len(grades) if grades else 0
             rows.append([html_text(key), str(EXERCISES[key].points), f"{mean:.2f}", html_text(spread),
                          *(f"{percent(counts[key][s], students)} ({counts[key][s]})" for s in SHARES)])
@@ -180,7 +177,7 @@ def exercise_section(records: list[dict]) -> str:
     return "".join(parts) + "</section>"
 
 
-def mistakes_section(records: list[dict]) -> str:
+def mistakes_section(records: list[StudentRecord]) -> str:
     """The ten most common mistakes: hint, exercise, section to re-teach, how many learners (and their share)."""
     counts = tally(records)[:TOP_MISTAKES]
     if not counts:
@@ -194,45 +191,45 @@ def mistakes_section(records: list[dict]) -> str:
             f'{table(["rank", "hint", "exercise", "notebook section to re-teach", "learners", "id"], rows, caption, {0, 4})}</section>')
 
 
-def help_section(records: list[dict], feedback: dict[str, str]) -> str:
+def help_section(records: list[StudentRecord], feedback: dict[str, str]) -> str:
     """Learners who need help: the lowest totals, the most exercises not attempted, repeated timeouts; linked to their feedback."""
     def link(student: str) -> str:
         target = feedback.get(student)
         return f'<a href="{html_text(target)}">{html_text(student)}</a>' if target else html_text(student)
 
-    def not_attempted(record: dict) -> int:
-        return sum(1 for g in record["exercises"].values() if isinstance(g, dict) and g.get("status") == NOT_ATTEMPTED)
+    def not_attempted(record: StudentRecord) -> int:
+        return sum(1 for g in record.exercises.values() if g.status == Status.NOT_ATTEMPTED)
 
-    def timeouts(record: dict) -> int:
-        return sum(1 for g in record["exercises"].values() if isinstance(g, dict) and TIMEOUT_ID in (g.get("case_mistakes") or []))
+    def timeouts(record: StudentRecord) -> int:
+        return sum(1 for g in record.exercises.values() if TIMEOUT_ID in g.case_mistakes)
 
-    lowest = sorted(records, key=lambda r: (r["total"], r["student"]))[:HELP_ROWS]
-    idle = sorted((r for r in records if not_attempted(r)), key=lambda r: (-not_attempted(r), r["student"]))[:HELP_ROWS]
-    slow = sorted((r for r in records if timeouts(r) >= 2), key=lambda r: (-timeouts(r), r["student"]))[:HELP_ROWS]
+    lowest = sorted(records, key=lambda r: (r.total, r.student))[:HELP_ROWS]
+    idle = sorted((r for r in records if not_attempted(r)), key=lambda r: (-not_attempted(r), r.student))[:HELP_ROWS]
+    slow = sorted((r for r in records if timeouts(r) >= 2), key=lambda r: (-timeouts(r), r.student))[:HELP_ROWS]
     parts = ['<section id="help"><h2>Learners who need help</h2>',
-             table(["learner", "total"], [[link(r["student"]), f"{r['total']:g} / {r['max']}"] for r in lowest], "Lowest totals", {1}),
-             table(["learner", "exercises not attempted"], [[link(r["student"]), str(not_attempted(r))] for r in idle],
+             table(["learner", "total"], [[link(r.student), f"{r.total:g} / {r.max}"] for r in lowest], "Lowest totals", {1}),
+             table(["learner", "exercises not attempted"], [[link(r.student), str(not_attempted(r))] for r in idle],
                    "Most exercises not attempted (the placeholder left)", {1}),
-             table(["learner", "exercises that ran past the time limit"], [[link(r["student"]), str(timeouts(r))] for r in slow],
+             table(["learner", "exercises that ran past the time limit"], [[link(r.student), str(timeouts(r))] for r in slow],
                    "Repeated timeouts (two exercises or more)", {1})]
     return "".join(parts) + "</section>"
 
 
-def progress_section(records: list[dict], roster: dict | None) -> str:
+def progress_section(records: list[StudentRecord], roster: dict | None) -> str:
     """With a roster: each learner's points per notebook, and the class's mean per notebook (several runs into one OUT)."""
     if roster is None:
         return ""
     notebooks = sorted({notebook_of(key) for key in EXERCISES})
     maximum = {nb: sum(e.points for key, e in EXERCISES.items() if notebook_of(key) == nb) for nb in notebooks}
-    by_student = {r["student"]: r for r in records}
+    by_student = {r.student: r for r in records}
 
-    def points(record: dict | None, nb: str) -> float | None:
+    def points(record: StudentRecord | None, nb: str) -> float | None:
         if record is None:
             return None
-        grades = [g for key, g in record["exercises"].items() if notebook_of(key) == nb and isinstance(g, dict)]
-        if not grades or all(g.get("status") == "not submitted" for g in grades):
+        grades = [g for key, g in record.exercises.items() if notebook_of(key) == nb]
+        if not grades or all(g.status == Status.NOT_SUBMITTED for g in grades):
             return None
-        return sum(g["points"] for g in grades)
+        return sum(g.points for g in grades)
 
     rows = []
     for student in sorted(set(roster) | set(by_student)):
@@ -249,12 +246,12 @@ def progress_section(records: list[dict], roster: dict | None) -> str:
             f'{table(headers, rows, caption, set(range(1, len(notebooks) + 1)))}</section>')
 
 
-def page(records: list[dict], feedback: dict[str, str] | None = None, roster: dict | None = None) -> str:
+def page(records: list[StudentRecord], feedback: dict[str, str] | None = None, roster: dict | None = None) -> str:
     """The whole report as HTML text. `feedback` maps a student to their feedback file's name (relative to the page).
 
     The same records give the same bytes (no clock, no run's timings), so grading locally and through Dask
     write the same page."""
-    records = sorted(records, key=lambda r: r["student"])
+    records = sorted(records, key=lambda r: r.student)
     nav = " · ".join(f'<a href="#{anchor}">{title}</a>' for anchor, title in
                      (("health", "Grading health"), ("mistakes", "Most common mistakes"), ("help", "Learners who need help"),
                       ("exercises", "Exercises"), *((("progress", "Progress"),) if roster is not None else ())))

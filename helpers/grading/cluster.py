@@ -3,7 +3,7 @@
 ADDRESS is a running `dask.distributed` scheduler (tcp://host:8786), or `local` for a LocalCluster of
 --jobs worker processes on this machine. The instructor's process draws the hidden cases once from
 the secret and reads each student's files; a task carries those bytes (file name -> bytes) and the
-cases to a worker, which grades the student exactly as local grading does (`grade.run_worker`: a
+cases to a worker, which grades the student exactly as local grading does (`workers.run_worker`: a
 process of its own, forked from a server that imported the grader once, runs `grade.grade_files`)
 and sends back the record. The gradebook and the feedback are written by the instructor's process
 (`report.write_outputs`). Workers need the course's environment (its packages and `helpers`) but no
@@ -27,9 +27,10 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Callable
 
-from helpers.grading import FORKSERVER_PRELOAD, grade
+from helpers.grading import FORKSERVER_PRELOAD, grade, workers
 from helpers.grading import cases as hidden
 from helpers.grading.limits import Limits
+from helpers.grading.record import StudentRecord, failed, versions
 
 RETRIES = 2  # further tries of a task that raised (a worker's death is the scheduler's allowed-failures)
 CONNECT_TIMEOUT = 30  # seconds to reach the scheduler
@@ -42,18 +43,19 @@ class ClusterError(RuntimeError):
     `records` holds the students graded before it happened, so the caller can still write them.
     """
 
-    def __init__(self, message: str, records: list[dict] | None = None):
+    def __init__(self, message: str, records: list[StudentRecord] | None = None):
         super().__init__(message)
         self.records = records or []
 
 
 def grade_task(submission: grade.Submission, cases: bytes, limits: Limits) -> dict:
-    """On a Dask worker: grade one student as local grading does (`grade.run_worker`), in the worker's scratch space."""
+    """On a Dask worker: grade one student as local grading does (`workers.run_worker`), in the worker's scratch space."""
     from distributed import get_worker
 
     allow_children()
     multiprocessing.get_context("forkserver").set_forkserver_preload([FORKSERVER_PRELOAD])
-    return grade.run_worker(submission, cases, limits, space=get_worker().local_directory)  # Dask clears what a killed worker left
+    record = workers.run_worker(submission, cases, limits, space=get_worker().local_directory)  # Dask clears what a killed worker left
+    return record.to_json()  # crosses to the instructor's process as plain data
 
 
 def allow_children() -> None:
@@ -61,7 +63,7 @@ def allow_children() -> None:
 
     Dask's nanny starts each worker process as a multiprocessing daemon, and multiprocessing refuses
     children to a daemon (they could outlive it). Here they cannot: when this process is gone, the fork
-    server exits, each grading process forked from it exits with it (`grade.exit_with_parent`), and
+    server exits, each grading process forked from it exits with it (`workers.exit_with_parent`), and
     each kernel with its grading process. The flag only concerns this process's own children; the
     nanny stops this process as before.
     """
@@ -72,7 +74,7 @@ def allow_children() -> None:
 
 def fingerprint() -> dict:
     """What grades on this machine: the tests' hash and the versions (compared across the cluster)."""
-    return {"tests_hash": hidden.definitions_hash(), "versions": grade.versions()}
+    return {"tests_hash": hidden.definitions_hash(), "versions": versions()}
 
 
 def check_workers(client) -> None:
@@ -94,15 +96,15 @@ def check_workers(client) -> None:
             break
 
 
-def killed(student: str, error) -> dict:
+def killed(student: str, error, limits: Limits) -> StudentRecord:
     """The row of a student each of whose tries lost its worker (KilledWorker)."""
     tries = error.allowed_failures + 1
-    return grade.failed_student(student, f"the Dask worker grading it died on each of {tries} tries (killed, out of memory, "
-                                         f"or by the submission); {grade.NOTHING_GRADED}")
+    return failed(student, f"the Dask worker grading it died on each of {tries} tries (killed, out of memory, or by the submission)",
+                  grade.sandbox_of(limits))
 
 
 def grade_class_dask(folders: list[Path], secret: str, limits: Limits, address: str, jobs: int, progress: bool = True,
-                     graded: Callable[[dict], None] = lambda record: None) -> list[dict]:
+                     graded: Callable[[StudentRecord], None] = lambda record: None) -> list[StudentRecord]:
     """Grade each student's folder on the Dask cluster at `address` ("local": a LocalCluster of `jobs`
     worker processes), with one progress bar; the records in folder order. `graded(record)` is called with
     each student's record as soon as it is there."""
@@ -112,7 +114,7 @@ def grade_class_dask(folders: list[Path], secret: str, limits: Limits, address: 
 
     cases = grade.draw_cases(secret)
     ours = hidden.definitions_hash()
-    records: dict[str, dict] = {}
+    records: dict[str, StudentRecord] = {}
     with ExitStack() as stack:
         stack.enter_context(dask.config.set({LARGE_TASK: "2GiB"}))  # a task is a student's notebooks: up to 50 MiB each
         if address == "local":
@@ -131,11 +133,11 @@ def grade_class_dask(folders: list[Path], secret: str, limits: Limits, address: 
         bar.set_postfix(failed=0)
         failures = 0
 
-        def finish(student: str, record: dict) -> None:
+        def finish(student: str, record: StudentRecord) -> None:
             nonlocal failures
             records[student] = record
             graded(record)
-            failures += grade.grading_failed(record)
+            failures += record.grading_failed
             bar.update()
             bar.set_postfix(failed=failures)
 
@@ -146,7 +148,7 @@ def grade_class_dask(folders: list[Path], secret: str, limits: Limits, address: 
                 try:
                     files = grade.read_files(folder)
                 except OSError as error:  # an unreadable folder is that student's row, as it is locally
-                    finish(folder.name, grade.grader_failed(folder.name, error))
+                    finish(folder.name, grade.grader_failed(folder.name, error, limits))
                     continue
                 future = client.submit(grade_task, grade.Submission(folder.name, files), cases, limits,
                                        key=(run, index), retries=RETRIES, pure=False)
@@ -158,16 +160,16 @@ def grade_class_dask(folders: list[Path], secret: str, limits: Limits, address: 
             for future in running:
                 student = names.pop(future.key)
                 try:
-                    record = future.result()
+                    record = StudentRecord.from_json(future.result())
                 except KilledWorker as error:
-                    record = killed(student, error)
+                    record = killed(student, error, limits)
                 except CancelledError:
                     raise
                 except Exception as error:
-                    record = grade.grader_failed(student, error, f"on each of {RETRIES + 1} tries on the Dask cluster")
+                    record = grade.grader_failed(student, error, limits, f"on each of {RETRIES + 1} tries on the Dask cluster")
                 future.release()
-                if record["tests_hash"] != ours:
-                    record = grade.failed_student(student, f"a Dask worker with other tests than this checkout graded it; {grade.NOTHING_GRADED}")
+                if record.tests_hash != ours:
+                    record = failed(student, "a Dask worker with other tests than this checkout graded it", grade.sandbox_of(limits))
                 finish(student, record)
                 top_up()
         except (CancelledError, OSError) as error:

@@ -5,7 +5,7 @@ the grader (and torch with it), and the public examples that every slot's answer
 Imported for that effect only, by `multiprocessing`'s forkserver (`FORKSERVER_PRELOAD` in this package).
 """
 
-from helpers.grading import grade  # noqa: F401  (what a grading process runs)
+from helpers.grading import workers  # noqa: F401  (what a grading process runs, and the grader with it)
 from helpers.grading.answer_free import examples_file
 
 examples_file()

@@ -1,11 +1,10 @@
-"""Grade a student's notebooks (in a process of its own), and a whole class (across such processes).
+"""Grade a student's notebooks: the student's record (`record.StudentRecord`) from what they handed in.
 
 One function grades a student from what they handed in: `grade_files(student, files, cases, limits, slot)`
 takes their files by name (the bytes of each notebook grading reads), the hidden cases drawn once
 from the secret by the instructor's process, and the limits, and works in a grading slot (see `slots`). Each
-student is graded by it in a worker process of its own (`run_worker`), forked from a server that
-imported torch once, and the record comes back as JSON: locally (`grade_class`) from the student's
-folder, on a Dask cluster (`cluster`) from the files a task carried to a Dask worker. Each notebook
+student is graded by it in a grading process of its own (see `workers`, which runs those processes:
+locally from the student's folder, on a Dask cluster from the files a task carried to a Dask worker). Each notebook
 runs in its own temporary folder and fresh kernel (see `session`); the submitted files are only ever
 read. A grading process that crashes, hangs or is killed costs only its own student.
 """
@@ -13,25 +12,14 @@ read. A grading process that crashes, hangs or is killed costs only its own stud
 from __future__ import annotations
 
 import asyncio
-import atexit
 import contextlib
+import dataclasses
 import io
-import json
-import multiprocessing
-import os
-import platform
 import re
-import select
 import shutil
-import sys
 import tempfile
-import threading
 import time
-import traceback
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from importlib import metadata
 from io import BytesIO
 from pathlib import Path
 from typing import Callable, Iterable
@@ -40,18 +28,18 @@ import torch
 
 from helpers.checks import EXERCISES
 from helpers.checks.core import Exercise
-from helpers.grading import FORKSERVER_PRELOAD, judge, kernel_side
 from helpers.grading import cases as hidden
-from helpers.grading.folders import holds_sockets, remove_tree
+from helpers.grading import judge, kernel_side
+from helpers.grading.bwrap import NO_SANDBOX, SANDBOXED
 from helpers.grading.limits import Limits
 from helpers.grading.notebook import MAX_BYTES, SubmissionError, code_sources, notebook_number, reaches_for_references, read_submission
+from helpers.grading.record import ExerciseGrade, NotebookRecord, Status, StudentRecord, failed, student_record, ungraded
 from helpers.grading.session import Session
 from helpers.grading.slots import Slot
-from helpers.grading.text import safe_text, terminal_line
+from helpers.grading.text import safe_text
 
 REPO = Path(__file__).resolve().parent.parent.parent
 KERNEL_SIDE_SOURCE = Path(kernel_side.__file__).read_text(encoding="utf-8")
-NOTHING_GRADED = "nothing was graded"  # how the reason of a student whose grading failed ends
 Files = dict[str, "bytes | None"]  # file name -> its bytes, for the notebooks grading reads; None for any other file
 
 
@@ -126,11 +114,12 @@ def notebook_folder(slot: Slot):
         slot.finish_notebook()
 
 
-def grade_notebook(name: str, data: bytes | None, cases: dict[str, list], limits: Limits, slot: Slot) -> dict:
-    """Grade one submitted notebook (its bytes) in `slot`: {"file", "problems", "exercises": {id: grade}, "seconds", "kernel", ...}."""
+def grade_notebook(name: str, data: bytes | None, cases: dict[str, list], limits: Limits,
+                   slot: Slot) -> tuple[NotebookRecord, dict[str, ExerciseGrade]]:
+    """Grade one submitted notebook (its bytes) in `slot`: how it ran, and the grade of each of its exercises by id."""
     started = time.perf_counter()
     exercises = exercises_of(notebook_number(Path(name)))
-    record = {"file": name, "problems": [], "exercises": {}}
+    notebook = NotebookRecord(name)
     with notebook_folder(slot) as tmp:
         root = Path(tmp)
         try:
@@ -141,10 +130,10 @@ def grade_notebook(name: str, data: bytes | None, cases: dict[str, list], limits
             workdir = prepare_workdir(root, name, data)
             nb, notes = read_submission(workdir / name)
         except SubmissionError as error:  # its message may quote the file
-            record["problems"].append(f"{name}: {safe_text(error)}")
-            record["exercises"] = {e.id: ungraded(e, f"{name} could not be graded: {safe_text(error)}") for e in exercises}
-            return record
-        record["problems"] += [f"{name}: {note}" for note in notes]
+            notebook.problems.append(f"{name}: {safe_text(error)}")
+            notebook.seconds = round(time.perf_counter() - started, 2)
+            return notebook, {e.id: ungraded(e, f"{name} could not be graded: {safe_text(error)}") for e in exercises}
+        notebook.problems += [f"{name}: {note}" for note in notes]
         sources = code_sources(nb)
         suspicious = reaches_for_references(sources)
         cases = {e.id: cases[e.id] for e in exercises}
@@ -159,19 +148,19 @@ def grade_notebook(name: str, data: bytes | None, cases: dict[str, list], limits
 
         run = asyncio.run(session.execute(grading_cells))
         if run.refused:  # the grader's failure, not the student's
-            record["exercises"] = {e.id: ungraded(e, f"not graded: {run.fatal}") for e in exercises}
+            grades = {e.id: ungraded(e, f"not graded: {run.fatal}") for e in exercises}
         else:
-            record["exercises"] = {e.id: grade_exercise(e, cases[e.id], io_dir / f"{e.id}.pt", run) for e in exercises}
-    record["problems"] += run_problems(name, run, limits, sources)
+            grades = {e.id: grade_exercise(e, cases[e.id], io_dir / f"{e.id}.pt", run) for e in exercises}
+    notebook.problems += run_problems(name, run, limits, sources)
     if suspicious:
-        record["problems"].append(f"{name}: reaches for the course's reference solutions ({suspicious!r}); scored 0, flagged for review")
-        for grade in record["exercises"].values():
-            grade.update(points=0, status=judge.NOT_GRADED, message="flagged for review: the notebook reaches for the reference solutions.",
-                         mistake="not-graded")
-    record["attempts"], record["skipped"], record["kernel"] = run.attempts, run.skipped, "; ".join(run.kernels)
-    record["limits"] = "; ".join(run.limits)
-    record["seconds"] = round(time.perf_counter() - started, 2)
-    return record
+        notebook.problems.append(f"{name}: reaches for the course's reference solutions ({suspicious!r}); scored 0, flagged for review")
+        grades = {key: dataclasses.replace(grade, points=0, status=Status.NOT_GRADED, mistake="not-graded",
+                                           message="flagged for review: the notebook reaches for the reference solutions.")
+                  for key, grade in grades.items()}
+    notebook.attempts, notebook.skipped, notebook.kernel = run.attempts, run.skipped, "; ".join(run.kernels)
+    notebook.limits = "; ".join(run.limits)
+    notebook.seconds = round(time.perf_counter() - started, 2)
+    return notebook, grades
 
 
 def run_problems(name: str, run, limits: Limits, sources: list[str]) -> list[str]:
@@ -198,23 +187,18 @@ def cell_name(label: str, sources: list[str]) -> str:
     return f"{label} (`{first.replace('`', chr(39))}`)"
 
 
-def grade_exercise(exercise: Exercise, cases: list, results: Path, run) -> dict:
+def grade_exercise(exercise: Exercise, cases: list, results: Path, run) -> ExerciseGrade:
     """Judge one exercise from its results file, or say why there is nothing to judge."""
     label = f"exercise {exercise.id}"
     fault = next((f for f in run.faults if f.where == label), None)
     expected = hidden.expected_results(exercise, cases)
     try:
         with judge.memory_limit():
-            return judge.score(exercise, cases, expected, judge.read_results(results)).as_dict()
+            return judge.score(exercise, cases, expected, judge.read_results(results))
     except judge.UnreadableResults as error:
         return ungraded(exercise, f"grading it stopped: {fault.message}" if fault else str(error))
     except MemoryError:
         return ungraded(exercise, f"judging its results took more than the grader's {judge.JUDGE_MEMORY_BYTES // 2**20} MiB; they were not judged")
-
-
-def ungraded(exercise: Exercise, reason: str, status: str = judge.NOT_GRADED) -> dict:
-    """A zero for an exercise that could not be graded, with the reason; its mistake id is the status ("not-graded")."""
-    return judge.ExerciseGrade(exercise.id, status, 0, exercise.points, reason, mistake=status.replace(" ", "-")).as_dict()
 
 
 def pick_notebooks(names: Iterable[str]) -> tuple[list[str], list[str], list[str]]:
@@ -236,265 +220,42 @@ def pick_notebooks(names: Iterable[str]) -> tuple[list[str], list[str], list[str
     return [chosen[n] for n in sorted(chosen)], ignored, problems
 
 
-def grade_files(student: str, files: Files, cases: dict[str, list], limits: Limits, slot: Slot) -> dict:
+def sandbox_of(limits: Limits) -> str:
+    """What the kernels run in under `limits`, as every record says it (`sandbox_or_refuse` has made sure it can be so)."""
+    return SANDBOXED if limits.sandbox else NO_SANDBOX
+
+
+def grade_files(student: str, files: Files, cases: dict[str, list], limits: Limits, slot: Slot) -> StudentRecord:
     """Grade a student from their files (name -> bytes, see `read_files`) and the hidden cases, working in
     `slot`: the student's whole record. Local and Dask grading both grade through this."""
     names, ignored, problems = pick_notebooks(files)
-    record = {"student": student, "exercises": {}, "notebooks": [], "problems": problems, "ignored": ignored}
+    grades: dict[str, ExerciseGrade] = {}
+    notebooks = []
     for name in names:
-        notebook = grade_notebook(name, files[name], cases, limits, slot)
-        record["exercises"].update(notebook.pop("exercises"))
-        record["problems"] += notebook["problems"]
-        record["notebooks"].append(notebook)
+        notebook, graded = grade_notebook(name, files[name], cases, limits, slot)
+        grades.update(graded)
+        problems += notebook.problems
+        notebooks.append(notebook)
     if not names:
-        record["problems"].append("no course notebook with exercises was found (expected files like 01_tensors.ipynb)")
-    return complete(record)
+        problems.append("no course notebook with exercises was found (expected files like 01_tensors.ipynb)")
+    return student_record(student, grades, notebooks, problems, ignored, sandbox_of(limits))
 
 
-def grade_student(folder: Path | Submission, cases: bytes, limits: Limits, slot: Slot) -> dict:
+def grade_student(folder: Path | Submission, cases: bytes, limits: Limits, slot: Slot) -> StudentRecord:
     """Grade the course notebooks of a student's folder (or files) against the hidden cases (`draw_cases`' bytes)."""
     files = folder.files if isinstance(folder, Submission) else read_files(folder)
     return grade_files(folder.name, files, load_cases(cases), limits, slot)
 
 
-def complete(record: dict) -> dict:
-    """Add every exercise not handed in, the total, the maximum, versions and the tests' hash."""
-    for key, exercise in EXERCISES.items():
-        record["exercises"].setdefault(key, ungraded(exercise, "this notebook was not handed in", judge.NOT_SUBMITTED))
-    record["exercises"] = {key: record["exercises"][key] for key in sorted(record["exercises"])}
-    record["student"] = safe_text(record["student"])  # the folder's name enters the record here: made safe once
-    record["total"] = round(sum(g["points"] for g in record["exercises"].values()), 2)
-    record["max"] = sum(e.points for e in EXERCISES.values())
-    record["versions"] = versions()
-    record["tests_hash"] = hidden.definitions_hash()
-    record["graded_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    return record
-
-
-def versions() -> dict:
-    """The versions that graded: Python, torch and the notebook machinery."""
-    found = {"python": platform.python_version(), "torch": torch.__version__}
-    for name in ("numpy", "nbclient", "nbformat", "ipykernel", "jupyter_client"):
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = "missing"
-    return found
-
-
-def failed_student(student: str, reason: str) -> dict:
-    """The record of a student whose grading itself failed (`reason` ends with NOTHING_GRADED)."""
-    return complete({"student": student, "exercises": {}, "notebooks": [], "problems": [reason], "ignored": []})
-
-
-def grading_failed(record: dict) -> bool:
-    """Whether `record` is a `failed_student`'s: nothing was graded because grading itself failed."""
-    return not record["notebooks"] and any(problem.endswith(NOTHING_GRADED) for problem in record["problems"])
-
-
-def grader_failed(student: str, error: BaseException, when: str = "") -> dict:
+def grader_failed(student: str, error: BaseException, limits: Limits, when: str = "") -> StudentRecord:
     """The row of a student on whose submission the grader itself failed, with the traceback for the instructor."""
-    record = failed_student(student, f"the grader failed on this submission{' ' + when if when else ''} "
-                                     f"({type(error).__name__}: {safe_text(error, limit=500)}); {NOTHING_GRADED}")
-    record["grader_error"] = "\n".join(safe_text(line) for line in "".join(traceback.format_exception(error)).splitlines())
-    return record
+    return failed(student, f"the grader failed on this submission{' ' + when if when else ''} "
+                           f"({type(error).__name__}: {safe_text(error, limit=500)})", sandbox_of(limits), error)
 
 
-def graded_or_failed(student: str, grade: Callable[[], dict]) -> dict:
+def graded_or_failed(student: str, limits: Limits, grade: Callable[[], StudentRecord]) -> StudentRecord:
     """grade(); when the grader itself fails, that student's row (`grader_failed`)."""
     try:
         return grade()
     except BaseException as error:  # SystemExit too: the process calling this exists only to grade this student
-        return grader_failed(student, error)
-
-
-def exit_with_parent(channel) -> None:
-    """In a grading process: exit as soon as the process waiting for its records on `channel` is gone.
-
-    Its zygote and kernel then exit too (each dies with its parent). The parent is not the fork server
-    (that lives on while any process forked from it does), so it is watched through the channel: the
-    write end of a pipe reports an error once no process can read it.
-    """
-    poller = select.poll()
-    poller.register(channel.fileno(), select.POLLERR)
-
-    def watch() -> None:
-        poller.poll()
-        os._exit(1)
-
-    threading.Thread(target=watch, name="exit with parent", daemon=True).start()
-
-
-def worker_timeout(names: Iterable[str], limits: Limits) -> float:
-    """How long grading one student may take: each notebook's limit, plus start-up (a zygote's among it) and slack."""
-    notebooks = sum(1 for name in names if notebook_number(Path(name)))
-    return 60 + max(1, notebooks) * (limits.notebook_timeout + 90)
-
-
-def stopped(student: str, exit_code: int | None) -> dict:
-    """The row of a student whose grading process stopped before it sent a record."""
-    return failed_student(student, f"the grading process stopped (exit code {exit_code}); {NOTHING_GRADED}")
-
-
-def too_long(student: str) -> dict:
-    """The row of a student whose grading process ran past `worker_timeout`."""
-    return failed_student(student, f"grading this student ran past the time limit; {NOTHING_GRADED}")
-
-
-def grade_one(task: tuple, slot: Slot) -> dict:
-    """In a grading process: grade one student (their folder or files, the cases' bytes, the limits) in `slot`.
-
-    A fault in the grader itself is that student's row, with the traceback for the instructor.
-    """
-    folder, cases, limits = task
-    return graded_or_failed(folder.name, lambda: grade_student(folder, cases, limits, slot=slot))
-
-
-def slot_process(folder: Path, tasks, records) -> None:
-    """A grading process's target: grade each student sent on `tasks`, one after another, in a slot in `folder` (its
-    zygote kept from student to student), and send each record back as JSON on `records`, with why the slot retired
-    if it did (then the process ends; see `Slot.finish_notebook`); exit with its parent."""
-    exit_with_parent(records)
-    torch.set_num_threads(1)  # no thread pool to start while judging under judge.memory_limit (its stacks and arenas count)
-    slot = Slot(folder)
-    try:
-        while slot.retired is None:
-            try:
-                task = tasks.recv()
-            except (EOFError, OSError):
-                break
-            record = grade_one(task, slot)
-            records.send_bytes(json.dumps({"record": record, "retired": slot.retired}).encode())
-    finally:
-        slot.stop()
-
-
-def slot_space(space: str | None) -> str:
-    """Where a grading slot's folder goes: in `space` (the system's temporary folder if None), or in /tmp where that
-    path is too long for the kernels' Unix sockets (made two levels further down)."""
-    base = space or tempfile.gettempdir()
-    return base if holds_sockets(f"{base}/grade-slot-12345678/rw") else "/tmp"
-
-
-class GradingProcess:
-    """One job slot's grading process, forked from a server that imported the grader once: it grades the students
-    it is sent one after another, each notebook in a kernel forked from the slot's zygote (see `slots.Slot`).
-
-    Its crash, hang or death (with --no-sandbox a kernel may kill it) is the row of the student it was grading, and
-    the next student gets a fresh grading process (and zygote).
-    """
-
-    def __init__(self, space: str | None):
-        self.folder = Path(tempfile.mkdtemp(prefix="grade-slot-", dir=slot_space(space)))  # removed even if the process is killed
-        context = multiprocessing.get_context("forkserver")
-        tasks_out, self.tasks = context.Pipe(duplex=False)
-        self.records, records_in = context.Pipe(duplex=False)
-        self.process = context.Process(target=slot_process, args=(self.folder, tasks_out, records_in), name="grading slot")
-        self.process.start()
-        tasks_out.close()
-        records_in.close()
-
-    def alive(self) -> bool:
-        return self.process.is_alive() and not self.tasks.closed
-
-    def grade(self, folder: Path | Submission, cases: bytes, limits: Limits) -> dict:
-        """Grade one student in this process, within the time limit; the record (or the row saying what went wrong)."""
-        try:
-            names = folder.files if isinstance(folder, Submission) else [p.name for p in folder.iterdir()]
-            self.tasks.send((folder, cases, limits))
-            if self.records.poll(worker_timeout(names, limits)):
-                answer = json.loads(self.records.recv_bytes())
-                if answer["retired"] is not None:  # the next student gets a fresh grading process and slot
-                    print(terminal_line(f"a grading slot was retired: {answer['retired']}"), file=sys.stderr)
-                    self.close()
-                return answer["record"]
-            self.close()
-            return too_long(folder.name)
-        except (EOFError, OSError, ValueError):
-            self.process.join(5)
-            code = self.process.exitcode
-            self.close()
-            return stopped(folder.name, code)
-
-    def close(self) -> None:
-        """Stop the process (its zygote and sandbox go with it) and remove its folder."""
-        self.tasks.close()  # the process finishes its student, if any, and exits
-        self.process.join(10)
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join(5)
-        self.records.close()
-        try:
-            remove_tree(self.folder)
-        except OSError as error:  # costs some disk space, no student's grade
-            print(terminal_line(f"could not remove the grading slot's folder {self.folder} ({error})"), file=sys.stderr)
-
-
-_slots = threading.local()  # this thread's GradingProcess
-_every: list[GradingProcess] = []
-_lock = threading.Lock()
-
-
-def grading_process(space: str | None = None) -> GradingProcess:
-    """This thread's grading process (a job slot: each thread grading students has one), started when needed."""
-    current = getattr(_slots, "process", None)
-    if current is None or not current.alive():
-        if current is not None:
-            current.close()
-        current = _slots.process = GradingProcess(space)
-        with _lock:
-            if not _every:
-                atexit.register(close_grading_processes)
-            _every.append(current)
-    return current
-
-
-def close_grading_processes() -> None:
-    """Stop every grading process this process started (at the end of a class, and at exit)."""
-    with _lock:
-        found = list(_every)
-        _every.clear()
-    for process in found:
-        process.close()
-
-
-def run_worker(folder: Path | Submission, cases: bytes, limits: Limits, space: str | None = None) -> dict:
-    """Grade one student (their folder, or their files) in this thread's grading process, whose folder is in `space`.
-
-    Its crash, hang or death (a kernel may kill its parent with --no-sandbox) is that student's row only.
-    """
-    return grading_process(space).grade(folder, cases, limits)
-
-
-def students_in(submissions: Path, only: list[str] | None = None) -> list[Path]:
-    """Each student's folder: SUBMISSIONS/<student>/ (only those named in `only`, when given)."""
-    if not submissions.is_dir():
-        raise FileNotFoundError(f"{submissions} is not a folder of SUBMISSIONS/<student>/<notebook>.ipynb")
-    folders = sorted(p for p in submissions.iterdir() if p.is_dir() and not p.name.startswith("."))
-    if only is None:
-        return folders
-    missing = sorted(set(only) - {p.name for p in folders})
-    if missing:
-        raise FileNotFoundError(f"no folder in {submissions} for --only {', '.join(missing)}")
-    return [p for p in folders if p.name in set(only)]
-
-
-def grade_class(folders: list[Path], secret: str, limits: Limits, jobs: int, progress: bool = True,
-                graded: Callable[[dict], None] = lambda record: None) -> list[dict]:
-    """Grade each student's folder, `jobs` at a time, with a progress bar; records in folder order.
-    `graded(record)` is called with each student's record as soon as it is there (to write it at once)."""
-    from tqdm import tqdm
-
-    multiprocessing.get_context("forkserver").set_forkserver_preload([FORKSERVER_PRELOAD])
-    cases = draw_cases(secret)
-    records = {}
-    try:
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool, tqdm(total=len(folders), unit="student", desc="grading", disable=not progress) as bar:
-            futures = {pool.submit(run_worker, folder, cases, limits): folder for folder in folders}
-            for future in as_completed(futures):
-                records[futures[future].name] = record = future.result()
-                graded(record)
-                bar.update()
-    finally:
-        close_grading_processes()
-    return [records[folder.name] for folder in folders]
+        return grader_failed(student, error, limits)

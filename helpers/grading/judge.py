@@ -21,7 +21,6 @@ import os
 import resource
 import stat
 import zipfile
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +41,7 @@ from helpers.checks.hints import (
 )
 from helpers.checks.rules import RuleBroken, judge_call
 from helpers.grading.kernel_side import MAX_DEPTH, NUMPY, OPAQUE
+from helpers.grading.record import ExerciseGrade, Status
 from helpers.grading.text import safe_text
 
 MAX_RESULT_BYTES = 64 * 2**20  # the results file, and what its entries hold together
@@ -51,29 +51,6 @@ MAX_ITEMS = 1_000_000  # list, tuple and dict items in the whole structure
 MAX_TENSOR_ELEMENTS = 2**24  # elements of every tensor together (what the entries hold, or an expanded view's)
 MAX_NESTING = MAX_DEPTH + 5  # the kernel nests a value in at most MAX_DEPTH containers, in its record's four
 JUDGE_MEMORY_BYTES = 2**30  # address space judging one exercise may add to the grading process
-PASSED, PARTIAL, FAILED = "passed", "partial", "failed"
-NOT_ATTEMPTED, MISSING, NOT_SUBMITTED, NOT_GRADED = "not attempted", "missing", "not submitted", "not graded"
-
-
-@dataclass
-class ExerciseGrade:
-    """The grade of one exercise for one student."""
-
-    id: str
-    status: str
-    points: float
-    max_points: int
-    message: str
-    time: float = 0.0
-    cases_passed: int = 0
-    cases_total: int = 0
-    mistake: str = ""  # the id of the misconception the feedback names ("" when passed; see helpers.checks.hints)
-    case_mistakes: list[str] = field(default_factory=list)  # per hidden case, in order: its mistake id, "" for a pass
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-
 class Opaque:
     """Stands for a value the student's function returned that is not plain data (an object, a subclass)."""
 
@@ -229,13 +206,13 @@ def score(exercise: Exercise, cases: list[Case], expected: list, record: dict) -
     """Points for one exercise: its points times the fraction of hidden cases passed; 0 if one broke a rule of the statement."""
     status = record["status"]
     if status == "missing":
-        return ExerciseGrade(exercise.id, MISSING, 0, exercise.points, f"`{exercise.target}` is not defined after your notebook ran:"
+        return ExerciseGrade(exercise.id, Status.MISSING, 0, exercise.points, f"`{exercise.target}` is not defined after your notebook ran:"
                              " keep the function's name as given, and see the errors listed above.", mistake=FUNCTION_MISSING_ID)
     if status == "placeholder":
-        return ExerciseGrade(exercise.id, NOT_ATTEMPTED, 0, exercise.points, f"`{exercise.target}` still has the `...` placeholder.",
+        return ExerciseGrade(exercise.id, Status.NOT_ATTEMPTED, 0, exercise.points, f"`{exercise.target}` still has the `...` placeholder.",
                              mistake=NOT_ATTEMPTED_ID)
     if status != "ran":
-        return ExerciseGrade(exercise.id, FAILED, 0, exercise.points, f"`{exercise.target}` is not a function.", mistake=NOT_A_FUNCTION_ID)
+        return ExerciseGrade(exercise.id, Status.FAILED, 0, exercise.points, f"`{exercise.target}` is not a function.", mistake=NOT_A_FUNCTION_ID)
     records = record["cases"]
     hints = [judge_case(exercise, case, want, records[i] if i < len(records) else None) for i, (case, want) in enumerate(zip(cases, expected, strict=True))]
     passed = sum(hint is None for hint in hints)
@@ -244,9 +221,9 @@ def score(exercise: Exercise, cases: list[Case], expected: list, record: dict) -
     points = round(exercise.points * passed / len(cases), 2) if cases and broken is None else 0
     named = [mistake_of(hint) for hint in hints]
     if passed == len(cases):
-        return ExerciseGrade(exercise.id, PASSED, points, exercise.points, exercise.praise, seconds, passed, len(cases), "", named)
+        return ExerciseGrade(exercise.id, Status.PASSED, points, exercise.points, exercise.praise, seconds, passed, len(cases), "", named)
     first = broken if broken is not None else next(i for i, hint in enumerate(hints) if hint is not None)
     cost = ", but a case broke a rule of the statement, which costs the whole exercise" if broken is not None and passed else ""
     message = safe_text(f"{passed} of {len(cases)} hidden cases passed{cost}. {hidden_text(hints[first])}")
-    return ExerciseGrade(exercise.id, PARTIAL if points else FAILED, points, exercise.points, message, seconds, passed, len(cases),
+    return ExerciseGrade(exercise.id, Status.PARTIAL if points else Status.FAILED, points, exercise.points, message, seconds, passed, len(cases),
                          named[first], named)

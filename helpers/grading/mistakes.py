@@ -13,8 +13,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from helpers.checks.catalogue import hint_of
+from helpers.grading.record import ExerciseGrade, Status, StudentRecord
 
-ATTEMPTED = ("passed", "partial", "failed")
+ATTEMPTED = (Status.PASSED, Status.PARTIAL, Status.FAILED)
 
 
 @dataclass(frozen=True)
@@ -33,31 +34,31 @@ class MistakeCount:
         return len(self.students) / self.attempted if self.attempted else 0.0
 
 
-def mistakes_in(grade: dict) -> set[str]:
+def mistakes_in(grade: ExerciseGrade) -> set[str]:
     """The mistake ids one exercise grade names (its cases' and its own), none for a grade not attempted."""
-    if not isinstance(grade, dict) or grade.get("status") not in ATTEMPTED:
+    if grade.status not in ATTEMPTED:
         return set()
-    named = grade.get("case_mistakes") if isinstance(grade.get("case_mistakes"), list) else []
-    return {m for m in [*named, grade.get("mistake")] if isinstance(m, str) and m}
+    named = grade.case_mistakes if isinstance(grade.case_mistakes, list) else []
+    return {m for m in [*named, grade.mistake] if isinstance(m, str) and m}
 
 
-def attempted_by(records: list[dict]) -> dict[str, int]:
+def attempted_by(records: list[StudentRecord]) -> dict[str, int]:
     """Per exercise id, how many students attempted it."""
     counts: dict[str, int] = defaultdict(int)
     for record in records:
-        for key, grade in record["exercises"].items():
-            if isinstance(grade, dict) and grade.get("status") in ATTEMPTED:
+        for key, grade in record.exercises.items():
+            if grade.status in ATTEMPTED:
                 counts[key] += 1
     return counts
 
 
-def tally(records: list[dict]) -> list[MistakeCount]:
+def tally(records: list[StudentRecord]) -> list[MistakeCount]:
     """Every (mistake, exercise) some student made, most students first (then by exercise and id)."""
     who: dict[tuple[str, str], list[str]] = defaultdict(list)
     for record in records:
-        for key, grade in record["exercises"].items():
+        for key, grade in record.exercises.items():
             for mistake_id in mistakes_in(grade):
-                who[mistake_id, key].append(record["student"])
+                who[mistake_id, key].append(record.student)
     attempted = attempted_by(records)
     counts = [MistakeCount(mistake_id, key, hint_of(mistake_id), tuple(sorted(students)), attempted[key])
               for (mistake_id, key), students in who.items()]

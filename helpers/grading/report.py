@@ -9,6 +9,7 @@ student replaces only that student's row, and a row is never lost. Each file is 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import os
@@ -20,10 +21,10 @@ from pathlib import Path
 from helpers.checks import EXERCISES
 from helpers.grading import class_report
 from helpers.grading.mistakes import ATTEMPTED, tally
+from helpers.grading.record import Status, StudentRecord
 from helpers.grading.text import csv_cell, markdown_line, terminal_line
 
-SYMBOLS = {"passed": "✓", "partial": "◐", "failed": "✗"}
-NOT_SUBMITTED = "not submitted"
+SYMBOLS = {Status.PASSED: "✓", Status.PARTIAL: "◐", Status.FAILED: "✗"}
 ROSTER_FILE = "roster.csv"
 REPORT_FILE = "report.html"
 
@@ -78,20 +79,20 @@ def write_atomically(path: Path, text: str) -> Path:
     return path
 
 
-def stored_records(out: Path) -> dict[str, tuple[Path, dict]]:
-    """The student records already in OUT, by student, with the file each is in."""
+def stored_records(out: Path) -> dict[str, tuple[Path, StudentRecord]]:
+    """The student records already in OUT, by student, with the file each is in (a file that is not one is skipped)."""
     found = {}
     for path in sorted(out.glob("*.json")):  # only student records are JSON in OUT
         try:
-            record = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            record = StudentRecord.from_json(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError):
             continue
-        if isinstance(record, dict) and isinstance(record.get("student"), str) and isinstance(record.get("exercises"), dict):
-            found[record["student"]] = (path, record)
+        if isinstance(record.student, str):
+            found[record.student] = (path, record)
     return found
 
 
-def record_file(student: str, out: Path, stored: dict[str, tuple[Path, dict]]) -> Path:
+def record_file(student: str, out: Path, stored: dict[str, tuple[Path, StudentRecord]]) -> Path:
     """The JSON file of `student` in OUT: the one it already has, or a new name no other student uses."""
     if student in stored:
         return stored[student][0]
@@ -104,13 +105,13 @@ def record_file(student: str, out: Path, stored: dict[str, tuple[Path, dict]]) -
     return out / f"{name}.json"
 
 
-def points_of(record: dict, key: str) -> float:
+def points_of(record: StudentRecord, key: str) -> float:
     """The points of exercise `key` in `record` (0 for an exercise the record predates)."""
-    grade = record["exercises"].get(key)
-    return grade["points"] if isinstance(grade, dict) else 0
+    grade = record.exercises.get(key)
+    return grade.points if grade is not None else 0
 
 
-def gradebook_text(records: list[dict], roster: dict[str, RosterEntry] | None) -> str:
+def gradebook_text(records: list[StudentRecord], roster: dict[str, RosterEntry] | None) -> str:
     """grades.csv: `student,<exercise id>...,total,max`, one row per student in name order.
 
     With a roster: `student,id,name,<exercise id>...,total,max,status`, a row for every roster
@@ -120,47 +121,47 @@ def gradebook_text(records: list[dict], roster: dict[str, RosterEntry] | None) -
     maximum = sum(e.points for e in EXERCISES.values())
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    by_student = {record["student"]: record for record in records}
+    by_student = {record.student: record for record in records}
     if roster is None:
         writer.writerow(["student", *ids, "total", "max"])
         for student in sorted(by_student):
             record = by_student[student]
-            writer.writerow([csv_cell(student), *(f"{points_of(record, key):g}" for key in ids), f"{record['total']:g}", maximum])
+            writer.writerow([csv_cell(student), *(f"{points_of(record, key):g}" for key in ids), f"{record.total:g}", maximum])
         return buffer.getvalue()
     writer.writerow(["student", "id", "name", *ids, "total", "max", "status"])
     for student in sorted(set(by_student) | set(roster)):
         entry = roster.get(student, RosterEntry(student, "", ""))
         record = by_student.get(student)
         if record is None:
-            writer.writerow([*map(csv_cell, (student, entry.lms_id, entry.name)), *("0" for _ in ids), "0", maximum, NOT_SUBMITTED])
+            writer.writerow([*map(csv_cell, (student, entry.lms_id, entry.name)), *("0" for _ in ids), "0", maximum, Status.NOT_SUBMITTED.value])
         else:
             writer.writerow([*map(csv_cell, (student, entry.lms_id, entry.name)), *(f"{points_of(record, key):g}" for key in ids),
-                             f"{record['total']:g}", maximum, "graded"])
+                             f"{record.total:g}", maximum, "graded"])
     return buffer.getvalue()
 
 
-def summary_rows(records: list[dict]) -> list[list[str]]:
+def summary_rows(records: list[StudentRecord]) -> list[list[str]]:
     """Per exercise: max points, mean points, how many attempted / passed / partial; then who had problems
     (the students' names and problems as they are: each place they land escapes them)."""
     graded = records
     rows = [["exercise", "max_points", "mean_points", "attempted", "passed", "partial", "students"]]
     for key in sorted(EXERCISES):
-        grades = [r["exercises"][key] for r in graded if isinstance(r["exercises"].get(key), dict)]
-        statuses = [g["status"] for g in grades]
-        mean = sum(g["points"] for g in grades) / len(grades) if grades else 0
+        grades = [r.exercises[key] for r in graded if key in r.exercises]
+        statuses = [g.status for g in grades]
+        mean = sum(g.points for g in grades) / len(grades) if grades else 0
         rows.append([key, str(EXERCISES[key].points), f"{mean:.2f}", str(sum(s in ATTEMPTED for s in statuses)),
-                     str(statuses.count("passed")), str(statuses.count("partial")), str(len(grades))])
-    total_mean = sum(r["total"] for r in graded) / len(graded) if graded else 0
+                     str(statuses.count(Status.PASSED)), str(statuses.count(Status.PARTIAL)), str(len(grades))])
+    total_mean = sum(r.total for r in graded) / len(graded) if graded else 0
     rows.append(["total", str(sum(e.points for e in EXERCISES.values())), f"{total_mean:.2f}", "", "", "", str(len(graded))])
     rows.append([])
     rows.append(["student with problems", "problems", "first problem"])
-    for record in sorted(graded, key=lambda r: r["student"]):
-        if record["problems"]:
-            rows.append([record["student"], str(len(record["problems"])), record["problems"][0]])
+    for record in sorted(graded, key=lambda r: r.student):
+        if record.problems:
+            rows.append([record.student, str(len(record.problems)), record.problems[0]])
     return rows
 
 
-def mistake_rows(records: list[dict]) -> list[list[str]]:
+def mistake_rows(records: list[StudentRecord]) -> list[list[str]]:
     """The table of mistakes: per mistake id and exercise, its hint, how many students made it, and their share
     of those who attempted the exercise (helpers.grading.mistakes), most common first."""
     rows = [["mistake", "exercise", "hint", "students", "share_of_attempted"]]
@@ -168,14 +169,14 @@ def mistake_rows(records: list[dict]) -> list[list[str]]:
     return rows
 
 
-def summary_text(records: list[dict]) -> str:
+def summary_text(records: list[StudentRecord]) -> str:
     """summary.csv's text: the exercises and the students with problems (`summary_rows`), then the mistakes (`mistake_rows`)."""
     buffer = io.StringIO()
     csv.writer(buffer).writerows([list(map(csv_cell, row)) for row in [*summary_rows(records), [], *mistake_rows(records)]])
     return buffer.getvalue()
 
 
-def summary_for_terminal(records: list[dict]) -> str:
+def summary_for_terminal(records: list[StudentRecord]) -> str:
     """The summary as aligned columns, for the end of a grading run."""
     rows = summary_rows(records)
     split = rows.index([])
@@ -190,20 +191,20 @@ def summary_for_terminal(records: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def feedback(record: dict) -> str:
+def feedback(record: StudentRecord) -> str:
     """The page a student reads: totals, problems with the submission, a line per exercise (no test code).
 
     Every name and message is one line of literal text (`text.markdown_line`): what a student wrote
     cannot add a line, a mark, a link or HTML to the page."""
-    lines = [f"# Feedback for {markdown_line(record['student'])}", "", f"**Total: {record['total']:g} / {record['max']} points**", ""]
-    if record["problems"]:
-        lines += ["## Problems with the submission", "", *(f"- {markdown_line(problem)}" for problem in record["problems"]), ""]
+    lines = [f"# Feedback for {markdown_line(record.student)}", "", f"**Total: {record.total:g} / {record.max} points**", ""]
+    if record.problems:
+        lines += ["## Problems with the submission", "", *(f"- {markdown_line(problem)}" for problem in record.problems), ""]
     lines += ["## Exercises", ""]
-    for key, grade in record["exercises"].items():
-        mark = SYMBOLS.get(grade["status"], "…")
-        lines.append(f"- {mark} **{key}** ({grade['points']:g}/{grade['max_points']}, {grade['status']}): {markdown_line(grade['message'])}")
-    if record["ignored"]:
-        lines += ["", "Files that are not course notebooks were ignored: " + ", ".join(map(markdown_line, record["ignored"]))]
+    for key, grade in record.exercises.items():
+        mark = SYMBOLS.get(grade.status, "…")
+        lines.append(f"- {mark} **{key}** ({grade.points:g}/{grade.max_points}, {grade.status.value}): {markdown_line(grade.message)}")
+    if record.ignored:
+        lines += ["", "Files that are not course notebooks were ignored: " + ", ".join(map(markdown_line, record.ignored))]
     return "\n".join(lines) + "\n"
 
 
@@ -221,35 +222,35 @@ def read_roster_kept(out: Path) -> dict[str, RosterEntry] | None:
     return read_roster(out / ROSTER_FILE) if (out / ROSTER_FILE).is_file() else None
 
 
-def with_earlier_notebooks(record: dict, earlier: dict | None) -> dict:
+def with_earlier_notebooks(record: StudentRecord, earlier: StudentRecord | None) -> StudentRecord:
     """`record`, keeping from the student's `earlier` record in OUT the grades of every notebook this run did not see.
 
     So one run per assignment into one OUT builds each learner's record across the course: the notebook this
     run graded replaces its earlier grade, the notebooks handed in before keep theirs (with their notebook
     entries and problems), and the total is theirs together."""
-    if not earlier or not isinstance(earlier.get("exercises"), dict):
+    if earlier is None:
         return record
-    kept = {key: grade for key, grade in earlier["exercises"].items() if isinstance(grade, dict) and grade.get("status") != NOT_SUBMITTED
-            and isinstance(record["exercises"].get(key), dict) and record["exercises"][key].get("status") == NOT_SUBMITTED}
+    kept = {key: grade for key, grade in earlier.exercises.items() if grade.status != Status.NOT_SUBMITTED
+            and key in record.exercises and record.exercises[key].status == Status.NOT_SUBMITTED}
     if not kept:
         return record
     numbers = {key.split(".")[0] for key in kept}
-    files = [nb for nb in earlier.get("notebooks", []) if isinstance(nb, dict) and str(nb.get("file", ""))[:2] in numbers]
-    problems = [p for p in earlier.get("problems", []) if isinstance(p, str) and p[:2] in numbers and p[2:3] == "_"]
-    exercises = {**record["exercises"], **kept}
-    return {**record, "exercises": exercises, "notebooks": [*record["notebooks"], *files], "problems": [*record["problems"], *problems],
-            "total": round(sum(g["points"] for g in exercises.values()), 2)}
+    files = [nb for nb in earlier.notebooks if nb.file[:2] in numbers]
+    problems = [p for p in earlier.problems if isinstance(p, str) and p[:2] in numbers and p[2:3] == "_"]
+    exercises = {**record.exercises, **kept}
+    return dataclasses.replace(record, exercises=exercises, notebooks=[*record.notebooks, *files], problems=[*record.problems, *problems],
+                               total=round(sum(g.points for g in exercises.values()), 2))
 
 
-def write_record(record: dict, out: Path, stored: dict[str, tuple[Path, dict]]) -> list[Path]:
-    """OUT/<student>.json and .md for one record, written as soon as the student is graded (so a later fault loses
-    nothing already graded); `stored` (see `stored_records`) gains the record, with the notebooks an earlier
-    run graded and this one did not (`with_earlier_notebooks`)."""
+def write_record(record: StudentRecord, out: Path, stored: dict[str, tuple[Path, StudentRecord]]) -> list[Path]:
+    """OUT/<student>.json (`StudentRecord.to_json`) and .md for one record, written as soon as the student is graded (so a
+    later fault loses nothing already graded); `stored` (see `stored_records`) gains the record, with the notebooks an
+    earlier run graded and this one did not (`with_earlier_notebooks`)."""
     out.mkdir(parents=True, exist_ok=True)
-    record = with_earlier_notebooks(record, stored.get(record["student"], (None, None))[1])
-    path = record_file(record["student"], out, stored)
-    stored[record["student"]] = (path, record)
-    return [write_atomically(path, json.dumps(record, indent=1, ensure_ascii=False) + "\n"),
+    record = with_earlier_notebooks(record, stored.get(record.student, (None, None))[1])
+    path = record_file(record.student, out, stored)
+    stored[record.student] = (path, record)
+    return [write_atomically(path, json.dumps(record.to_json(), indent=1, ensure_ascii=False) + "\n"),
             write_atomically(path.with_suffix(".md"), feedback(record))]
 
 
@@ -271,7 +272,7 @@ def write_gradebook(out: Path, roster: dict[str, RosterEntry] | None = None) -> 
             write_atomically(out / REPORT_FILE, class_report.page(everyone, feedback, roster))]
 
 
-def write_outputs(records: list[dict], out: Path, roster: dict[str, RosterEntry] | None = None) -> list[Path]:
+def write_outputs(records: list[StudentRecord], out: Path, roster: dict[str, RosterEntry] | None = None) -> list[Path]:
     """grades.csv, summary.csv and report.html (see `write_gradebook`), after OUT/<student>.json and .md for each record."""
     out.mkdir(parents=True, exist_ok=True)
     stored = stored_records(out)
