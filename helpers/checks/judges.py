@@ -20,6 +20,11 @@ from helpers.checks.hints import Hint, mistake, mistake_of
 RETURNED_NONE = mistake("returned-none", "your function returned None — did you forget `return`?")
 
 
+def sigmoid(z: float) -> float:
+    """σ(z) = 1 / (1 + e^(−z)) on a Python float: the judges of 07 and 08 rebuild learners' sigmoid networks with it."""
+    return 1.0 / (1.0 + math.exp(-z))
+
+
 def part_is_none(what: str) -> str:
     """The hint for one part of an answer (`what` names it: "b", "train_losses") that is None."""
     return mistake("part-is-none", f"{what} is None — did you forget to return it?")

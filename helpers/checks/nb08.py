@@ -21,8 +21,7 @@ import torch
 
 from helpers.checks.core import Exercise, shown, with_article
 from helpers.checks.hints import mistake
-from helpers.checks.judges import RETURNED_NONE, first_difference, judges_numbers, known_answer, same_numbers
-from helpers.checks.nb07 import sigmoid
+from helpers.checks.judges import RETURNED_NONE, first_difference, judges_numbers, known_answer, same_numbers, sigmoid
 from helpers.checks.shipped import derived_on_public_cases, grader_only
 
 NAMES = ["W1", "bias1", "W2", "bias2", "W3", "bias3"]

@@ -45,7 +45,7 @@ def judge_seed_gradient(got, case, expected):
         return Hint(f"x.grad: {miss}", mistake_of(miss))
     x = torch.tensor(values, dtype=torch.float64)
     n = x.numel()
-    if torch.allclose(grad.detach().double(), x):
+    if close(grad, x, rtol=1e-5, atol=1e-8):
         return mistake("10.1/returned-x-itself-return-gradient", "you returned x itself; return its gradient, x.grad, which backward() filled in.")
     k = multiple_of(grad, want_grad)
     if (k is not None and abs(k - n) < 1e-3) or math.isclose(out, n * want_out, rel_tol=1e-4):
@@ -149,11 +149,11 @@ def judge_weighted_gradient(got, case, expected):
         return miss
     x = torch.tensor(values, dtype=torch.float64)
     plain = 3 * x**2
-    if torch.allclose(got.detach().double(), plain, rtol=1e-4, atol=1e-5):
+    if close(got, plain, rtol=1e-4, atol=1e-5):
         return (mistake("10.3/gradient-plain-sum-y-every",
                         "that is the gradient of the plain sum of y: every y_i weighted by 1. Weight each y_i by weights[i]: backward() of a vector "
                         "result takes those weights as its gradient argument."))
-    if torch.allclose(got.detach().double(), plain / x.numel(), rtol=1e-4, atol=1e-5):
+    if close(got, plain / x.numel(), rtol=1e-4, atol=1e-5):
         return mistake("10.3/gradient-mean-y-each-y", "that is the gradient of the mean of y; each y_i should be weighted by weights[i], not by 1/n.")
     return tensor_mismatch(got, expected, atol=1e-5, rtol=1e-4)
 
