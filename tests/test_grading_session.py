@@ -59,10 +59,16 @@ def test_a_kernel_that_died_is_the_cells_fault_and_the_run_starts_again_without_
     assert verdict.fault.kind == "died" and verdict.then is Then.RERUN and verdict.fatal is None and not verdict.void
 
 
-def test_a_kernel_that_killed_its_zygote_blames_no_cell_voids_the_attempt_and_ends_the_run():
-    verdict = classify(LABEL, CellEnd(died=True, zygote_died=True), LIMITS)
+def test_without_the_sandbox_a_kernel_that_killed_its_zygote_blames_no_cell_voids_the_attempt_and_ends_the_run():
+    verdict = classify(LABEL, CellEnd(died=True, zygote_died=True), Limits(sandbox=False))
     assert verdict.fault is None and verdict.void and verdict.then is Then.RERUN
     assert "killed the process its kernel was forked from" in verdict.fatal and "not graded" in verdict.fatal
+
+
+def test_in_the_sandbox_a_zygote_that_died_with_its_kernel_is_the_memory_limit_and_the_cells_fault():
+    verdict = classify(LABEL, CellEnd(died=True, zygote_died=True), LIMITS)  # the OOM killer picked the zygote of the cgroup
+    assert verdict == classify(LABEL, CellEnd(died=True), LIMITS)
+    assert "memory limit" in verdict.fault.message and verdict.fatal is None and not verdict.void
 
 
 def test_the_notebooks_time_running_out_in_a_cell_is_its_timeout_and_ends_the_run():

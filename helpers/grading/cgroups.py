@@ -128,9 +128,19 @@ class Group:
         text = self.file("memory", name).read_text().strip()
         return 2**63 if text == "max" else int(text)
 
-    def memory_used(self) -> int:
-        name = "memory.current" if self.layout == "v2" else "memory.usage_in_bytes"
-        return int(self.file("memory", name).read_text())
+    def memory_held(self) -> int:
+        """What the group's processes hold now: its usage less the page cache the Linux kernel may reclaim at the limit
+        (file pages; not tmpfs pages, which are the cache's too but, with no swap, stay). Whether a file's pages are
+        charged here depends on whether they were cached already, by whom."""
+        usage, cache, shmem = ("memory.current", "file", "shmem") if self.layout == "v2" else (
+            "memory.usage_in_bytes", "total_cache", "total_shmem")
+        stat = dict(line.split() for line in self.file("memory", "memory.stat").read_text().splitlines())
+        return int(self.file("memory", usage).read_text()) - int(stat.get(cache, 0)) + int(stat.get(shmem, 0))
+
+    def make_room(self, memory: int) -> None:
+        """Set the limit to what the group holds now plus `memory`: room for exactly `memory` more, whatever page cache
+        happened to be charged here (counted, it would be room on top that the kernel reclaims and gives away)."""
+        self.limit_memory(self.memory_held() + memory)
 
     def processes(self) -> list[int]:
         found = set()

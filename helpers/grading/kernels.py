@@ -80,7 +80,7 @@ class Zygote:
     kernels' `lib` (read-only), and the zygote's environment `env` (the kernels' without a notebook's HOME).
 
     In the sandbox, where the machine allows, the zygote and its kernel run in a cgroup (`group`) whose memory
-    limit is what the zygote uses once ready plus `memory`, the kernels' limit."""
+    limit is what the zygote holds once ready (its page cache left out) plus `memory`, the kernels' limit."""
 
     def __init__(self, *, rw: Path, io: Path, lib: Path, env: dict[str, str], bwrap_path: str | None, log: Path,
                  memory: int = 3 * 2**30):
@@ -147,7 +147,7 @@ class Zygote:
         self.ready = self.answer["ready"]
         self.answer = None
         if self.group is not None:
-            self.group.limit_memory(self.group.memory_used() + self.memory)
+            self.group.make_room(self.memory)
 
     def said(self) -> str:
         """The end of what the zygote wrote to its stderr, if anything."""

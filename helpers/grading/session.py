@@ -86,7 +86,10 @@ class CellEnd:
     died: bool = False  # the kernel died while running it
     out_of_time: bool = False  # the notebook's time ran out while it ran
     flooded: bool = False  # it printed past the output cap, so the grader killed the kernel
-    zygote_died: bool = False  # the kernel died with the zygote it was forked from (possible only with --no-sandbox)
+    # The kernel died with the zygote it was forked from. Only with --no-sandbox can the notebook kill it; in the sandbox
+    # it is the init of a PID namespace no process there may signal, and it dies only when the OOM killer picks it (it
+    # shares its kernel's cgroup): the cell that filled the memory is to blame, as for any kernel killed at the limit.
+    zygote_died: bool = False
 
 
 class Then(enum.Enum):
@@ -112,14 +115,14 @@ def classify(label: str, end: CellEnd, limits: Limits) -> Verdict:
     """What the end of the cell `label` means for the run (a pure function: no kernel, no clock)."""
     if end.flooded:  # the grader killed the kernel: the flood, not the death or the clock, stopped the cell
         return Verdict(Fault(label, "output", flood_message(limits)), Then.RERUN)
-    if end.died and end.zygote_died:
+    if end.died and end.zygote_died and not limits.sandbox:
         # The kernel runs on for some milliseconds after killing its zygote (until the zygote's exit has torn down its
         # memory), so which cells ran, and which cell did it, is chance: none is blamed, and what this attempt recorded
         # is dropped, so the grade does not depend on it.
         return Verdict(None, Then.RERUN, void=True, fatal=(
             "the notebook killed the process its kernel was forked from (the grader's zygote: possible only with "
             "--no-sandbox), so it was not graded"))
-    if end.died:
+    if end.died:  # in the sandbox a zygote dies with its kernel only at their cgroup's memory limit (see `zygote_died`)
         return Verdict(Fault(label, "died", "the kernel died while running it (os._exit, a crash, or the memory limit)"), Then.RERUN)
     if end.out_of_time:
         fatal = f"the notebook time limit ({limits.notebook_timeout:g} s) ran out in {label}"
