@@ -8,6 +8,7 @@ roster and a learner whose folder name is HTML. The screenshot goes to artifacts
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 
 from browser_session import REPO
@@ -22,8 +23,8 @@ HOSTILE = '<img src="https://example.invalid/x.png" onerror="document.title=1">'
 
 def test_the_class_report_renders_loads_every_image_and_requests_nothing_outside(browser, tmp_path, artifacts):
     records = bench_class_report.synthetic_records(40)
-    records[0].update(student=HOSTILE, total=0)  # the lowest total: listed, and linked, among learners who need help
-    roster = {r["student"]: RosterEntry(r["student"], f"u{i}", f"Learner {i}" if i else HOSTILE) for i, r in enumerate(records)}
+    records[0] = dataclasses.replace(records[0], student=HOSTILE, total=0)  # the lowest total: listed, and linked, among learners who need help
+    roster = {r.student: RosterEntry(r.student, f"u{i}", f"Learner {i}" if i else HOSTILE) for i, r in enumerate(records)}
     write_outputs(records, tmp_path / "out", roster)
     report = tmp_path / "out" / "report.html"
 
