@@ -41,7 +41,7 @@ import time
 from pathlib import Path
 
 import nbformat
-from run_apart import execute_apart
+from run_apart import execute_apart, logged_lines
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -87,7 +87,7 @@ def grade(root: Path, jobs: int, dask: str | None = None, *extra: str, seconds: 
                            "--quiet", *(["--dask", dask] if dask else []), *extra],
                           env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     took = time.perf_counter() - started
-    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    lines = logged_lines(done.stderr)
     if done.returncode != 0:
         raise RuntimeError(f"grading failed ({done.returncode}): " + "\n".join(lines[-20:]))
     if logged is not None:

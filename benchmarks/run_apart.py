@@ -2,12 +2,12 @@
 
     python benchmarks/run_apart.py NOTEBOOK FOLDER RESULT      (what `execute_apart` runs)
 
-One long-lived process that ran dozens of nbclient clients one after another hung in 09's run until
-nbclient's 600 s timeout, with ZeroMQ errors ("Socket operation on non-socket", "Got events for closed
-stream") in its own log: state one client leaves behind reaches the next. A process per execution
-shares nothing, and the lines it writes to stderr (the kernel's included) are counted, so a shutdown
-that is not clean shows in the figures instead of scrolling past. The seconds are taken inside that
-process around `execute()` alone: starting Python there is not counted.
+A process per execution shares nothing with the measurements before it, and the lines it writes to
+stderr (its kernel's included) are counted, so a run or a shutdown that is not clean shows in the
+figures instead of scrolling past the bench's own log. (The hang that led here, 09's and 05's runs
+waiting out nbclient's 600 s timeout, was a lost zmq.asyncio wake-up, fixed in helpers.notebooks'
+SlicedPollChannel.) The seconds are taken inside that process around `execute()` alone: starting
+Python there is not counted.
 """
 
 from __future__ import annotations
@@ -24,6 +24,11 @@ import nbformat
 TIMEOUT_S = 600  # per cell, nbclient's own timeout
 
 
+def logged_lines(stderr: str) -> list[str]:
+    """The non-empty lines of what a process wrote to stderr: what the benchmarks count as log lines."""
+    return [line for line in stderr.splitlines() if line.strip()]
+
+
 def execute_apart(nb: nbformat.NotebookNode, folder: Path) -> tuple[float, nbformat.NotebookNode, list[str]]:
     """Execute `nb` in `folder` in a fresh Python: (seconds of the execution, the executed notebook, the
     non-empty lines that process and its kernel wrote to stderr)."""
@@ -32,7 +37,7 @@ def execute_apart(nb: nbformat.NotebookNode, folder: Path) -> tuple[float, nbfor
         nbformat.write(nb, source)
         done = subprocess.run([sys.executable, __file__, str(source), str(folder), str(result)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=TIMEOUT_S * 2)
-        logged = [line for line in done.stderr.splitlines() if line.strip()]
+        logged = logged_lines(done.stderr)
         if done.returncode != 0:
             raise RuntimeError(f"executing in its own process failed ({done.returncode}): " + "\n".join(logged[-20:]))
         answer = json.loads(result.read_text())
