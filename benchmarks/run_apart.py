@@ -46,13 +46,10 @@ def execute_apart(nb: nbformat.NotebookNode, folder: Path) -> tuple[float, nbfor
 
 def main(source: str, folder: str, result: str) -> None:
     """In the fresh process: execute the notebook over IPC, then write its seconds and outputs to `result`."""
-    from nbclient import NotebookClient
-
-    from helpers.notebooks import AsyncIpcKernelManager
+    from helpers.notebooks import IpcNotebookClient
 
     nb = nbformat.read(source, as_version=4)
-    client = NotebookClient(nb, timeout=TIMEOUT_S, kernel_name="python3", kernel_manager_class=AsyncIpcKernelManager,
-                            resources={"metadata": {"path": folder}})
+    client = IpcNotebookClient(nb, timeout=TIMEOUT_S, kernel_name="python3", resources={"metadata": {"path": folder}})
     started = time.perf_counter()
     client.execute()
     seconds = time.perf_counter() - started

@@ -19,6 +19,7 @@ from helpers.notebooks import (
     NAV_MARK,
     AsyncIpcKernelManager,
     IpcKernelManager,
+    IpcNotebookClient,
     SlicedPollChannel,
     SlicedPollClient,
     course_notebooks,
@@ -176,3 +177,20 @@ def test_stopping_an_idle_kernel_sends_it_no_interrupt():
         manager.shutdown_kernel()
     assert not manager.is_alive()
     assert signal.SIGINT not in signals
+
+
+def test_a_kernel_handles_what_its_client_sent_before_it_is_shut_down(tmp_path):
+    """nbclient's Output widget stand-in sends comm messages the busy kernel queues; a shutdown request that
+    overtakes them makes ipykernel log errors ("Got events for closed stream", or a failed reply)."""
+    client = IpcNotebookClient(nbformat.v4.new_notebook(), kernel_name="python3")
+    log_path = tmp_path / "kernel.log"
+
+    async def busy_kernel_with_a_queue():
+        with log_path.open("wb") as log:
+            async with client.async_setup_kernel(stderr=log):
+                client.kc.execute("import time; time.sleep(0.5)")
+                for _ in range(200):
+                    client.kc.shell_channel.send(client.kc.session.msg("comm_msg", {"comm_id": "none", "data": {}}))
+
+    asyncio.run(busy_kernel_with_a_queue())
+    assert log_path.read_text() == ""
