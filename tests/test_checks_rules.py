@@ -1,6 +1,9 @@
 """The rules every exercise's check keeps (helpers.checks.rules); each exercise's own are in its RULES."""
 
 import math
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,6 +12,8 @@ import torch
 from helpers.checks import rules
 from helpers.checks.core import clone_case
 from helpers.grading import kernel_side
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.parametrize("answer", [torch.full((2, 2), math.nan), torch.tensor([1.0, math.inf]), math.nan, [1.0, -math.inf],
@@ -70,17 +75,22 @@ def detached_loss(pred, y):
     return ((pred.detach() - y) ** 2).mean()
 
 
+def residuals(pred, y):
+    return pred - y
+
+
 @pytest.mark.parametrize(("function", "facts"), [
     (add_in_place, {"returned": [0], "moved": [], "gradient_to": []}),
     (swap_memory, {"returned": [1], "moved": [0], "gradient_to": []}),
     (loss_of, {"returned": [], "moved": [], "gradient_to": [0]}),
     (detached_loss, {"returned": [], "moved": [], "gradient_to": []}),
+    (residuals, {"returned": [], "moved": [], "gradient_to": [0]}),
     (lambda a, b: 3, {"returned": [], "moved": [], "gradient_to": []}),
 ])
 def test_the_facts_of_a_call_are_the_same_in_the_notebook_and_in_the_students_kernel(function, facts):
     """kernel_side.observe repeats rules.observe (the kernel cannot import helpers): they must agree."""
     def case():
-        return (torch.ones(3, requires_grad=function in (loss_of, detached_loss)), torch.tensor([1.0, 2.0, 3.0]))
+        return (torch.ones(3, requires_grad=function in (loss_of, detached_loss, residuals)), torch.tensor([1.0, 2.0, 3.0]))
 
     ours = case()
     storage = rules.storage_of(ours)
@@ -105,3 +115,11 @@ def test_the_kernel_carries_the_arguments_as_the_call_left_them():
     record = kernel_side.call_cases(zero_first, [(torch.tensor([5.0, 1.0]),)], 1000)[0]
     assert torch.equal(record["arguments"][0], torch.tensor([0.0, 1.0]))
     assert record["facts"] == {"returned": [], "moved": [], "gradient_to": []}
+
+
+def test_finding_where_the_gradient_reaches_imports_no_sympy():
+    """torch imports sympy (0.3 s) when given an output's gradient; a learner's first check should not pay for it."""
+    code = ("import sys, torch\nfrom helpers.checks import rules\nw = torch.ones(3, requires_grad=True)\n"
+            "assert rules.gradient_reaches((w,), w * 2) == [0]\nprint('sympy' in sys.modules)")
+    run = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert run.stdout.strip() == "False", run.stderr[-2000:]

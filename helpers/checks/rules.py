@@ -67,8 +67,11 @@ def gradient_reaches(arguments: tuple, value: Any) -> list[int]:
     leaves = [(i, arg) for i, arg in enumerate(arguments) if type(arg) is torch.Tensor and arg.requires_grad]
     if not leaves:
         return []
+    # A scalar's gradient is implicit: a tensor given as the output's gradient makes torch import sympy
+    # (0.3 s, on the learner's first check) to compare shapes. Reaching the sum is reaching the value.
+    total = (value.real if value.is_complex() else value).sum()
     try:
-        grads = torch.autograd.grad(value, [arg for _, arg in leaves], torch.ones_like(value), retain_graph=True, allow_unused=True)
+        grads = torch.autograd.grad(total, [arg for _, arg in leaves], retain_graph=True, allow_unused=True)
     except Exception:  # noqa: BLE001 - a graph autograd cannot run reaches nothing
         return []
     return [i for (i, _), grad in zip(leaves, grads, strict=True) if grad is not None]

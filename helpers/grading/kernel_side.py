@@ -90,7 +90,8 @@ def observe(arguments, storage, value):
     leaves = [(i, arg) for i, arg in enumerate(arguments) if type(arg) is torch.Tensor and arg.requires_grad]
     if type(value) is torch.Tensor and value.grad_fn is not None and leaves:
         try:
-            grads = torch.autograd.grad(value, [arg for _, arg in leaves], torch.ones_like(value), retain_graph=True, allow_unused=True)
+            total = (value.real if value.is_complex() else value).sum()  # implicit gradient: no sympy import (see rules)
+            grads = torch.autograd.grad(total, [arg for _, arg in leaves], retain_graph=True, allow_unused=True)
             reached = [i for (i, _), grad in zip(leaves, grads, strict=True) if grad is not None]
         except Exception:  # noqa: BLE001 - a graph autograd cannot run reaches nothing
             reached = []
